@@ -1,0 +1,100 @@
+# admd — guided-diffusion batch generator.  Build, test and install.
+#
+#   make            build build/admd, build/admctl and the test programs
+#   make check      run the whole test suite (prints "N passed, N failed")
+#   make asan       build and run the tests under AddressSanitizer + UBSan
+#   make install    install under $(DESTDIR)$(PREFIX)
+#   make demo       first picture: spool + daemon on the embedded MNIST model
+#
+# Sources are found by wildcard: a new .c in model/ kernels/ spool/ daemon/lib
+# joins libadm, a new kernels/*.cl is embedded, a new schema/*.sql is
+# embedded, a new tests/test_*.c becomes a test program.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKGS      := sqlite3 libpng libsystemd libzip libcrypto
+CPPFLAGS  += -I. -Imodel -Ikernels -Ispool -Idaemon -I$(BUILD) -DADM_VERSION='"$(VERSION)"' \
+             -DCL_TARGET_OPENCL_VERSION=120 -D_GNU_SOURCE
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-deprecated-declarations \
+             -ffp-contract=off -pthread $(shell pkg-config --cflags $(PKGS))
+LDLIBS    += -lclblast -lOpenCL $(shell pkg-config --libs $(PKGS)) -lm -pthread
+
+LIB_SRC   := $(wildcard model/*.c kernels/*.c spool/*.c daemon/lib_*.c)
+LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/cl_sources.o $(BUILD)/gen/schema_sql.o
+CL_SRC    := $(sort $(wildcard kernels/*.cl))
+SQL_SRC   := $(sort $(wildcard schema/*.sql))
+ADMD_SRC  := $(filter-out daemon/lib_%.c,$(wildcard daemon/*.c))
+ADMCTL_SRC:= $(wildcard tools/*.c)
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+
+BINS      := $(if $(ADMD_SRC),$(BUILD)/admd) $(if $(ADMCTL_SRC),$(BUILD)/admctl)
+
+all: $(BINS) $(TEST_BIN)
+
+$(BUILD)/%.o: %.c $(wildcard */*.h) | $(BUILD)/gen
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen:
+	@mkdir -p $@
+
+# OpenCL sources and SQL migrations are embedded as C string tables.
+$(BUILD)/gen/cl_sources.c: $(CL_SRC) tools/embed.sh | $(BUILD)/gen
+	sh tools/embed.sh adm_cl_sources $(CL_SRC) > $@
+$(BUILD)/gen/schema_sql.c: $(SQL_SRC) tools/embed.sh | $(BUILD)/gen
+	sh tools/embed.sh adm_schema_sql $(SQL_SRC) > $@
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libadm.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/admd: $(patsubst %.c,$(BUILD)/%.o,$(ADMD_SRC)) $(BUILD)/libadm.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/admctl: $(patsubst %.c,$(BUILD)/%.o,$(ADMCTL_SRC)) $(BUILD)/libadm.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libadm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/libadm.a $(LDFLAGS) $(LDLIBS)
+
+check: all
+	BUILD=$(BUILD) sh tests/run.sh
+
+# Sanitizer build in its own folder; same suite.
+asan:
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" check
+
+# libFuzzer targets (clang).  FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 30
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD:build=build-fuzz)/libadm.a
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+install: $(BUILD)/admd $(BUILD)/admctl
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/admd/models
+	install -m 755 $(BUILD)/admd $(BUILD)/admctl $(DESTDIR)$(PREFIX)/bin/
+	cp -r models/. $(DESTDIR)$(PREFIX)/share/admd/models/
+	if [ -d systemd ] && [ -f systemd/admd.service ]; then \
+	  install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d; \
+	  sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/admd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/admd.service; \
+	  install -m 644 systemd/admd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/admd.conf; \
+	  install -m 644 systemd/admd.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/admd.conf; \
+	fi
+	if [ -d docs/man ]; then install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8; \
+	  for m in docs/man/*.1; do [ -f $$m ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; \
+	  for m in docs/man/*.8; do [ -f $$m ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; fi
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.PHONY: all check asan fuzz install clean
+.DELETE_ON_ERROR:

@@ -1,0 +1,76 @@
+/* ops.h — the forward operations of the ADM networks, one host wrapper per
+ * op, each enqueuing kernels from kernels/*.cl (or CLBlast) on cl->queue.
+ *
+ * A device tensor (adm_dt) is a float32 NCHW view into a cl_mem at an
+ * element offset.  Vectors (biases, norms) use n=1,c=len,h=w=1; matrices
+ * [rows, cols] use n=1, c=rows, h=1, w=cols unless stated.  Every op
+ * returns 0 or -1 with adm_error set.  Ops never allocate device memory
+ * per call (scratch comes from adm_ops_scratch, sized once).
+ * Reductions run in a fixed order with fixed work-group sizes, so the same
+ * inputs on the same device give the same bits.
+ */
+#ifndef ADM_OPS_H
+#define ADM_OPS_H
+#include "cl_runtime.h"
+#include <stdint.h>
+
+typedef struct {
+    cl_mem mem;
+    size_t off;          /* in floats */
+    int n, c, h, w;
+} adm_dt;
+
+static inline size_t adm_dt_numel(const adm_dt *t) { return (size_t)t->n * t->c * t->h * t->w; }
+static inline adm_dt adm_dt_make(cl_mem m, size_t off, int n, int c, int h, int w) {
+    adm_dt t = {m, off, n, c, h, w}; return t;
+}
+
+/* Scratch for ops that need it (im2col, attention weights): ensure at least
+ * `floats` are available; call while planning, before running. */
+int adm_ops_reserve_scratch(adm_cl *cl, size_t floats);
+void adm_ops_release(adm_cl *cl);
+
+/* y = conv2d(x, w, b): w [O, I, k, k] with k = 1 or 3, padding k/2, stride 1
+ * or 2 (the stride-2 3x3 Downsample).  b may be NULL. */
+int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, int stride, adm_dt *y);
+
+/* y = GroupNorm(x; groups, eps) * gamma + beta, then optionally
+ *   y = y * (1 + scale) + shift   with ss [N, 2C] = (scale | shift) per sample,
+ *   y = SiLU(y)                   if silu.
+ * Statistics in fp32 with a fixed reduction order. */
+int adm_op_group_norm(adm_cl *cl, const adm_dt *x, const adm_dt *gamma, const adm_dt *beta,
+                      int groups, float eps, const adm_dt *ss, int silu, adm_dt *y);
+
+int adm_op_silu(adm_cl *cl, const adm_dt *x, adm_dt *y);              /* y may equal x */
+int adm_op_add(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y);  /* y = a + b (y may alias) */
+/* y[n, c, :, :] += v[n, c] (broadcast a per-(sample,channel) vector: emb added to h). */
+int adm_op_add_channel(adm_cl *cl, adm_dt *y, const adm_dt *v);
+
+/* y [N, O] = x [N, I] w^T + b, w [O, I] (torch Linear).  Tensors as n=N, c=features, h=w=1. */
+int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y);
+
+/* y [N, dim] = [cos(t*f) | sin(t*f)], f_i = exp(-ln(10000) * i / (dim/2)); t on the host. */
+int adm_op_timestep_embedding(adm_cl *cl, const int64_t *t, int n, int dim, adm_dt *y);
+/* y [N, D] += table[label[n], :]  (label_emb added to the time embedding). */
+int adm_op_embedding_add(adm_cl *cl, const adm_dt *table, const int64_t *labels, int n, adm_dt *y);
+
+int adm_op_upsample_nearest2x(adm_cl *cl, const adm_dt *x, adm_dt *y);
+int adm_op_avgpool2x2(adm_cl *cl, const adm_dt *x, adm_dt *y);
+/* Bilinear resize to y's H, W (align_corners=False, torch's F.interpolate). */
+int adm_op_upsample_bilinear(adm_cl *cl, const adm_dt *x, adm_dt *y);
+/* y = cat([a, b], channel dim). */
+int adm_op_concat(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y);
+int adm_op_copy(adm_cl *cl, const adm_dt *x, adm_dt *y);
+
+/* Multi-head self-attention core.  qkv: [N, 3C, T] (as n=N, c=3C, h=1, w=T),
+ * y: [N, C, T].  legacy=1: QKVAttentionLegacy (heads split before q/k/v:
+ * [N*H, 3*ch, T]); legacy=0: QKVAttention (q, k, v split first, then heads).
+ * q and k are each scaled by 1/sqrt(sqrt(ch)); softmax in fp32. */
+int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_dt *y);
+
+/* Per-op-kind timing from profiling events (admctl bench). */
+typedef struct { const char *kind; double ms; long calls; } adm_op_time;
+int adm_ops_times(adm_op_time *out, int max);   /* returns the number filled */
+void adm_ops_times_reset(void);
+
+#endif

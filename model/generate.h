@@ -1,0 +1,65 @@
+/* generate.h — the narrow "make these images" interface between the spool
+ * and daemon (which know jobs and files) and the model side (which knows
+ * devices, networks and samplers).
+ *
+ *   adm_model_load   a UNet (+ optional noisy classifier) onto a device
+ *   adm_generate     run one job's images, calling back per step and per image
+ *
+ * Image k of a request depends only on (seed, k) and the parameters, never
+ * on how images were batched, so one image can be reproduced alone
+ * (first_index/count select which ones).
+ */
+#ifndef ADM_GENERATE_H
+#define ADM_GENERATE_H
+#include <stdint.h>
+#include <stddef.h>
+#include "cl_runtime.h"
+
+typedef struct adm_model adm_model;
+
+typedef struct {
+    const char *unet_path;          /* .pt or .safetensors */
+    const char *unet_config;        /* key=value file, MODEL_FLAGS string or preset */
+    const char *classifier_path;    /* NULL: no guidance possible */
+    const char *classifier_config;
+} adm_model_spec;
+
+adm_model *adm_model_load(adm_cl *cl, const adm_model_spec *spec);   /* NULL + adm_last_error */
+void adm_model_free(adm_model *m);
+
+typedef struct {
+    int channels, image_size, num_classes;   /* num_classes 0: unconditional */
+    int has_classifier;
+    size_t device_bytes;                     /* weights resident on the device */
+} adm_model_info;
+void adm_model_get_info(const adm_model *m, adm_model_info *info);
+
+typedef struct {
+    const char *sampler;        /* "ddpm" | "ddim" */
+    const char *respacing;      /* "50", "ddim25", "10,20,30", ... */
+    double eta;                 /* ddim only */
+    double scale;               /* classifier guidance scale s (0: none) */
+    uint64_t seed;
+    int first_index, count;     /* images [first_index, first_index+count) of the job */
+    const int *classes;         /* [count] class per image; NULL or -1 entries: drawn from (seed, index) */
+    int batch;                  /* images per device pass (<= 0: choose) */
+} adm_gen_request;
+
+/* Called after every denoising step of a device pass; return non-zero to
+ * stop (cancellation, SIGTERM): adm_generate then returns 1. */
+typedef int (*adm_gen_step_fn)(void *user, int step, int total_steps, int images_done, int images_total);
+/* Called once per finished image: pixels are uint8 H*W*C (row-major,
+ * interleaved channels), by the reference's rule ((x+1)*127.5 clamped,
+ * truncated); klass is the class used (-1 unconditional).  Return non-zero
+ * to fail the job (adm_generate returns -1 with the callback's error). */
+typedef int (*adm_gen_image_fn)(void *user, int index, int klass, const uint8_t *pixels,
+                                int h, int w, int c);
+
+/* 0 done, 1 stopped by the step callback, -1 error (adm_last_error). */
+int adm_generate(adm_model *m, const adm_gen_request *req,
+                 adm_gen_step_fn on_step, adm_gen_image_fn on_image, void *user);
+
+/* The noise algorithm's name+version, recorded with every output. */
+#define ADM_NOISE_ALGORITHM "philox4x32-10/boxmuller-poly/v1"
+
+#endif

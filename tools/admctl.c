@@ -1,0 +1,67 @@
+/* admctl.c — the command-line face of admd: dispatch to subcommands.
+ * Each subcommand lives in tools/cmd_<name>.c; add it to the table below. */
+#include "admctl.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int (*admctl_cmd_fn)(int argc, char **argv);
+
+/* Subcommands (one line each, in the order `admctl --help` lists them). */
+#define ADMCTL_COMMANDS(X) \
+    X(inspect,  "list a checkpoint's tensors and the config they imply")
+
+#define DECLARE(name, help) int cmd_##name(int argc, char **argv);
+ADMCTL_COMMANDS(DECLARE)
+#define ENTRY(name, help) {#name, cmd_##name, help},
+static const struct { const char *name; admctl_cmd_fn fn; const char *help; } commands[] = {
+    ADMCTL_COMMANDS(ENTRY)
+};
+
+int admctl_fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("admctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return ADMCTL_FAIL;
+}
+
+int admctl_opt(int argc, char **argv, int *i, const char *name, const char **val) {
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=') { *val = argv[*i] + n + 1; return 1; }
+    if (strcmp(argv[*i], name) != 0) return 0;
+    if (*i + 1 >= argc) { admctl_fail("%s needs a value", name); exit(ADMCTL_USAGE); }
+    *val = argv[++*i];
+    return 1;
+}
+
+int admctl_flag(char **argv, int i, const char *name, int *flag) {
+    if (strcmp(argv[i], name) != 0) return 0;
+    *flag = 1;
+    return 1;
+}
+
+int admctl_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+    return 0;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: admctl COMMAND [ARGS]   (admctl COMMAND --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nadmctl %s\n", ADM_VERSION);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return ADMCTL_USAGE; }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
+    if (!strcmp(argv[1], "--version")) { printf("admctl %s\n", ADM_VERSION); return 0; }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    admctl_fail("unknown command '%s' (see admctl --help)", argv[1]);
+    return ADMCTL_USAGE;
+}
