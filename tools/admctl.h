@@ -21,4 +21,7 @@ int admctl_flag(char **argv, int i, const char *name, int *flag);
 /* Is "-h"/"--help" among the arguments? */
 int admctl_wants_help(int argc, char **argv);
 
+
+/* `admctl bench --classifier X` is handled by tools/cmd_classifier.c. */
+int admctl_bench_classifier(int argc, char **argv);
 #endif

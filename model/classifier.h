@@ -1,0 +1,32 @@
+/* classifier.h — the noisy classifier (EncoderUNetModel: the UNet's encoder
+ * half and a pooling head) on an OpenCL device, and the gradient that
+ * classifier guidance needs:
+ *
+ *     grad = d/dx  sum_b log_softmax(logits_b)[y_b]
+ *
+ * computed by a real backward pass to the input (no weight gradients; the
+ * timestep path is not differentiated).  Inputs/outputs are host arrays.
+ */
+#ifndef ADM_CLASSIFIER_H
+#define ADM_CLASSIFIER_H
+#include "cl_runtime.h"
+#include "config.h"
+#include "tensor.h"
+
+typedef struct adm_classifier adm_classifier;
+
+adm_classifier *adm_classifier_load(adm_cl *cl, const adm_config *cfg, const adm_tensor_set *weights);
+void adm_classifier_free(adm_classifier *c);
+
+/* logits [B, num_classes] of x [B, C, H, W] at timesteps t [B]. */
+int adm_classifier_forward(adm_classifier *c, const float *x, const int64_t *t, int B, float *logits);
+
+/* grad [B, C, H, W] as above; logits may be NULL. */
+int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, const int64_t *y, int B,
+                        float *logits, float *grad);
+
+const adm_config *adm_classifier_config(const adm_classifier *c);
+size_t adm_classifier_device_bytes(const adm_classifier *c);
+double adm_classifier_flops(const adm_config *cfg, int B, int with_backward);
+
+#endif

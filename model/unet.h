@@ -1,0 +1,36 @@
+/* unet.h — the ADM UNet (UNetModel) and its super-resolution variant
+ * (SuperResModel) on an OpenCL device.
+ *
+ * Weights are uploaded once at load (fp32; fp16/bf16 storage expanded to
+ * fp32).  Activations live in an arena planned for the largest batch seen,
+ * so a forward allocates nothing after the first call at that batch size.
+ * Inputs and outputs are host arrays (NCHW float32).
+ */
+#ifndef ADM_UNET_H
+#define ADM_UNET_H
+#include "cl_runtime.h"
+#include "config.h"
+#include "tensor.h"
+
+typedef struct adm_unet adm_unet;
+
+/* Validates cfg against weights (naming every problem), checks the device
+ * has the memory (saying needed vs available), uploads the weights. */
+adm_unet *adm_unet_load(adm_cl *cl, const adm_config *cfg, const adm_tensor_set *weights);
+void adm_unet_free(adm_unet *u);
+
+/* out [B, out_channels, H, W] = model(x [B, in_channels, H, W], t [B], y [B]).
+ * y: NULL for unconditional models.  low_res [B, in_channels, h, w]: only
+ * for SuperResModel (bilinearly upsampled to H, W and concatenated to x). */
+int adm_unet_forward(adm_unet *u, const float *x, const int64_t *t, const int64_t *y,
+                     const float *low_res, int B, float *out);
+
+/* Write act/<module>.npy for time_embed, label_emb, input_blocks.N,
+ * middle_block, output_blocks.N on later forwards (NULL: stop). */
+int adm_unet_set_dump_dir(adm_unet *u, const char *dir);
+
+const adm_config *adm_unet_config(const adm_unet *u);
+size_t adm_unet_device_bytes(const adm_unet *u);       /* weights + arena now held */
+double adm_unet_flops(const adm_config *cfg, int B);   /* multiply-adds x2 of one forward */
+
+#endif
