@@ -3,7 +3,7 @@
  * adm_cl_open picks a device (spec: NULL/"" = first GPU else first device;
  * "P:D" platform and device index; or a case-insensitive substring of the
  * device or platform name), makes one context and one in-order queue,
- * and builds every embedded kernels/*.cl file into one program with
+ * and builds every embedded kernels/NAME.cl file into one program with
  * deterministic options (no fast-math; -cl-fp32-correctly-rounded-divide-sqrt
  * where supported).  Program binaries are cached on disk under
  * $ADMD_CACHE_DIR (default ~/.cache/admd) keyed by a hash of the sources,

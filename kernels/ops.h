@@ -1,5 +1,5 @@
 /* ops.h — the forward operations of the ADM networks, one host wrapper per
- * op, each enqueuing kernels from kernels/*.cl (or CLBlast) on cl->queue.
+ * op, each enqueuing kernels from kernels/NAME.cl (or CLBlast) on cl->queue.
  *
  * A device tensor (adm_dt) is a float32 NCHW view into a cl_mem at an
  * element offset.  Vectors (biases, norms) use n=1,c=len,h=w=1; matrices

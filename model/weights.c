@@ -84,7 +84,7 @@ int adm_weights_get(const adm_weights *w, const char *name, adm_dt *out) {
         case 0: break;
         case 1: s[1] = e->shape[0]; break;                        /* c = len */
         case 2: s[1] = e->shape[0]; s[3] = e->shape[1]; break;     /* c = O, w = I */
-        case 3: s[1] = e->shape[0]; s[2] = e->shape[1]; s[3] = e->shape[2]; break;
+        case 3: s[0] = e->shape[0]; s[1] = e->shape[1]; s[3] = e->shape[2]; break;  /* conv1d [O,I,k] */
         default: for (int d = 0; d < 4; d++) s[d] = e->shape[d]; break;
         }
         *out = adm_dt_make(w->bufs[e->buf], e->off, (int)s[0], (int)s[1], (int)s[2], (int)s[3]);

@@ -5,7 +5,7 @@
  * as few buffers as the device's max allocation size allows (a tensor never
  * straddles two buffers).  Lookups by state-dict name return an adm_dt
  * view shaped like the tensor (1-d: c=len; 2-d [O,I]: c=O, w=I;
- * 4-d [O,I,kh,kw]: n=O, c=I, h=kh, w=kw).
+ * 3-d conv1d [O,I,k]: n=O, c=I, w=k; 4-d [O,I,kh,kw]: n=O, c=I, h=kh, w=kw).
  */
 #ifndef ADM_WEIGHTS_H
 #define ADM_WEIGHTS_H
