@@ -11,6 +11,11 @@
 # embedded, a new tests/test_*.c becomes a test program.
 
 PREFIX    ?= /usr/local
+# systemd looks for units under /usr/local/lib too, but sysusers.d only in
+# /etc, /run and /usr/lib: outside /usr the snippets go to /etc.
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,/etc/sysusers.d)
+TMPFILESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/tmpfiles.d,/etc/tmpfiles.d)
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
@@ -76,7 +81,7 @@ asan:
 # libFuzzer targets (clang).  FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 30
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD:build=build-fuzz)/libadm.a
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libadm.a
 	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 install: $(BUILD)/admd $(BUILD)/admctl
@@ -84,17 +89,23 @@ install: $(BUILD)/admd $(BUILD)/admctl
 	install -m 755 $(BUILD)/admd $(BUILD)/admctl $(DESTDIR)$(PREFIX)/bin/
 	cp -r models/. $(DESTDIR)$(PREFIX)/share/admd/models/
 	if [ -d systemd ] && [ -f systemd/admd.service ]; then \
-	  install -d $(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d; \
-	  sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/admd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/admd.service; \
-	  install -m 644 systemd/admd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/admd.conf; \
-	  install -m 644 systemd/admd.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/admd.conf; \
+	  install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR); \
+	  sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/admd.service > $(DESTDIR)$(UNITDIR)/admd.service; \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/admd.service; \
+	  install -m 644 systemd/admd.sysusers $(DESTDIR)$(SYSUSERSDIR)/admd.conf; \
+	  install -m 644 systemd/admd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/admd.conf; \
+	  echo "installed the admd service; as root: systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload && systemctl enable --now admd"; \
 	fi
 	if [ -d docs/man ]; then install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8; \
 	  for m in docs/man/*.1; do [ -f $$m ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; \
 	  for m in docs/man/*.8; do [ -f $$m ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; fi
 
+# First picture: deps, build, spool under ./demo, admd --drain, contact sheet.
+demo:
+	BUILD=$(BUILD) sh tools/demo.sh
+
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check asan fuzz install clean
+.PHONY: all check asan fuzz install clean demo
 .DELETE_ON_ERROR:

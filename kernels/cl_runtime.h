@@ -27,6 +27,12 @@ typedef struct adm_cl {
     size_t max_wg;
     int profiling;                /* queue created with profiling enabled */
     char source_hash[65];         /* sha256 of all embedded kernel sources (provenance) */
+    char build_options[256];      /* options the program was built with */
+    int program_from_cache;       /* 1: loaded from the on-disk binary cache */
+    double build_seconds;         /* time spent building or loading the program */
+    int fp_fma;                   /* device has a (fast) fused multiply-add */
+    int tile_vw, tile_nv, tile_cot, tile_mt; /* conv.cl register tiles (ADM_VW, ADM_NV, ADM_COT, ADM_MT) */
+    struct adm_ops_state *ops;    /* ops.c's per-device state (scratch, choices) */
     /* kernel cache, by name */
     struct { char name[64]; cl_kernel k; } kernels[128];
     int n_kernels;

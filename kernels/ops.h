@@ -25,8 +25,10 @@ static inline adm_dt adm_dt_make(cl_mem m, size_t off, int n, int c, int h, int 
     adm_dt t = {m, off, n, c, h, w}; return t;
 }
 
-/* Scratch for ops that need it (im2col, attention weights): ensure at least
- * `floats` are available; call while planning, before running. */
+/* Scratch for ops that need it (padded conv input, im2col, attention
+ * weights): ensure at least `floats` are available; call while planning,
+ * before running.  An op that needs more grows it once (an allocation on
+ * the first call at a new, larger size only). */
 int adm_ops_reserve_scratch(adm_cl *cl, size_t floats);
 void adm_ops_release(adm_cl *cl);
 
@@ -72,5 +74,19 @@ int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_d
 typedef struct { const char *kind; double ms; long calls; } adm_op_time;
 int adm_ops_times(adm_op_time *out, int max);   /* returns the number filled */
 void adm_ops_times_reset(void);
+/* on = 1: adm_ops_times reports per kernel name instead of per op kind. */
+void adm_ops_times_by_kernel(int on);
+
+/* Matrix backend of conv/attention: "own" (kernels/conv.cl; default on
+ * CPUs) or "clblast" (default elsewhere); env ADMD_BACKEND overrides the
+ * default. */
+int adm_ops_set_backend(adm_cl *cl, const char *name);
+const char *adm_ops_backend(adm_cl *cl);
+/* Floats of scratch now held (for memory reports). */
+size_t adm_ops_scratch_floats(adm_cl *cl);
+/* Run the GEMM shapes once so CLBlast compiles its kernels now (it caches
+ * them in memory only): call once after adm_cl_open in a long-lived
+ * process.  *seconds (may be NULL) gets the time it took. */
+int adm_ops_warmup(adm_cl *cl, double *seconds);
 
 #endif

@@ -24,7 +24,9 @@ typedef struct {
     int num_res_blocks;
     int attention_ds[ADM_MAX_LEVELS];   /* downsample rates with attention (1 = full resolution) */
     int n_attention_ds;
-    int channel_mult[ADM_MAX_LEVELS];
+    int channel_mult[ADM_MAX_LEVELS];   /* integer part of each level's multiplier ... */
+    int channel_mult_half[ADM_MAX_LEVELS]; /* ... plus 0.5 where 1 (512x512: 0.5,1,1,2,2,4,4);
+                                            use adm_config_channels() for a level's width */
     int n_levels;                /* length of channel_mult */
     int num_classes;             /* 0 = unconditional (label_emb absent) */
     int num_heads;
@@ -70,5 +72,16 @@ int adm_config_format(const adm_config *cfg, char *buf, size_t len);
 
 /* Derived helpers. */
 int adm_config_heads(const adm_config *cfg, int channels, int upsample);  /* heads of an attention block */
+/* Channels of level i: int(channel_mult[i] * model_channels), as the reference computes them. */
+int adm_config_channels(const adm_config *cfg, int level);
+
+/* Every tensor the configured network has, in the reference's state-dict
+ * order (UNetModel / SuperResModel / EncoderUNetModel), with its shape. */
+typedef struct { char name[96]; int ndim; int64_t shape[4]; } adm_param_spec;
+int adm_config_params(const adm_config *cfg, adm_param_spec **out, int *n);  /* free(*out) */
+
+/* Like adm_config_validate, but writes the whole report (one problem a
+ * line, however many) to report; returns the number of problems, -1 on error. */
+int adm_config_check(const adm_config *cfg, const adm_tensor_set *weights, char *report, size_t len);
 
 #endif

@@ -59,6 +59,26 @@ typedef int (*adm_gen_image_fn)(void *user, int index, int klass, const uint8_t 
 int adm_generate(adm_model *m, const adm_gen_request *req,
                  adm_gen_step_fn on_step, adm_gen_image_fn on_image, void *user);
 
+/* ---- lower level (admctl sample, replay tests) ---- */
+
+/* Override the diffusion settings the UNet's config carried (noise schedule
+ * "linear"/"cosine", base step count) — for configs that do not say them. */
+int adm_model_set_diffusion(adm_model *m, const char *noise_schedule, int diffusion_steps);
+
+/* One device pass at the float level: x [B, C, H, W] holds x_T on entry and
+ * the final samples on return; y [B] the classes (used by a class-conditional
+ * UNet and by the classifier; may be NULL when neither needs them).
+ * noise NULL: Philox noise of images req->first_index .. +B-1 under
+ * req->seed (the same draws adm_generate makes); else recorded noise
+ * [steps, B, C, H, W] in the order the steps are taken (replay), with
+ * noise_steps its first dimension, which must equal the respaced step count.
+ * on_step gets images_done = 0, images_total = B.  0 / 1 stopped / -1. */
+int adm_generate_batch(adm_model *m, const adm_gen_request *req, const int64_t *y, int B, float *x,
+                       const float *noise, int noise_steps, adm_gen_step_fn on_step, void *user);
+
+/* x_T of image `index` under `seed` (C*H*W floats, Philox slot 0). */
+void adm_generate_x_T(uint64_t seed, int index, float *x, size_t n);
+
 /* The noise algorithm's name+version, recorded with every output. */
 #define ADM_NOISE_ALGORITHM "philox4x32-10/boxmuller-poly/v1"
 

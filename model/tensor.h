@@ -54,6 +54,8 @@ int adm_pt_load(const char *path, adm_tensor_set *out);          /* pt_reader.c 
 int adm_pt_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out);
 int adm_safetensors_load(const char *path, adm_tensor_set *out);  /* safetensors.c */
 int adm_safetensors_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out);
+/* Write n tensors as .safetensors, atomically (temporary file + rename). */
+int adm_safetensors_write(const char *path, const adm_tensor *t, int n);
 
 /* half <-> float, exactly (round to nearest even on the way down). */
 float adm_half_to_float(uint16_t h);

@@ -9,7 +9,25 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
 
 /* Subcommands (one line each, in the order `admctl --help` lists them). */
 #define ADMCTL_COMMANDS(X) \
-    X(inspect,  "list a checkpoint's tensors and the config they imply")
+    X(inspect,  "list a checkpoint's tensors and the config they imply") \
+    X(devices,  "list OpenCL devices and self-test each (GEMM, UNet block vs host)") \
+    X(bench,    "time the UNet forward (random weights): ms, GFLOP/s, memory, per-op times") \
+    X(unet,     "run one UNet forward pass on .npy inputs (parity, debugging)") \
+    X(classifier, "classifier logits and input gradient on .npy inputs (guidance)") \
+    X(sample,   "sample images with classifier guidance (DDPM/DDIM; Philox or replayed noise)") \
+    X(guidance, "guidance scale experiment: accuracy and diversity per scale, grid PNG") \
+    X(init,     "create a spool (database) and register the default model") \
+    X(model,    "add, list or remove models (presets for the released checkpoints)") \
+    X(submit,   "queue a job: class, count, guidance scale, sampler, seed") \
+    X(list,     "jobs, newest first, with progress") \
+    X(status,   "counts per state, the running jobs and the queue") \
+    X(watch,    "follow a job with a live progress bar until it ends") \
+    X(cancel,   "cancel queued or running jobs") \
+    X(show,     "a job's parameters, provenance and outputs") \
+    X(audit,    "regenerate a job's images from the record: identical bytes or max pixel difference") \
+    X(sheet,    "contact sheet PNG of jobs' images, labelled") \
+    X(sweep,    "guidance sweep: accuracy and diversity against scale, chart + sheets") \
+    X(convert,  "rewrite a checkpoint as .safetensors (optionally fp16)")
 
 #define DECLARE(name, help) int cmd_##name(int argc, char **argv);
 ADMCTL_COMMANDS(DECLARE)

@@ -1,0 +1,517 @@
+/* admd.c — the daemon: watch a spool (SQLite file) for jobs, run each one
+ * through the model on an OpenCL device, write its PNGs and record them.
+ *
+ *   admd --db PATH [--device D] [--drain] [--output-root DIR] [options]
+ *
+ * The loop, top to bottom:
+ *   start    open + migrate the spool; remove orphaned temp files; requeue
+ *            the jobs of dead workers of this host; open the device (kernel
+ *            compilation, with EXTEND_TIMEOUT_USEC pings); READY=1
+ *   wait     inotify on the database's folder is the hint, PRAGMA
+ *            data_version confirms another connection committed, and a slow
+ *            poll (--poll seconds) catches anything missed; expired leases
+ *            of other workers are reaped on the way
+ *   claim    one job (priority, then age) with a lease
+ *   run      the model from the cache (LRU, bounded by device memory); per
+ *            step: watchdog ping, lease + progress at a bounded rate, stop on
+ *            SIGTERM or cancellation; per image: PNG (temp, fsync, rename)
+ *            recorded with its sha256 in the transaction that advances the job
+ *   end      done + provenance | failed + error | requeued (SIGTERM)
+ *
+ * SIGTERM/SIGINT: stop at the next step boundary, put the job back, exit 0.
+ * SIGHUP: drop the model cache (models reload on next use).
+ * --drain: run until the queue is empty, then exit 0.
+ */
+#include "generate.h"
+#include "lib_job.h"
+#include "lib_modelcache.h"
+#include "lib_notify.h"
+#include "lib_png.h"
+#include "spool.h"
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *db_path, *device, *output_root;
+    int drain, verbose;
+    double lease_s;          /* a claim lasts this long without a heartbeat */
+    double poll_s;           /* fallback poll when idle */
+    double progress_s;       /* at most one progress write per this many seconds */
+    size_t cache_bytes;      /* model cache budget (0: 3/4 of device memory) */
+    int batch;               /* images per device pass (0: the model's choice) */
+} admd_options;
+
+/* ---- signals: flags + a self-pipe that wakes poll() ---- */
+
+static volatile sig_atomic_t got_term, got_hup;
+static int wake_pipe[2] = {-1, -1};
+
+static void on_signal(int sig) {
+    int saved = errno;
+    if (sig == SIGHUP) got_hup = 1; else got_term = 1;
+    if (wake_pipe[1] >= 0) { ssize_t r = write(wake_pipe[1], "x", 1); (void)r; }
+    errno = saved;
+}
+
+static int install_signals(void) {
+    if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0) return adm_error("pipe: %s", strerror(errno));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* ---- small helpers ---- */
+
+/* Seconds since the epoch of a spool timestamp ("YYYY-MM-DD HH:MM:SS.SSS", UTC). */
+static double parse_ts(const char *ts) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *rest = strptime(ts, "%Y-%m-%d %H:%M:%S", &tm);
+    if (!rest) return NAN;
+    double frac = *rest == '.' ? atof(rest) : 0;
+    return (double)timegm(&tm) + frac;
+}
+
+static uint64_t random_seed(void) {
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) v = (uint64_t)time(NULL) * 6364136223846793005ULL ^ (uint64_t)getpid();
+    return v;
+}
+
+static int mkdir_p(const char *path) {
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return adm_error("%s: path too long", path);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, 0775) != 0 && errno != EEXIST) return adm_error("mkdir %s: %s", buf, strerror(errno));
+            *p = c;
+            if (!c) break;
+        }
+    }
+    return 0;
+}
+
+/* ---- one job ---- */
+
+typedef struct {
+    adm_spool *spool;
+    const admd_options *opt;
+    const char *root;
+    const adm_spool_job *job;
+    const adm_cached_model *cm;
+    const adm_spool_provenance *prov;
+    double last_beat;        /* last lease/progress write */
+    double last_image;       /* when the previous image (or the pass) ended */
+    double encode_s;         /* PNG encode + write + record */
+    int lost;                /* the job is no longer ours (cancelled, reaped) */
+    int images;              /* images recorded this attempt */
+    char error[1024];
+} run_ctx;
+
+/* After every denoising step: watchdog, lease + progress (bounded rate),
+ * stop on SIGTERM or when the job was cancelled / taken away. */
+static int on_step(void *user, int step, int total, int images_done, int images_total) {
+    run_ctx *c = user;
+    adm_notify_watchdog();
+    if (got_term) return 1;
+    double now = adm_now();
+    double every = c->opt->progress_s < c->opt->lease_s / 3 ? c->opt->progress_s : c->opt->lease_s / 3;
+    if (now - c->last_beat >= every || step == total) {
+        int rc = adm_spool_heartbeat(c->spool, c->job->id, step, total);
+        if (rc == 1) { c->lost = 1; return 1; }
+        if (rc < 0) adm_log(ADM_LOG_WARNING, "job %lld: progress not written: %s", (long long)c->job->id, adm_last_error());
+        else c->last_beat = now;
+    }
+    adm_notify_progress("job %lld: step %d/%d, images %d/%d", (long long)c->job->id, step, total,
+                        c->job->images_done + images_done, c->job->req.count);
+    return 0;
+}
+
+/* Is image index of the job recorded (by us or another worker)? */
+static int recorded(adm_spool *s, int64_t job_id, int index) {
+    adm_spool_output *outs;
+    int n, found = 0;
+    if (adm_spool_outputs(s, job_id, &outs, &n) != 0) return 1;   /* unsure: keep the file */
+    for (int i = 0; i < n; i++) if (outs[i].index == index) found = 1;
+    free(outs);
+    return found;
+}
+
+/* One finished image: PNG to a temp file, fsync, rename; then its outputs
+ * row and the job's advance in one transaction. */
+static int on_image(void *user, int index, int klass, const uint8_t *pixels, int h, int w, int ch) {
+    run_ctx *c = user;
+    double t0 = adm_now();
+    char path[ADM_SPOOL_PATH], tmp[ADM_SPOOL_PATH + 300];
+    adm_spool_output o;
+    memset(&o, 0, sizeof o);
+    if (adm_job_output_path(c->root, c->job, index, path, sizeof path) != 0 ||
+        adm_job_tmp_path(path, tmp, sizeof tmp) != 0) goto fail;
+    adm_job_texts tx;
+    adm_job_png_texts(&tx, c->prov, c->job->id, index, klass);
+    size_t bytes = 0;
+    if (adm_png_save(path, tmp, pixels, w, h, ch, tx.t, tx.n, o.sha256, &bytes) != 0) goto fail;
+    o.job_id = c->job->id;
+    o.index = index;
+    o.seed = c->job->req.seed;
+    o.klass = klass;
+    snprintf(o.noise_algorithm, sizeof o.noise_algorithm, "%s", ADM_NOISE_ALGORITHM);
+    snprintf(o.path, sizeof o.path, "%s", path);
+    o.bytes = (int64_t)bytes;
+    o.seconds = adm_now() - c->last_image;
+    int rc = adm_spool_record_output(c->spool, &o);
+    if (rc != 0) {
+        /* Not recorded: the file must not stay unless someone recorded it. */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", adm_last_error());
+        if (!recorded(c->spool, c->job->id, index)) unlink(path);
+        adm_error("%s", why);
+        if (rc == 1) { c->lost = 1; return 1; }
+        goto fail;
+    }
+    c->images++;
+    c->last_image = adm_now();
+    c->encode_s += c->last_image - t0;
+    adm_log(ADM_LOG_DEBUG, "job %lld: image %d -> %s", (long long)c->job->id, index, path);
+    return 0;
+fail:
+    snprintf(c->error, sizeof c->error, "image %d: %s", index, adm_last_error());
+    adm_error("%s", c->error);
+    return -1;
+}
+
+/* End a job as failed (unless it is no longer ours), with a log line. */
+static void fail_job(adm_spool *s, const adm_spool_job *job, const char *error, const adm_spool_provenance *p) {
+    adm_log(ADM_LOG_ERR, "job %lld: failed: %s", (long long)job->id, error);
+    int rc = adm_spool_fail(s, job->id, error, p);
+    if (rc < 0) adm_log(ADM_LOG_ERR, "job %lld: cannot record the failure: %s", (long long)job->id, adm_last_error());
+}
+
+static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, const admd_options *opt,
+                    const char *root, const adm_spool_job *job, const adm_spool_model *row) {
+    double t_claim = adm_now();
+    const adm_spool_request *r = &job->req;
+    adm_spool_provenance p;
+    memset(&p, 0, sizeof p);
+    adm_job_device_provenance(cl, &p);
+    p.job_id = job->id;
+    snprintf(p.worker, sizeof p.worker, "%s", adm_spool_worker(s));
+    p.attempt = job->attempts;
+    snprintf(p.model, sizeof p.model, "%s", row->name);
+    snprintf(p.sampler, sizeof p.sampler, "%s", r->sampler);
+    snprintf(p.respacing, sizeof p.respacing, "%s", r->respacing);
+    p.eta = r->eta;
+    p.scale = r->scale;
+    p.seed = r->seed;
+    p.klass = r->klass;
+    p.count = r->count;
+    snprintf(p.noise_algorithm, sizeof p.noise_algorithm, "%s", ADM_NOISE_ALGORITHM);
+    double wait = parse_ts(job->started_at) - parse_ts(job->created_at);
+    p.queue_wait_s = isfinite(wait) && wait > 0 ? wait : 0;
+
+    adm_log(ADM_LOG_INFO, "job %lld: started (model %s, %d image%s from %d, class %d, %s %s, scale %g, seed %lld, attempt %d/%d)",
+            (long long)job->id, row->name, r->count, r->count == 1 ? "" : "s", job->images_done, r->klass,
+            r->sampler, r->respacing, r->scale, (long long)r->seed, job->attempts, r->max_attempts);
+    adm_notify_status("job %lld: loading model %s", (long long)job->id, row->name);
+
+    /* The model, from the cache or loaded now. */
+    double load_s = 0;
+    char what[128];
+    snprintf(what, sizeof what, "job %lld: loading model %s", (long long)job->id, row->name);
+    adm_notify_keepalive_begin(what);     /* watchdog pings while a big checkpoint loads */
+    adm_cached_model *cm = adm_model_cache_get(cache, s, row, &load_s);
+    adm_notify_keepalive_end();
+    if (!cm) { fail_job(s, job, adm_last_error(), &p); return; }
+    p.model_load_s = load_s;
+    snprintf(p.unet_path, sizeof p.unet_path, "%s", cm->unet_path);
+    snprintf(p.unet_config, sizeof p.unet_config, "%.*s", (int)sizeof p.unet_config - 1, cm->unet_config);
+    snprintf(p.unet_sha256, sizeof p.unet_sha256, "%s", cm->unet_sha256);
+    snprintf(p.classifier_path, sizeof p.classifier_path, "%s", cm->classifier_path);
+    snprintf(p.classifier_config, sizeof p.classifier_config, "%.*s", (int)sizeof p.classifier_config - 1,
+             cm->classifier_config);
+    snprintf(p.classifier_sha256, sizeof p.classifier_sha256, "%s", cm->classifier_sha256);
+    p.image_size = cm->info.image_size;
+    p.channels = cm->info.channels;
+    if (load_s > 0 && adm_spool_model_set_info(s, row->name, cm->unet_sha256, cm->classifier_sha256,
+                                               cm->info.image_size, cm->info.channels, cm->info.num_classes) != 0)
+        adm_log(ADM_LOG_WARNING, "model %s: %s", row->name, adm_last_error());
+
+    /* What the schema could not check before the model was known. */
+    char msg[512];
+    if (r->klass >= 0 && r->klass >= cm->info.num_classes) {
+        snprintf(msg, sizeof msg, "jobs.class %d is outside the model's classes (it has %d)", r->klass, cm->info.num_classes);
+        fail_job(s, job, msg, &p);
+        return;
+    }
+    if (r->scale > 0 && !cm->info.has_classifier) {
+        fail_job(s, job, "jobs.scale > 0 needs a model with a classifier", &p);
+        return;
+    }
+    char dir[ADM_SPOOL_PATH];
+    if (adm_job_output_dir(root, job, dir, sizeof dir) != 0 || adm_job_make_dir(root, dir) != 0) {
+        fail_job(s, job, adm_last_error(), &p);
+        return;
+    }
+
+    /* The images not recorded yet (a retry resumes where the last attempt stopped). */
+    int first = job->images_done, n = r->count - job->images_done;
+    int *classes = NULL;
+    if (n > 0 && r->klass >= 0) {
+        classes = adm_malloc(sizeof *classes * (size_t)n);
+        if (!classes) { fail_job(s, job, adm_last_error(), &p); return; }
+        for (int i = 0; i < n; i++) classes[i] = r->klass;
+    }
+    adm_gen_request req = {
+        .sampler = r->sampler, .respacing = r->respacing, .eta = r->eta, .scale = r->scale,
+        .seed = (uint64_t)r->seed, .first_index = first, .count = n, .classes = classes, .batch = opt->batch,
+    };
+    run_ctx c = {.spool = s, .opt = opt, .root = root, .job = job, .cm = cm, .prov = &p};
+    double t_gen = adm_now();
+    c.last_beat = c.last_image = t_gen;
+    int rc = n > 0 ? adm_generate(cm->model, &req, on_step, on_image, &c) : 0;
+    free(classes);
+    double t_end = adm_now();
+    p.steps_s = t_end - t_gen - c.encode_s;
+    p.encode_s = c.encode_s;
+    p.total_s = t_end - t_claim;
+    p.batch = opt->batch;
+
+    if (c.lost) {
+        adm_log(ADM_LOG_INFO, "job %lld: stopped: cancelled or taken over (%d image%s recorded)",
+                (long long)job->id, c.images, c.images == 1 ? "" : "s");
+    } else if (rc == 0) {
+        if (adm_spool_finish(s, job->id, &p) == 0)
+            adm_log(ADM_LOG_INFO, "job %lld: done, %d image%s in %.2f s (load %.2f s, steps %.2f s, encode %.2f s)",
+                    (long long)job->id, r->count, r->count == 1 ? "" : "s", p.total_s, p.model_load_s, p.steps_s,
+                    p.encode_s);
+        else
+            adm_log(ADM_LOG_ERR, "job %lld: cannot mark done: %s", (long long)job->id, adm_last_error());
+    } else if (rc == 1) {
+        if (adm_spool_release(s, job->id) == 0)
+            adm_log(ADM_LOG_INFO, "job %lld: stopped by signal, back in the queue (%d image%s recorded)",
+                    (long long)job->id, job->images_done + c.images, job->images_done + c.images == 1 ? "" : "s");
+        else
+            adm_log(ADM_LOG_WARNING, "job %lld: cannot requeue: %s", (long long)job->id, adm_last_error());
+    } else {
+        fail_job(s, job, c.error[0] ? c.error : adm_last_error(), &p);
+    }
+}
+
+/* ---- waiting for work ---- */
+
+typedef struct {
+    adm_spool *spool;
+    int inotify_fd;
+    int64_t data_version;
+} watcher;
+
+/* Drain whatever the fd holds. */
+static void drain_fd(int fd) {
+    char buf[4096];
+    while (read(fd, buf, sizeof buf) > 0) {}
+}
+
+/* Sleep until another connection may have committed (inotify hint + data
+ * version), a signal arrives, or timeout_s passes. */
+static void wait_for_work(watcher *w, double timeout_s) {
+    double until = adm_now() + timeout_s;
+    for (;;) {
+        double left = until - adm_now();
+        if (left <= 0 || got_term || got_hup) return;
+        struct pollfd fds[2] = {{wake_pipe[0], POLLIN, 0}, {w->inotify_fd, POLLIN, 0}};
+        int nfds = w->inotify_fd >= 0 ? 2 : 1;
+        int rc = poll(fds, (nfds_t)nfds, (int)(left * 1000) + 1);
+        if (rc < 0 && errno != EINTR) return;
+        if (fds[0].revents) drain_fd(wake_pipe[0]);
+        if (nfds == 2 && fds[1].revents) {
+            drain_fd(w->inotify_fd);
+            int64_t v;
+            if (adm_spool_data_version(w->spool, &v) != 0) return;
+            if (v != w->data_version) { w->data_version = v; return; }
+        }
+        adm_notify_watchdog();
+    }
+}
+
+/* ---- start-up and the loop ---- */
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: admd --db PATH [options]\n"
+            "  --db PATH            the spool (SQLite file; created and migrated if needed)\n"
+            "  --device D           OpenCL device: \"P:D\" indices or a name substring (default: first GPU, else first device)\n"
+            "  --drain              run every queued job, then exit\n"
+            "  --output-root DIR    where PNGs go (default: <db folder>/outputs)\n"
+            "  --lease S            seconds a claim lasts without a heartbeat (default 300; heartbeats\n"
+            "                       come between steps, so keep it above one step of the slowest model)\n"
+            "  --poll S             fallback poll period when idle (default 10; inotify wakes us sooner)\n"
+            "  --progress-interval S  at most one progress write per S seconds (default 0.5)\n"
+            "  --cache-mb N         device memory for cached models (default: 3/4 of the device's)\n"
+            "  --batch N            images per device pass (default: the model's choice)\n"
+            "  --verbose            debug log lines\n"
+            "  --version            print the version\n");
+}
+
+static int parse_args(int argc, char **argv, admd_options *o) {
+    memset(o, 0, sizeof *o);
+    o->lease_s = 300;
+    o->poll_s = 10;
+    o->progress_s = 0.5;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define VALUE() do { if (!v) { fprintf(stderr, "admd: %s needs a value\n", a); return 2; } i++; } while (0)
+        if (!strcmp(a, "--db")) { VALUE(); o->db_path = v; }
+        else if (!strcmp(a, "--device")) { VALUE(); o->device = v; }
+        else if (!strcmp(a, "--output-root")) { VALUE(); o->output_root = v; }
+        else if (!strcmp(a, "--drain")) o->drain = 1;
+        else if (!strcmp(a, "--verbose")) o->verbose = 1;
+        else if (!strcmp(a, "--lease")) { VALUE(); o->lease_s = atof(v); }
+        else if (!strcmp(a, "--poll")) { VALUE(); o->poll_s = atof(v); }
+        else if (!strcmp(a, "--progress-interval")) { VALUE(); o->progress_s = atof(v); }
+        else if (!strcmp(a, "--cache-mb")) { VALUE(); o->cache_bytes = (size_t)(atof(v) * 1e6); }
+        else if (!strcmp(a, "--batch")) { VALUE(); o->batch = atoi(v); }
+        else if (!strcmp(a, "--version")) { printf("admd %s\n", ADM_VERSION); exit(0); }
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); exit(0); }
+        else { fprintf(stderr, "admd: unknown option '%s' (see admd --help)\n", a); return 2; }
+#undef VALUE
+    }
+    if (!o->db_path) { usage(stderr); return 2; }
+    if (o->batch < 0 || o->batch > 4096) { fprintf(stderr, "admd: --batch must be 0..4096\n"); return 2; }
+    if (!(o->lease_s >= 1 && o->lease_s <= 86400)) { fprintf(stderr, "admd: --lease must be 1..86400 seconds\n"); return 2; }
+    if (!(o->poll_s >= 0.05 && o->poll_s <= 3600)) { fprintf(stderr, "admd: --poll must be 0.05..3600 seconds\n"); return 2; }
+    if (!(o->progress_s >= 0 && o->progress_s <= 3600)) { fprintf(stderr, "admd: --progress-interval must be 0..3600 seconds\n"); return 2; }
+    return 0;
+}
+
+/* Requeue (or kill) the jobs of workers that are gone; log what happened. */
+static void reap(adm_spool *s) {
+    int q = 0, d = 0, n = 0;
+    if (adm_spool_reclaim(s, adm_worker_is_dead, NULL, &n) != 0)
+        adm_log(ADM_LOG_WARNING, "reclaim: %s", adm_last_error());
+    else if (n > 0)
+        adm_log(ADM_LOG_INFO, "reclaimed %d job%s of dead workers on this host", n, n == 1 ? "" : "s");
+    if (adm_spool_reap(s, &q, &d) != 0) adm_log(ADM_LOG_WARNING, "reap: %s", adm_last_error());
+    else if (q + d > 0) adm_log(ADM_LOG_INFO, "expired leases: %d job%s requeued, %d dead", q, q == 1 ? "" : "s", d);
+}
+
+int main(int argc, char **argv) {
+    admd_options opt;
+    int rc = parse_args(argc, argv, &opt);
+    if (rc) return rc;
+    adm_log_set_level(opt.verbose ? ADM_LOG_DEBUG : ADM_LOG_INFO);
+    if (install_signals() != 0) { adm_log(ADM_LOG_ERR, "%s", adm_last_error()); return 1; }
+
+    adm_spool *s;
+    if (adm_spool_open(opt.db_path, ADM_SPOOL_CREATE | ADM_SPOOL_MIGRATE, &s) != 0) {
+        adm_log(ADM_LOG_ERR, "%s", adm_last_error());
+        return 1;
+    }
+    if (adm_spool_set_worker(s, adm_worker_id(), opt.lease_s) != 0) {
+        adm_log(ADM_LOG_ERR, "%s", adm_last_error());
+        adm_spool_close(s);
+        return 1;
+    }
+    char root[PATH_MAX];
+    if (opt.output_root) snprintf(root, sizeof root, "%s", opt.output_root);
+    else snprintf(root, sizeof root, "%s/outputs", adm_spool_dir(s));
+    if (mkdir_p(root) != 0) { adm_log(ADM_LOG_ERR, "output root: %s", adm_last_error()); adm_spool_close(s); return 1; }
+    int orphans = adm_job_clean_orphans(root);
+    if (orphans > 0) adm_log(ADM_LOG_INFO, "removed %d orphaned temp file%s under %s", orphans, orphans == 1 ? "" : "s", root);
+    else if (orphans < 0) adm_log(ADM_LOG_WARNING, "orphan cleanup: %s", adm_last_error());
+    reap(s);
+
+    /* The device: kernel compilation can take minutes on a cold cache. */
+    adm_cl cl;
+    adm_notify_keepalive_begin("compiling kernels");
+    double t0 = adm_now();
+    rc = adm_cl_open(&cl, opt.device, 0);
+    adm_notify_keepalive_end();
+    if (rc != 0) {
+        adm_log(ADM_LOG_ERR, "device: %s", adm_last_error());
+        adm_spool_close(s);
+        return 1;
+    }
+    adm_log(ADM_LOG_INFO, "device %s (%s, %s, %s) ready in %.2f s", cl.device_name, cl.vendor, cl.driver_version,
+            cl.cl_version, adm_now() - t0);
+    adm_model_cache *cache = adm_model_cache_new(&cl, opt.cache_bytes);
+    if (!cache) { adm_log(ADM_LOG_ERR, "%s", adm_last_error()); adm_cl_close(&cl); adm_spool_close(s); return 1; }
+
+    watcher w = {s, -1, -1};
+    w.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w.inotify_fd < 0 || inotify_add_watch(w.inotify_fd, adm_spool_dir(s),
+                                              IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_MOVED_TO) < 0) {
+        adm_log(ADM_LOG_WARNING, "inotify on %s: %s (polling every %.1f s)", adm_spool_dir(s), strerror(errno), opt.poll_s);
+        if (w.inotify_fd >= 0) close(w.inotify_fd);
+        w.inotify_fd = -1;
+    }
+    adm_spool_data_version(s, &w.data_version);
+
+    int counts[6] = {0};
+    adm_spool_counts(s, counts);
+    adm_log(ADM_LOG_INFO, "admd %s ready: spool %s, output root %s, worker %s, %d queued%s", ADM_VERSION,
+            adm_spool_path(s), root, adm_worker_id(), counts[0], opt.drain ? " (drain)" : "");
+    adm_notify_ready("idle");
+
+    double last_reap = adm_now(), reap_every = opt.lease_s / 2 < 30 ? opt.lease_s / 2 : 30;
+    int exit_code = 0, claim_errors = 0;
+    while (!got_term) {
+        if (got_hup) {
+            got_hup = 0;
+            adm_notify_reloading();
+            adm_log(ADM_LOG_INFO, "SIGHUP: dropping %d cached model%s (they reload on next use)",
+                    adm_model_cache_count(cache), adm_model_cache_count(cache) == 1 ? "" : "s");
+            adm_model_cache_clear(cache);
+            adm_notify_status("idle");
+        }
+        adm_notify_watchdog();
+        if (adm_now() - last_reap >= reap_every) { reap(s); last_reap = adm_now(); }
+
+        adm_spool_job job;
+        adm_spool_model model;
+        int claimed = adm_spool_claim(s, random_seed(), &job, &model);
+        if (claimed == 1) {
+            claim_errors = 0;
+            run_job(s, cache, &cl, &opt, root, &job, &model);
+            adm_notify_status("idle");
+            continue;
+        }
+        if (claimed < 0) {
+            adm_log(ADM_LOG_WARNING, "claim: %s", adm_last_error());
+            if (++claim_errors >= 20 && opt.drain) { exit_code = 1; break; }
+        } else {
+            claim_errors = 0;
+            if (opt.drain) { adm_log(ADM_LOG_INFO, "queue empty: drained"); break; }
+        }
+        double until_reap = reap_every - (adm_now() - last_reap);
+        wait_for_work(&w, until_reap < opt.poll_s ? (until_reap > 0.05 ? until_reap : 0.05) : opt.poll_s);
+    }
+    if (got_term) adm_log(ADM_LOG_INFO, "stopping on signal");
+    adm_notify_stopping();
+    if (w.inotify_fd >= 0) close(w.inotify_fd);
+    adm_model_cache_free(cache);
+    adm_cl_close(&cl);
+    adm_spool_close(s);
+    return exit_code;
+}

@@ -1,0 +1,142 @@
+/* lib_modelcache.c — an LRU cache of device-resident models (see
+ * lib_modelcache.h). */
+#include "lib_modelcache.h"
+#include "lib_notify.h"
+#include "util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CACHE_MAX 16
+
+struct adm_model_cache {
+    adm_cl *cl;
+    size_t budget;
+    adm_cached_model *e[CACHE_MAX];
+    int n;
+    unsigned long long clock;
+};
+
+adm_model_cache *adm_model_cache_new(adm_cl *cl, size_t budget_bytes) {
+    adm_model_cache *c = adm_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->cl = cl;
+    c->budget = budget_bytes ? budget_bytes : (size_t)(cl->global_mem / 4 * 3);
+    return c;
+}
+
+static void drop(adm_model_cache *c, int i) {
+    adm_log(ADM_LOG_INFO, "model %s: unloaded from the device (%.1f MB)", c->e[i]->name,
+            c->e[i]->info.device_bytes / 1e6);
+    adm_model_free(c->e[i]->model);
+    free(c->e[i]);
+    c->e[i] = c->e[--c->n];
+}
+
+void adm_model_cache_clear(adm_model_cache *c) {
+    while (c->n > 0) drop(c, c->n - 1);
+}
+
+void adm_model_cache_free(adm_model_cache *c) {
+    if (!c) return;
+    adm_model_cache_clear(c);
+    free(c);
+}
+
+int adm_model_cache_count(const adm_model_cache *c) { return c->n; }
+
+size_t adm_model_cache_bytes(const adm_model_cache *c) {
+    size_t b = 0;
+    for (int i = 0; i < c->n; i++) b += c->e[i]->info.device_bytes;
+    return b;
+}
+
+/* size, mtime and inode of path (all 0 for an absent path). */
+static int file_id(const char *path, long long *size, long long *mtime_ns, long long *ino) {
+    *size = *mtime_ns = *ino = 0;
+    if (!path[0]) return 0;
+    struct stat st;
+    if (stat(path, &st) != 0) return adm_error("%s: cannot read the model file", path);
+    *size = (long long)st.st_size;
+    *mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    *ino = (long long)st.st_ino;
+    return 0;
+}
+
+/* A config spec that names a file is resolved like a path; flag strings
+ * and preset names are kept as they are. */
+static void resolve_config(const adm_spool *s, const char *spec, char *out, int n) {
+    char cand[ADM_SPOOL_PATH];
+    struct stat st;
+    if (spec[0] && spec[0] != '-' && spec[0] != '/' &&
+        stat(adm_spool_resolve(s, spec, cand, sizeof cand), &st) == 0 && S_ISREG(st.st_mode))
+        snprintf(out, (size_t)n, "%s", cand);
+    else
+        snprintf(out, (size_t)n, "%s", spec);
+}
+
+adm_cached_model *adm_model_cache_get(adm_model_cache *c, const adm_spool *s, const adm_spool_model *row,
+                                      double *load_s) {
+    *load_s = 0;
+    adm_cached_model key;
+    memset(&key, 0, sizeof key);
+    snprintf(key.name, sizeof key.name, "%s", row->name);
+    adm_spool_resolve(s, row->unet_path, key.unet_path, sizeof key.unet_path);
+    adm_spool_resolve(s, row->classifier_path, key.classifier_path, sizeof key.classifier_path);
+    resolve_config(s, row->unet_config, key.unet_config, sizeof key.unet_config);
+    resolve_config(s, row->classifier_config, key.classifier_config, sizeof key.classifier_config);
+    if (file_id(key.unet_path, &key.unet_size, &key.unet_mtime_ns, &key.unet_ino) != 0 ||
+        file_id(key.classifier_path, &key.clf_size, &key.clf_mtime_ns, &key.clf_ino) != 0) {
+        adm_error_prefix("model %s", row->name);
+        return NULL;
+    }
+    for (int i = 0; i < c->n; i++) {
+        adm_cached_model *e = c->e[i];
+        if (!strcmp(e->name, key.name) && !strcmp(e->unet_path, key.unet_path) &&
+            !strcmp(e->classifier_path, key.classifier_path) && !strcmp(e->unet_config, key.unet_config) &&
+            !strcmp(e->classifier_config, key.classifier_config) && e->unet_size == key.unet_size &&
+            e->unet_mtime_ns == key.unet_mtime_ns && e->unet_ino == key.unet_ino &&
+            e->clf_size == key.clf_size && e->clf_mtime_ns == key.clf_mtime_ns && e->clf_ino == key.clf_ino) {
+            e->last_used = ++c->clock;
+            return e;
+        }
+        if (!strcmp(e->name, key.name)) { drop(c, i); i--; }   /* stale version of this model */
+    }
+    /* Make room: fp32 weights take about their file size on the device. */
+    size_t estimate = (size_t)key.unet_size + (size_t)key.clf_size;
+    while (c->n > 0 && (adm_model_cache_bytes(c) + estimate > c->budget || c->n == CACHE_MAX)) {
+        int lru = 0;
+        for (int i = 1; i < c->n; i++) if (c->e[i]->last_used < c->e[lru]->last_used) lru = i;
+        drop(c, lru);
+    }
+    double t0 = adm_now();
+    adm_cached_model *e = adm_malloc(sizeof *e);
+    if (!e) return NULL;
+    *e = key;
+    if (adm_sha256_file(e->unet_path, e->unet_sha256) != 0 ||
+        (e->classifier_path[0] && adm_sha256_file(e->classifier_path, e->classifier_sha256) != 0)) {
+        free(e);
+        adm_error_prefix("model %s", row->name);
+        return NULL;
+    }
+    adm_model_spec spec = {
+        e->unet_path, e->unet_config,
+        e->classifier_path[0] ? e->classifier_path : NULL,
+        e->classifier_path[0] ? e->classifier_config : NULL,
+    };
+    e->model = adm_model_load(c->cl, &spec);
+    if (!e->model) {
+        free(e);
+        adm_error_prefix("model %s", row->name);
+        return NULL;
+    }
+    adm_model_get_info(e->model, &e->info);
+    e->last_used = ++c->clock;
+    c->e[c->n++] = e;
+    *load_s = adm_now() - t0;
+    adm_log(ADM_LOG_INFO, "model %s: loaded in %.2f s (%dx%d, %d channels, %d classes%s, %.1f MB on the device)",
+            e->name, *load_s, e->info.image_size, e->info.image_size, e->info.channels, e->info.num_classes,
+            e->info.has_classifier ? ", classifier" : "", e->info.device_bytes / 1e6);
+    return e;
+}

@@ -1,0 +1,374 @@
+/* backward.cl — the input-gradient kernels of the noisy classifier's
+ * backward pass (classifier guidance: grad_x log p(y | x_t, t)), plus the
+ * few forward helpers the classifier heads need that ops.h lacks.
+ *
+ * Conventions: tensors are float32 NCHW; each buffer argument is followed
+ * by its offset in floats.  "d" prefixes a gradient (dy = dL/dy).
+ * Reductions run in a fixed order inside one work-group of a fixed size,
+ * so results are the same bits on every run on a given device.
+ * Host wrappers: kernels/ops_backward.c.
+ */
+#pragma OPENCL FP_CONTRACT OFF
+
+#define BWD_WG 256   /* work-group size of the GroupNorm reductions */
+#define BWD_ROW_WG 64    /* work-group size of the softmax row kernels */
+
+/* Tree reduction of buf[0..BWD_WG) in local memory; returns the sum to
+ * every work-item.  The order is fixed by the work-group size. */
+static float bwd_wg_sum(__local float *buf, float v, int lid, int wg) {
+    buf[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = wg / 2; s > 0; s >>= 1) {
+        if (lid < s) buf[lid] += buf[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = buf[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+static float bwd_wg_max(__local float *buf, float v, int lid, int wg) {
+    buf[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = wg / 2; s > 0; s >>= 1) {
+        if (lid < s) buf[lid] = fmax(buf[lid], buf[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = buf[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+static float bwd_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+
+/* GroupNorm backward, with the optional scale-shift and SiLU of the
+ * forward fused in.  Forward (per sample n, group g, channel c):
+ *     y0 = (x - mu) * rstd                    rstd = 1/sqrt(var + eps)
+ *     z  = y0 * gamma[c] + beta[c]
+ *     z2 = z * (1 + scale[n,c]) + shift[n,c]   (if has_ss; else z2 = z)
+ *     y  = SiLU(z2)                            (if silu;   else y = z2)
+ * Backward: dz2 = dy * SiLU'(z2), dy0 = dz2 * (1 + scale) * gamma, and
+ *     dx = rstd * (dy0 - mean(dy0) - y0 * mean(dy0 * y0))   over the group.
+ * scale/shift depend only on t, so they are constants here.
+ * One work-group of BWD_WG per (n, g); the group is a contiguous run of
+ * cpg*HW floats.  dx may alias dy but not x. */
+__kernel __attribute__((reqd_work_group_size(BWD_WG, 1, 1)))
+void bwd_group_norm(__global const float *x, ulong x_off,
+                    __global const float *gamma, ulong gamma_off,
+                    __global const float *beta, ulong beta_off,
+                    __global const float *ss, ulong ss_off, int has_ss, int silu,
+                    __global const float *dy, ulong dy_off,
+                    __global float *dx, ulong dx_off,
+                    int C, int HW, int groups, float eps) {
+    __local float buf[BWD_WG];
+    const int lid = get_local_id(0);
+    const int ng = get_group_id(0);
+    const int n = ng / groups, g = ng % groups;
+    const int cpg = C / groups;
+    const int len = cpg * HW;
+    const ulong base = (ulong)n * C * HW + (ulong)g * len;
+    x += x_off + base; dy += dy_off + base; dx += dx_off + base;
+    gamma += gamma_off; beta += beta_off;
+    __global const float *scale = ss + ss_off + (ulong)n * 2 * C;
+    __global const float *shift = scale + C;
+
+    float s = 0.0f;
+    for (int j = lid; j < len; j += BWD_WG) s += x[j];
+    const float mu = bwd_wg_sum(buf, s, lid, BWD_WG) / (float)len;
+    s = 0.0f;
+    for (int j = lid; j < len; j += BWD_WG) { float d = x[j] - mu; s += d * d; }
+    const float var = bwd_wg_sum(buf, s, lid, BWD_WG) / (float)len;
+    const float rstd = 1.0f / sqrt(var + eps);
+
+    /* dy0 for element j (recomputed in both passes below). */
+#define BWD_DY0(j, y0_out, dy0_out) do { \
+        int c_ = g * cpg + (j) / HW; \
+        float y0_ = (x[j] - mu) * rstd; \
+        float d_ = dy[j]; \
+        float m_ = has_ss ? 1.0f + scale[c_] : 1.0f; \
+        if (silu) { \
+            float z_ = y0_ * gamma[c_] + beta[c_]; \
+            if (has_ss) z_ = z_ * m_ + shift[c_]; \
+            float sg_ = bwd_sigmoid(z_); \
+            d_ = d_ * (sg_ * (1.0f + z_ * (1.0f - sg_))); \
+        } \
+        y0_out = y0_; dy0_out = d_ * m_ * gamma[c_]; \
+    } while (0)
+
+    /* dy0 is parked in dx (each work-item rereads only what it wrote) */
+    float s1 = 0.0f, s2 = 0.0f;
+    for (int j = lid; j < len; j += BWD_WG) {
+        float y0, d0;
+        BWD_DY0(j, y0, d0);
+        dx[j] = d0;
+        s1 += d0; s2 += d0 * y0;
+    }
+    const float m1 = bwd_wg_sum(buf, s1, lid, BWD_WG) / (float)len;
+    const float m2 = bwd_wg_sum(buf, s2, lid, BWD_WG) / (float)len;
+    for (int j = lid; j < len; j += BWD_WG) {
+        float y0 = (x[j] - mu) * rstd;
+        dx[j] = rstd * (dx[j] - m1 - y0 * m2);
+    }
+#undef BWD_DY0
+}
+
+/* dx = dy * SiLU'(x),  SiLU'(x) = s(x) (1 + x (1 - s(x))). */
+__kernel void bwd_silu(__global const float *x, ulong x_off, __global const float *dy, ulong dy_off,
+                       __global float *dx, ulong dx_off, ulong n) {
+    ulong i = get_global_id(0);
+    if (i >= n) return;
+    float v = x[x_off + i], sg = bwd_sigmoid(v);
+    dx[dx_off + i] = dy[dy_off + i] * (sg * (1.0f + v * (1.0f - sg)));
+}
+
+/* dx = dy * (x > 0)  (ReLU of the 'spatial' head). */
+__kernel void bwd_relu(__global const float *x, ulong x_off, __global const float *dy, ulong dy_off,
+                       __global float *dx, ulong dx_off, ulong n) {
+    ulong i = get_global_id(0);
+    if (i >= n) return;
+    dx[dx_off + i] = x[x_off + i] > 0.0f ? dy[dy_off + i] : 0.0f;
+}
+
+/* Conv weight for the input gradient: wt[i, o, a, b] = w[o, i, k-1-a, k-1-b]
+ * (channels swapped, kernel flipped), so dx = conv2d(dy, wt) for a stride-1
+ * 'same' convolution. */
+__kernel void bwd_conv_weight(__global const float *w, ulong w_off, __global float *wt, ulong wt_off,
+                              int O, int I, int k) {
+    int idx = get_global_id(0);
+    if (idx >= O * I * k * k) return;
+    int b = idx % k, a = (idx / k) % k, o = (idx / (k * k)) % O, i = idx / (k * k * O);
+    wt[wt_off + idx] = w[w_off + (((ulong)o * I + i) * k + (k - 1 - a)) * k + (k - 1 - b)];
+}
+
+/* Zero-insertion for the stride-2 conv's input gradient:
+ * d[n, c, 2p, 2q] = dy[n, c, p, q], zero elsewhere; d is [NC, H, W]. */
+__kernel void bwd_dilate2x(__global const float *dy, ulong dy_off, __global float *d, ulong d_off,
+                           int NC, int H, int W, int Ho, int Wo) {
+    ulong i = get_global_id(0);
+    if (i >= (ulong)NC * H * W) return;
+    int xx = i % W, yy = (i / W) % H;
+    ulong nc = i / ((ulong)W * H);
+    float v = 0.0f;
+    if (!(xx & 1) && !(yy & 1) && (yy >> 1) < Ho && (xx >> 1) < Wo)
+        v = dy[dy_off + (nc * Ho + (yy >> 1)) * Wo + (xx >> 1)];
+    d[d_off + i] = v;
+}
+
+/* 2x2 average pool backward: dx[.., y, x] = dy[.., y/2, x/2] / 4. */
+__kernel void bwd_avgpool2x2(__global const float *dy, ulong dy_off, __global float *dx, ulong dx_off,
+                             int NC, int H, int W, int Ho, int Wo) {
+    ulong i = get_global_id(0);
+    if (i >= (ulong)NC * H * W) return;
+    int xx = i % W, yy = (i / W) % H;
+    ulong nc = i / ((ulong)W * H);
+    float v = 0.0f;
+    if ((yy >> 1) < Ho && (xx >> 1) < Wo) v = 0.25f * dy[dy_off + (nc * Ho + (yy >> 1)) * Wo + (xx >> 1)];
+    dx[dx_off + i] = v;
+}
+
+/* Linear input gradient with strides: dx[n, i] = sum_o dy[n, o] w[o, i],
+ * w [O, I].  Element (n, i) of dx is at n*dx_sn + i*dx_si; dy's (n, o) at
+ * n*dy_sn + o. */
+__kernel void bwd_linear(__global const float *dy, ulong dy_off, int dy_sn,
+                         __global const float *w, ulong w_off,
+                         __global float *dx, ulong dx_off, int dx_sn, int dx_si,
+                         int N, int O, int I) {
+    int idx = get_global_id(0);
+    if (idx >= N * I) return;
+    int n = idx / I, i = idx % I;
+    __global const float *d = dy + dy_off + (ulong)n * dy_sn;
+    float s = 0.0f;
+    for (int o = 0; o < O; o++) s += d[o] * w[w_off + (ulong)o * I + i];
+    dx[dx_off + (ulong)n * dx_sn + (ulong)i * dx_si] = s;
+}
+
+/* Strided GEMM for the attention backward on CPUs (CLBlast elsewhere):
+ *     C[b](m, n) = alpha * sum_k A[b](m, k) B[b](k, n)
+ * A(m, k) at a_off + b*a_bs + m*a_sm + k*a_sk (any strides); B row-major
+ * (ldb), C row-major (ldc).  Each work-item computes a register tile of
+ * ADM_MT rows x ADM_NV vectors of ADM_VW columns (the tile sizes
+ * cl_runtime.c passes for conv.cl), summing k in increasing order.
+ * Launched with work-groups of 1 (the tile is the unit of work). */
+#ifndef ADM_VW
+#define ADM_VW 8
+#endif
+#ifndef ADM_NV
+#define ADM_NV 1
+#endif
+#ifndef ADM_MT
+#define ADM_MT 8
+#endif
+#define BWD_CAT_(a, b) a##b
+#define BWD_CAT(a, b) BWD_CAT_(a, b)
+#define bwd_floatV BWD_CAT(float, ADM_VW)
+#define bwd_vloadV BWD_CAT(vload, ADM_VW)
+#define bwd_vstoreV BWD_CAT(vstore, ADM_VW)
+#if ADM_FMA
+#define BWD_MAD(a, b, c) fma((a), (b), (c))   /* exactly rounded: still deterministic */
+#else
+#define BWD_MAD(a, b, c) ((a) * (b) + (c))
+#endif
+#define BWD_NC (ADM_VW * ADM_NV)              /* columns per work-item */
+
+__kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_sm, int a_sk,
+                       __global const float *B, ulong b_off, ulong b_bs, int ldb,
+                       __global float *C, ulong c_off, ulong c_bs, int ldc,
+                       int M, int N, int K, float alpha) {
+    const int n0 = get_global_id(0) * BWD_NC, m0 = get_global_id(1) * ADM_MT, b = get_global_id(2);
+    if (n0 >= N || m0 >= M) return;
+    __global const float *Ab = A + a_off + (ulong)b * a_bs;
+    __global const float *Bb = B + b_off + (ulong)b * b_bs + n0;
+    bwd_floatV acc[ADM_MT][ADM_NV];
+    __global const float *ar[ADM_MT];
+    #pragma unroll
+    for (int j = 0; j < ADM_MT; j++) {
+        #pragma unroll
+        for (int v = 0; v < ADM_NV; v++) acc[j][v] = (bwd_floatV)(0.0f);
+        ar[j] = Ab + (ulong)min(m0 + j, M - 1) * a_sm;   /* tail rows: computed, never stored */
+    }
+    const int full = n0 + BWD_NC <= N;
+    for (int k = 0; k < K; k++) {
+        bwd_floatV bv[ADM_NV];
+        __global const float *br = Bb + (ulong)k * ldb;
+        if (full) {
+            #pragma unroll
+            for (int v = 0; v < ADM_NV; v++) bv[v] = bwd_vloadV(v, br);
+        } else {
+            float t[BWD_NC];
+            for (int l = 0; l < BWD_NC; l++) t[l] = n0 + l < N ? br[l] : 0.0f;
+            for (int v = 0; v < ADM_NV; v++) bv[v] = bwd_vloadV(v, t);
+        }
+        #pragma unroll
+        for (int j = 0; j < ADM_MT; j++) {
+            bwd_floatV av = (bwd_floatV)(ar[j][(ulong)k * a_sk]);
+            #pragma unroll
+            for (int v = 0; v < ADM_NV; v++) acc[j][v] = BWD_MAD(av, bv[v], acc[j][v]);
+        }
+    }
+    __global float *Cb = C + c_off + (ulong)b * c_bs;
+    for (int j = 0; j < ADM_MT && m0 + j < M; j++) {
+        __global float *cr = Cb + (ulong)(m0 + j) * ldc + n0;
+        if (full) {
+            #pragma unroll
+            for (int v = 0; v < ADM_NV; v++) bwd_vstoreV(acc[j][v] * alpha, v, cr);
+        } else {
+            float t[BWD_NC];
+            for (int v = 0; v < ADM_NV; v++) bwd_vstoreV(acc[j][v] * alpha, v, t);
+            for (int l = 0; l < BWD_NC && n0 + l < N; l++) cr[l] = t[l];
+        }
+    }
+}
+
+/* dst[b](j, i) = src[b](i, j) for T x T blocks (dS^T for dq on the own-GEMM path). */
+__kernel void bwd_transpose(__global const float *src, ulong s_off, __global float *dst, ulong d_off, int T, int batch) {
+    ulong idx = get_global_id(0);
+    if (idx >= (ulong)batch * T * T) return;
+    ulong b = idx / ((ulong)T * T); int r = (idx / T) % T, col = idx % T;
+    dst[d_off + idx] = src[s_off + (b * T + col) * T + r];
+}
+
+/* Row softmax in place (recomputing attention weights): one work-group of
+ * BWD_ROW_WG per row of length T.  p = exp(s - max) / sum. */
+__kernel __attribute__((reqd_work_group_size(BWD_ROW_WG, 1, 1)))
+void bwd_softmax_rows(__global float *p, ulong p_off, int T) {
+    __local float buf[BWD_ROW_WG];
+    const int lid = get_local_id(0);
+    __global float *r = p + p_off + (ulong)get_group_id(0) * T;
+    float m = -INFINITY;
+    for (int j = lid; j < T; j += BWD_ROW_WG) m = fmax(m, r[j]);
+    m = bwd_wg_max(buf, m, lid, BWD_ROW_WG);
+    float s = 0.0f;
+    for (int j = lid; j < T; j += BWD_ROW_WG) { float e = exp(r[j] - m); r[j] = e; s += e; }
+    s = bwd_wg_sum(buf, s, lid, BWD_ROW_WG);
+    /* every work-item reads back only the elements it wrote */
+    for (int j = lid; j < T; j += BWD_ROW_WG) r[j] = r[j] / s;
+}
+
+/* Softmax backward per row, in place on dp:
+ *     ds[t, s] = p[t, s] * (dp[t, s] - sum_s' p[t, s'] dp[t, s']). */
+__kernel __attribute__((reqd_work_group_size(BWD_ROW_WG, 1, 1)))
+void bwd_softmax_grad_rows(__global const float *p, ulong p_off, __global float *dp, ulong dp_off, int T) {
+    __local float buf[BWD_ROW_WG];
+    const int lid = get_local_id(0);
+    const ulong row = (ulong)get_group_id(0) * T;
+    __global const float *pr = p + p_off + row;
+    __global float *dr = dp + dp_off + row;
+    float s = 0.0f;
+    for (int j = lid; j < T; j += BWD_ROW_WG) s += pr[j] * dr[j];
+    s = bwd_wg_sum(buf, s, lid, BWD_ROW_WG);
+    for (int j = lid; j < T; j += BWD_ROW_WG) dr[j] = pr[j] * (dr[j] - s);
+}
+
+/* AttentionPool2d backward of the token building
+ *     xp[n, c, 0] = mean_hw a[n, c, hw] + pos[c, 0],  xp[n, c, 1+hw] = a[n, c, hw] + pos[c, 1+hw]:
+ *     da[n, c, hw] = dxp[n, c, 1+hw] + dxp[n, c, 0] / HW. */
+__kernel void bwd_pool_tokens(__global const float *dxp, ulong dxp_off, __global float *da, ulong da_off,
+                              int NC, int HW) {
+    ulong i = get_global_id(0);
+    if (i >= (ulong)NC * HW) return;
+    ulong nc = i / HW; int hw = i % HW;
+    __global const float *r = dxp + dxp_off + nc * (HW + 1);
+    da[da_off + i] = r[1 + hw] + r[0] / (float)HW;
+}
+
+/* Backward of a spatial mean written at feature offset `off` of a [N, F]
+ * vector: dx[n, c, hw] (+)= d[n, off + c] / HW. */
+__kernel void bwd_spatial_mean(__global const float *d, ulong d_off, int F, int off,
+                               __global float *dx, ulong dx_off, int C, int HW, int N, int accumulate) {
+    ulong i = get_global_id(0);
+    if (i >= (ulong)N * C * HW) return;
+    int c = (i / HW) % C; int n = i / ((ulong)HW * C);
+    float v = d[d_off + (ulong)n * F + off + c] / (float)HW;
+    dx[dx_off + i] = accumulate ? dx[dx_off + i] + v : v;
+}
+
+/* ---- forward helpers of the classifier heads (not in ops.h) ---- */
+
+/* AttentionPool2d tokens: xp [N, C, HW+1] from a [N, C, HW] and the
+ * positional embedding pos [C, HW+1] (token 0 = spatial mean). */
+__kernel void cls_pool_tokens(__global const float *a, ulong a_off, __global const float *pos, ulong pos_off,
+                              __global float *xp, ulong xp_off, int N, int C, int HW) {
+    int idx = get_global_id(0);
+    if (idx >= N * C) return;
+    int c = idx % C;
+    __global const float *r = a + a_off + (ulong)idx * HW;
+    __global const float *pe = pos + pos_off + (ulong)c * (HW + 1);
+    __global float *o = xp + xp_off + (ulong)idx * (HW + 1);
+    float s = 0.0f;
+    for (int j = 0; j < HW; j++) s += r[j];
+    o[0] = s / (float)HW + pe[0];
+    for (int j = 0; j < HW; j++) o[1 + j] = r[j] + pe[1 + j];
+}
+
+/* y[n, off + c] = mean over HW of x[n, c, :]  (y is [N, F]). */
+__kernel void cls_spatial_mean(__global const float *x, ulong x_off, __global float *y, ulong y_off,
+                               int F, int off, int N, int C, int HW) {
+    int idx = get_global_id(0);
+    if (idx >= N * C) return;
+    int n = idx / C, c = idx % C;
+    __global const float *r = x + x_off + (ulong)idx * HW;
+    float s = 0.0f;
+    for (int j = 0; j < HW; j++) s += r[j];
+    y[y_off + (ulong)n * F + off + c] = s / (float)HW;
+}
+
+/* Strided linear: y[n, o] = b[o] + sum_i w[o, i] x[n*x_sn + i*x_si]
+ * (c_proj on token 0 of AttentionPool2d; the adaptive head's 1x1 conv). */
+__kernel void cls_linear_strided(__global const float *x, ulong x_off, int x_sn, int x_si,
+                                 __global const float *w, ulong w_off, __global const float *b, ulong b_off,
+                                 __global float *y, ulong y_off, int N, int O, int I) {
+    int idx = get_global_id(0);
+    if (idx >= N * O) return;
+    int n = idx / O, o = idx % O;
+    __global const float *wr = w + w_off + (ulong)o * I;
+    __global const float *xr = x + x_off + (ulong)n * x_sn;
+    float s = 0.0f;
+    for (int i = 0; i < I; i++) s += wr[i] * xr[(ulong)i * x_si];
+    y[y_off + idx] = s + b[b_off + o];
+}
+
+__kernel void cls_relu(__global const float *x, ulong x_off, __global float *y, ulong y_off, ulong n) {
+    ulong i = get_global_id(0);
+    if (i >= n) return;
+    y[y_off + i] = fmax(x[x_off + i], 0.0f);
+}

@@ -1,0 +1,225 @@
+/* conv.cl — convolutions and matrix products of the ADM UNet.
+ *
+ *   adm_conv2d_direct  any k, stride, padding k/2: one work-item per output
+ *                      (reference kernel; used for stride 2 and odd cases)
+ *   adm_pad2d          copy x [P, H, W] into a zero-bordered [P, H+2, W+2]
+ *   adm_conv3x3_vec    3x3, stride 1 on the padded input: each work-item
+ *                      computes ADM_VW consecutive positions of the padded
+ *                      grid (vector) for ADM_COT output channels (registers);
+ *                      the 2 border columns per row are computed and dropped.
+ *   adm_gemm_vec       C[b] = A[b] B[b] (+ bias[m]) with A addressed by
+ *                      strides, B row-major: 1x1 convs and attention.
+ *
+ * Sums run over (ci, ky, kx) / k in increasing order in every kernel, so
+ * the result does not depend on the launch shape.  ADM_MAD is fma() where
+ * the device has it in hardware (exactly rounded, so deterministic) and a
+ * separate multiply and add otherwise.
+ */
+#pragma OPENCL FP_CONTRACT OFF
+
+#if ADM_FMA
+#define ADM_MAD(a, b, c) fma((a), (b), (c))
+#else
+#define ADM_MAD(a, b, c) ((a) * (b) + (c))
+#endif
+
+#ifndef ADM_VW
+#define ADM_VW 8
+#endif
+#ifndef ADM_COT
+#define ADM_COT 16
+#endif
+#ifndef ADM_NV
+#define ADM_NV 1
+#endif
+#ifndef ADM_MT
+#define ADM_MT 8
+#endif
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define floatV CAT(float, ADM_VW)
+#define vloadV CAT(vload, ADM_VW)
+#define vstoreV CAT(vstore, ADM_VW)
+
+/* y[n, co, oy, ox] = b[co] + sum_{ci, ky, kx} w[co, ci, ky, kx] x[n, ci, oy*s + ky - k/2, ox*s + kx - k/2] */
+__kernel void adm_conv2d_direct(__global const float *x, ulong xoff, __global const float *w, ulong woff,
+                                __global const float *b, ulong boff, int has_bias,
+                                __global float *y, ulong yoff,
+                                int N, int Ci, int H, int W, int Co, int OH, int OW, int k, int stride) {
+    int i = get_global_id(0);
+    if (i >= N * Co * OH * OW) return;
+    int ox = i % OW, oy = (i / OW) % OH, co = (i / (OW * OH)) % Co, n = i / (OW * OH * Co);
+    int pad = k / 2;
+    float acc = has_bias ? b[boff + co] : 0.0f;
+    __global const float *xs = x + xoff + (ulong)n * Ci * H * W;
+    __global const float *ws = w + woff + (ulong)co * Ci * k * k;
+    for (int ci = 0; ci < Ci; ci++)
+        for (int ky = 0; ky < k; ky++) {
+            int iy = oy * stride + ky - pad;
+            if (iy < 0 || iy >= H) continue;
+            for (int kx = 0; kx < k; kx++) {
+                int ix = ox * stride + kx - pad;
+                if (ix < 0 || ix >= W) continue;
+                acc = ADM_MAD(ws[(ci * k + ky) * k + kx], xs[((ulong)ci * H + iy) * W + ix], acc);
+            }
+        }
+    y[yoff + i] = acc;
+}
+
+/* xp [P, H+2, W+2] (+ tail) = x [P, H, W] with a zero border; n = total floats of xp written */
+__kernel void adm_pad2d(__global const float *x, ulong xoff, __global float *xp,
+                        int H, int W, uint planes, uint n) {
+    uint i = get_global_id(0);
+    if (i >= n) return;
+    int Wp = W + 2, Hp = H + 2;
+    uint plane = i / (uint)(Wp * Hp), r = i % (uint)(Wp * Hp);
+    int py = (int)r / Wp - 1, px = (int)r % Wp - 1;
+    float v = 0.0f;
+    if (plane < planes && py >= 0 && py < H && px >= 0 && px < W)
+        v = x[xoff + ((ulong)plane * H + py) * W + px];
+    xp[i] = v;
+}
+
+/* 3x3 stride-1 conv on the padded input xp [N, Ci, H+2, W+2].
+ * Work-item (tp, tc, n): ADM_NV vectors of ADM_VW padded-grid positions,
+ * p = tp*NV*VW .. +NV*VW-1 (p = oy*Wp + ox), times output channels
+ * co = tc*COT .. +COT-1, all in registers; each weight is broadcast once
+ * per NV vectors.  xp has >= NV*VW+2 floats of slack past its end, so the
+ * vector loads of the last tile stay inside. */
+__kernel void adm_conv3x3_vec(__global const float *xp, __global const float *w, ulong woff,
+                              __global const float *b, ulong boff, int has_bias,
+                              __global float *y, ulong yoff, int Ci, int H, int W, int Co) {
+    int tp = get_global_id(0), tc = get_global_id(1), n = get_global_id(2);
+    int Wp = W + 2, plane = (H + 2) * Wp;
+    int p0 = tp * ADM_VW * ADM_NV;
+    if (p0 >= H * Wp) return;
+    int co0 = tc * ADM_COT;
+    floatV acc[ADM_COT][ADM_NV];
+    __global const float *wr[ADM_COT];
+    #pragma unroll
+    for (int j = 0; j < ADM_COT; j++) {
+        int co = min(co0 + j, Co - 1);             /* tail channels: computed, never stored */
+        float bj = has_bias ? b[boff + co] : 0.0f;
+        #pragma unroll
+        for (int v = 0; v < ADM_NV; v++) acc[j][v] = (floatV)(bj);
+        wr[j] = w + woff + (ulong)co * Ci * 9;
+    }
+    __global const float *xs = xp + (ulong)n * Ci * plane + p0;
+    for (int ci = 0; ci < Ci; ci++) {
+        __global const float *xc = xs + (ulong)ci * plane;
+        int wo = ci * 9;
+        #pragma unroll
+        for (int ky = 0; ky < 3; ky++)
+            #pragma unroll
+            for (int kx = 0; kx < 3; kx++) {
+                floatV xv[ADM_NV];
+                #pragma unroll
+                for (int v = 0; v < ADM_NV; v++) xv[v] = vloadV(0, xc + ky * Wp + kx + v * ADM_VW);
+                #pragma unroll
+                for (int j = 0; j < ADM_COT; j++) {
+                    floatV wv = (floatV)(wr[j][wo + ky * 3 + kx]);
+                    #pragma unroll
+                    for (int v = 0; v < ADM_NV; v++) acc[j][v] = ADM_MAD(wv, xv[v], acc[j][v]);
+                }
+            }
+    }
+    __global float *ys = y + yoff + (ulong)n * Co * H * W;
+    for (int j = 0; j < ADM_COT; j++) {
+        if (co0 + j >= Co) break;
+        for (int v = 0; v < ADM_NV; v++) {
+            float o[ADM_VW];
+            vstoreV(acc[j][v], 0, o);
+            for (int l = 0; l < ADM_VW; l++) {
+                int p = p0 + v * ADM_VW + l, oy = p / Wp, ox = p % Wp;
+                if (oy < H && ox < W) ys[((ulong)(co0 + j) * H + oy) * W + ox] = o[l];
+            }
+        }
+    }
+}
+
+/* Batched strided GEMM: for batch b (b1 = b / bdiv, b2 = b % bdiv)
+ *   C[m, n] = bias[m] + sum_k A[m, k] B[k, n]
+ * A(m, k) = A[aoff + b1*a1 + b2*a2 + m*asm + k*ask]; B(k, n) = B[boff + b1*b1s + b2*b2s + k*ldb + n];
+ * C(m, n) = C[coff + b1*c1 + b2*c2 + m*ldc + n].  A work-item
+ * holds ADM_MT rows x ADM_NV vectors of ADM_VW columns in registers. */
+#define NVW (ADM_NV * ADM_VW)
+#define GEMM_BODY                                                                        \
+    int tm = get_global_id(0), tn = get_global_id(1), bb = get_global_id(2);                     \
+    int n0 = tn * NVW, m0 = tm * ADM_MT;                                                         \
+    if (n0 >= N || m0 >= M) return;                                                             \
+    ulong b1 = (ulong)(bb / bdiv), b2 = (ulong)(bb % bdiv);                                     \
+    __global const float *Ab = A + aoff + b1 * a1 + b2 * a2;                                    \
+    __global const float *Bb = B + boff + b1 * b1s + b2 * b2s + n0;                             \
+    floatV acc[ADM_MT][ADM_NV];                                                                  \
+    __global const float *ar[ADM_MT];                                                            \
+    _Pragma("unroll")                                                                            \
+    for (int j = 0; j < ADM_MT; j++) {                                                           \
+        int m = min(m0 + j, M - 1);                                                              \
+        float bj = has_bias ? bias[biasoff + m] : 0.0f;                                          \
+        _Pragma("unroll")                                                                        \
+        for (int v = 0; v < ADM_NV; v++) acc[j][v] = (floatV)(bj);                               \
+        ar[j] = Ab + (ulong)m * asm_;                                                            \
+    }                                                                                            \
+    int full = n0 + NVW <= N;                                                                    \
+    for (int k = 0; k < K; k++) {                                                                \
+        floatV bv[ADM_NV];                                                                       \
+        if (full) {                                                                              \
+            _Pragma("unroll")                                                                    \
+            for (int v = 0; v < ADM_NV; v++) bv[v] = vloadV(v, Bb + (ulong)k * ldb);             \
+        } else {                                                                                 \
+            float t[NVW];                                                                        \
+            for (int l = 0; l < NVW; l++) t[l] = n0 + l < N ? Bb[(ulong)k * ldb + l] : 0.0f;     \
+            for (int v = 0; v < ADM_NV; v++) bv[v] = vloadV(v, t);                               \
+        }                                                                                        \
+        _Pragma("unroll")                                                                        \
+        for (int j = 0; j < ADM_MT; j++) {                                                       \
+            float av = ar[j][(ulong)k * ask];                                                    \
+            _Pragma("unroll")                                                                    \
+            for (int v = 0; v < ADM_NV; v++) acc[j][v] = ADM_MAD((floatV)(av), bv[v], acc[j][v]);\
+        }                                                                                        \
+    }                                                                                            \
+    __global float *Cb = C + coff + b1 * c1 + b2 * c2;                                          \
+    for (int j = 0; j < ADM_MT; j++) {                                                           \
+        if (m0 + j >= M) break;                                                                  \
+        __global float *cr = Cb + (ulong)(m0 + j) * ldc + n0;                                    \
+        if (full) { for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v], v, cr); }                \
+        else {                                                                                   \
+            float o[NVW];                                                                        \
+            for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v], v, o);                           \
+            for (int l = 0; l < NVW && n0 + l < N; l++) cr[l] = o[l];                            \
+        }                                                                                        \
+    }
+
+#define GEMM_ARGS                                                                                \
+    __global const float *A, ulong aoff, ulong a1, ulong a2, int asm_, int ask,                  \
+    __global const float *B, ulong boff, ulong b1s, ulong b2s, int ldb,                          \
+    __global const float *bias, ulong biasoff, int has_bias,                                     \
+    __global float *C, ulong coff, ulong c1, ulong c2, int ldc,                                  \
+    int M, int N, int K, int bdiv
+
+__kernel void adm_gemm_vec(GEMM_ARGS) { GEMM_BODY }
+
+/* y [N, O] = x [N, I] w^T + b  (torch Linear); one work-item per output */
+__kernel void adm_linear(__global const float *x, ulong xoff, __global const float *w, ulong woff,
+                         __global const float *b, ulong boff, int has_bias, __global float *y, ulong yoff,
+                         int N, int I, int O) {
+    int i = get_global_id(0);
+    if (i >= N * O) return;
+    int o = i % O, n = i / O;
+    float acc = has_bias ? b[boff + o] : 0.0f;
+    __global const float *xr = x + xoff + (ulong)n * I, *wr = w + woff + (ulong)o * I;
+    for (int k = 0; k < I; k++) acc = ADM_MAD(xr[k], wr[k], acc);
+    y[yoff + i] = acc;
+}
+
+/* im2col for the GEMM path (CLBlast): col[(ci*k + ky)*k + kx, oy*OW + ox] of one sample */
+__kernel void adm_im2col(__global const float *x, ulong xoff, __global float *col,
+                         int Ci, int H, int W, int k, int stride, int OH, int OW) {
+    int i = get_global_id(0);
+    if (i >= Ci * k * k * OH * OW) return;
+    int p = i % (OH * OW), r = i / (OH * OW);
+    int kx = r % k, ky = (r / k) % k, ci = r / (k * k);
+    int oy = p / OW, ox = p % OW, pad = k / 2;
+    int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+    col[i] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? x[xoff + ((ulong)ci * H + iy) * W + ix] : 0.0f;
+}

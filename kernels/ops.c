@@ -1,0 +1,333 @@
+/* ops.c — host side of the memory-bound ops (kernels/elementwise.cl,
+ * kernels/norm.cl) plus what every op shares: the per-device state, the
+ * scratch buffer, kernel launches and per-op-kind profiling.
+ * The matrix ops (conv, linear, attention) are in ops_matmul.c.
+ */
+#include "ops_internal.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- per-device state and scratch -------------------------------------- */
+
+struct adm_ops_state *adm_ops_state_get(adm_cl *cl) {
+    if (cl->ops) return cl->ops;
+    struct adm_ops_state *s = adm_calloc(1, sizeof *s);
+    if (!s) return NULL;
+    /* Own kernels on CPUs (PoCL: faster than CLBlast there), CLBlast on
+     * GPUs and accelerators; ADMD_BACKEND=own|clblast overrides. */
+    const char *env = getenv("ADMD_BACKEND");
+    if (env && !strcasecmp(env, "clblast")) s->backend = ADM_BACKEND_CLBLAST;
+    else if (env && !strcasecmp(env, "own")) s->backend = ADM_BACKEND_OWN;
+    else s->backend = (cl->type & CL_DEVICE_TYPE_CPU) ? ADM_BACKEND_OWN : ADM_BACKEND_CLBLAST;
+    cl->ops = s;
+    return s;
+}
+
+int adm_ops_set_backend(adm_cl *cl, const char *name) {
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (!s) return -1;
+    if (!strcasecmp(name, "own")) s->backend = ADM_BACKEND_OWN;
+    else if (!strcasecmp(name, "clblast")) s->backend = ADM_BACKEND_CLBLAST;
+    else return adm_error("unknown matrix backend '%s' (own, clblast)", name);
+    return 0;
+}
+
+const char *adm_ops_backend(adm_cl *cl) {
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    return s && s->backend == ADM_BACKEND_CLBLAST ? "clblast" : "own";
+}
+
+cl_mem adm_ops_scratch(adm_cl *cl, size_t floats) {
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (!s) return NULL;
+    if (floats <= s->scratch_floats && s->scratch) return s->scratch;
+    /* Released buffers stay alive until the kernels queued on them finish. */
+    if (s->scratch) clReleaseMemObject(s->scratch);
+    s->scratch = NULL;
+    s->scratch_floats = 0;
+    cl_mem m = adm_cl_alloc(cl, floats * sizeof(float));
+    if (!m) { adm_error_prefix("ops scratch"); return NULL; }
+    s->scratch = m;
+    s->scratch_floats = floats;
+    return m;
+}
+
+int adm_ops_reserve_scratch(adm_cl *cl, size_t floats) {
+    return adm_ops_scratch(cl, floats) ? 0 : -1;
+}
+
+size_t adm_ops_scratch_floats(adm_cl *cl) {
+    return cl->ops ? cl->ops->scratch_floats : 0;
+}
+
+void adm_ops_release(adm_cl *cl) {
+    if (!cl || !cl->ops) return;
+    if (cl->ops->scratch) clReleaseMemObject(cl->ops->scratch);
+    free(cl->ops);
+    cl->ops = NULL;
+}
+
+/* ---- profiling ---------------------------------------------------------- */
+
+#define MAX_KINDS 32
+#define MAX_PENDING 4096
+static adm_op_time kind_times[MAX_KINDS];
+static int n_kinds;
+static struct { const char *kind; cl_event ev; } pending[MAX_PENDING];
+static int n_pending;
+static int by_kernel;      /* 1: account time per kernel name instead of per op kind */
+
+void adm_ops_times_by_kernel(int on) { by_kernel = on; }
+
+static void flush_pending(void) {
+    for (int i = 0; i < n_pending; i++) {
+        cl_ulong t0 = 0, t1 = 0;
+        clWaitForEvents(1, &pending[i].ev);
+        if (clGetEventProfilingInfo(pending[i].ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
+            clGetEventProfilingInfo(pending[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS) {
+            int k = 0;
+            while (k < n_kinds && strcmp(kind_times[k].kind, pending[i].kind)) k++;
+            if (k == n_kinds && n_kinds < MAX_KINDS) { kind_times[n_kinds].kind = pending[i].kind; n_kinds++; }
+            if (k < n_kinds) {
+                kind_times[k].ms += (double)(t1 - t0) * 1e-6;
+                kind_times[k].calls++;
+            }
+        }
+        clReleaseEvent(pending[i].ev);
+    }
+    n_pending = 0;
+}
+
+void adm_ops_record(adm_cl *cl, const char *kind, cl_event ev) {
+    if (!ev) return;
+    if (!cl->profiling) { clReleaseEvent(ev); return; }
+    if (n_pending == MAX_PENDING) flush_pending();
+    pending[n_pending].kind = kind;
+    pending[n_pending].ev = ev;
+    n_pending++;
+}
+
+int adm_ops_times(adm_op_time *out, int max) {
+    flush_pending();
+    int n = n_kinds < max ? n_kinds : max;
+    memcpy(out, kind_times, (size_t)n * sizeof *out);
+    return n;
+}
+
+void adm_ops_times_reset(void) {
+    flush_pending();
+    n_kinds = 0;
+    memset(kind_times, 0, sizeof kind_times);
+}
+
+/* ---- launching ------------------------------------------------------------ */
+
+int adm_set_args(cl_kernel k, const char *name, ...) {
+    va_list ap;
+    va_start(ap, name);
+    for (cl_uint i = 0;; i++) {
+        size_t sz = va_arg(ap, size_t);
+        if (!sz) break;
+        const void *p = va_arg(ap, const void *);
+        cl_int err = clSetKernelArg(k, i, sz, p);
+        if (err != CL_SUCCESS) {
+            va_end(ap);
+            return adm_error("kernel %s: argument %u: %s", name, i, adm_cl_strerror(err));
+        }
+    }
+    va_end(ap);
+    return 0;
+}
+
+int adm_launch(adm_cl *cl, cl_kernel k, const char *name, const char *kind,
+               int dims, const size_t *gws, const size_t *lws) {
+    size_t g[3];
+    for (int d = 0; d < dims; d++) {
+        if (gws[d] == 0) return 0;          /* nothing to do */
+        g[d] = (gws[d] + lws[d] - 1) / lws[d] * lws[d];
+    }
+    cl_event ev = NULL;
+    cl_int err = clEnqueueNDRangeKernel(cl->queue, k, (cl_uint)dims, NULL, g, lws, 0, NULL,
+                                        cl->profiling ? &ev : NULL);
+    if (err != CL_SUCCESS) return adm_error("kernel %s (%s): %s", name, kind, adm_cl_strerror(err));
+    adm_ops_record(cl, by_kernel ? name : kind, ev);
+    return 0;
+}
+
+int adm_launch1(adm_cl *cl, cl_kernel k, const char *name, const char *kind, size_t n) {
+    size_t lws = 64;
+    return adm_launch(cl, k, name, kind, 1, &n, &lws);
+}
+
+int adm_shape_error(const char *op, const char *what, const adm_dt *t, const char *expected) {
+    return adm_error("%s: %s is [%d, %d, %d, %d], expected %s", op, what, t->n, t->c, t->h, t->w, expected);
+}
+
+static int same_shape(const adm_dt *a, const adm_dt *b) {
+    return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
+}
+
+static cl_kernel get(adm_cl *cl, const char *name) {
+    cl_kernel k = adm_cl_kernel(cl, name);
+    if (!k) adm_error_prefix("ops");
+    return k;
+}
+
+/* ---- elementwise -------------------------------------------------------- */
+
+int adm_op_silu(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    if (!same_shape(x, y)) return adm_shape_error("silu", "y", y, "the shape of x");
+    cl_kernel k = get(cl, "adm_silu");
+    cl_ulong xo = x->off, yo = y->off;
+    cl_uint n = (cl_uint)adm_dt_numel(x);
+    if (!k || adm_set_args(k, "adm_silu", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(n), 0)) return -1;
+    return adm_launch1(cl, k, "adm_silu", "silu", n);
+}
+
+int adm_op_add(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
+    if (adm_dt_numel(a) != adm_dt_numel(b)) return adm_shape_error("add", "b", b, "as many elements as a");
+    if (adm_dt_numel(a) != adm_dt_numel(y)) return adm_shape_error("add", "y", y, "as many elements as a");
+    cl_kernel k = get(cl, "adm_add");
+    cl_ulong ao = a->off, bo = b->off, yo = y->off;
+    cl_uint n = (cl_uint)adm_dt_numel(a);
+    if (!k || adm_set_args(k, "adm_add", ARG(a->mem), ARG(ao), ARG(b->mem), ARG(bo), ARG(y->mem), ARG(yo), ARG(n), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_add", "add", n);
+}
+
+int adm_op_add_channel(adm_cl *cl, adm_dt *y, const adm_dt *v) {
+    if ((size_t)v->n * v->c * v->h * v->w != (size_t)y->n * y->c)
+        return adm_shape_error("add_channel", "v", v, "one value per (sample, channel) of y");
+    cl_kernel k = get(cl, "adm_add_channel");
+    cl_ulong yo = y->off, vo = v->off;
+    cl_uint n = (cl_uint)adm_dt_numel(y), hw = (cl_uint)(y->h * y->w);
+    if (!k || adm_set_args(k, "adm_add_channel", ARG(y->mem), ARG(yo), ARG(v->mem), ARG(vo), ARG(n), ARG(hw), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_add_channel", "add", n);
+}
+
+int adm_op_copy(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    if (adm_dt_numel(x) != adm_dt_numel(y)) return adm_shape_error("copy", "y", y, "as many elements as x");
+    cl_kernel k = get(cl, "adm_copy");
+    cl_ulong xo = x->off, yo = y->off;
+    cl_uint n = (cl_uint)adm_dt_numel(x);
+    if (!k || adm_set_args(k, "adm_copy", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(n), 0)) return -1;
+    return adm_launch1(cl, k, "adm_copy", "copy", n);
+}
+
+int adm_op_concat(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
+    if (a->n != y->n || b->n != y->n || a->h != y->h || b->h != y->h || a->w != y->w || b->w != y->w ||
+        a->c + b->c != y->c)
+        return adm_shape_error("concat", "y", y, "[N, Ca + Cb, H, W] of a and b");
+    cl_kernel k = get(cl, "adm_concat");
+    cl_ulong ao = a->off, bo = b->off, yo = y->off;
+    cl_uint sa = (cl_uint)(a->c * a->h * a->w), sb = (cl_uint)(b->c * b->h * b->w), n = (cl_uint)adm_dt_numel(y);
+    if (!k || adm_set_args(k, "adm_concat", ARG(a->mem), ARG(ao), ARG(b->mem), ARG(bo), ARG(y->mem), ARG(yo),
+                           ARG(sa), ARG(sb), ARG(n), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_concat", "concat", n);
+}
+
+/* ---- resampling ----------------------------------------------------------- */
+
+int adm_op_upsample_nearest2x(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    if (y->n != x->n || y->c != x->c || y->h != 2 * x->h || y->w != 2 * x->w)
+        return adm_shape_error("upsample_nearest2x", "y", y, "[N, C, 2H, 2W] of x");
+    cl_kernel k = get(cl, "adm_upsample_nearest2x");
+    cl_ulong xo = x->off, yo = y->off;
+    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, n = (cl_uint)adm_dt_numel(y);
+    if (!k || adm_set_args(k, "adm_upsample_nearest2x", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo),
+                           ARG(h), ARG(w), ARG(n), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_upsample_nearest2x", "resample", n);
+}
+
+int adm_op_avgpool2x2(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    if (y->n != x->n || y->c != x->c || y->h != x->h / 2 || y->w != x->w / 2 || y->h == 0 || y->w == 0)
+        return adm_shape_error("avgpool2x2", "y", y, "[N, C, H/2, W/2] of x");
+    cl_kernel k = get(cl, "adm_avgpool2x2");
+    cl_ulong xo = x->off, yo = y->off;
+    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, n = (cl_uint)adm_dt_numel(y);
+    if (!k || adm_set_args(k, "adm_avgpool2x2", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(h), ARG(w), ARG(n), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_avgpool2x2", "resample", n);
+}
+
+int adm_op_upsample_bilinear(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    if (y->n != x->n || y->c != x->c || y->h < 1 || y->w < 1 || x->h < 1 || x->w < 1)
+        return adm_shape_error("upsample_bilinear", "y", y, "[N, C, H', W'] with x's N and C");
+    cl_kernel k = get(cl, "adm_upsample_bilinear");
+    cl_ulong xo = x->off, yo = y->off;
+    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, oh = (cl_uint)y->h, ow = (cl_uint)y->w, n = (cl_uint)adm_dt_numel(y);
+    float sh = (float)x->h / (float)y->h, sw = (float)x->w / (float)y->w;   /* torch: (float)in / out */
+    if (!k || adm_set_args(k, "adm_upsample_bilinear", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(h), ARG(w),
+                           ARG(oh), ARG(ow), ARG(sh), ARG(sw), ARG(n), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_upsample_bilinear", "resample", n);
+}
+
+/* ---- normalization -------------------------------------------------------- */
+
+int adm_op_group_norm(adm_cl *cl, const adm_dt *x, const adm_dt *gamma, const adm_dt *beta,
+                      int groups, float eps, const adm_dt *ss, int silu, adm_dt *y) {
+    if (groups < 1 || x->c % groups) return adm_error("group_norm: %d channels do not split into %d groups", x->c, groups);
+    if (!same_shape(x, y)) return adm_shape_error("group_norm", "y", y, "the shape of x");
+    if (adm_dt_numel(gamma) != (size_t)x->c || adm_dt_numel(beta) != (size_t)x->c)
+        return adm_shape_error("group_norm", "gamma/beta", gamma, "C values");
+    if (ss && adm_dt_numel(ss) != (size_t)x->n * 2 * x->c)
+        return adm_shape_error("group_norm", "ss", ss, "[N, 2C] (scale | shift)");
+    cl_kernel k = get(cl, "adm_group_norm");
+    cl_ulong xo = x->off, go = gamma->off, bo = beta->off, so = ss ? ss->off : 0, yo = y->off;
+    cl_int has_ss = ss != NULL, si = silu != 0;
+    cl_mem ssm = ss ? ss->mem : x->mem;
+    cl_uint C = (cl_uint)x->c, HW = (cl_uint)(x->h * x->w), G = (cl_uint)groups;
+    if (!k || adm_set_args(k, "adm_group_norm", ARG(x->mem), ARG(xo), ARG(gamma->mem), ARG(go), ARG(beta->mem), ARG(bo),
+                           ARG(ssm), ARG(so), ARG(has_ss), ARG(si), ARG(y->mem), ARG(yo), ARG(C), ARG(HW), ARG(G),
+                           ARG(eps), 0))
+        return -1;
+    size_t gws[2] = {(size_t)groups * 64, (size_t)x->n}, lws[2] = {64, 1};
+    return adm_launch(cl, k, "adm_group_norm", "group_norm", 2, gws, lws);
+}
+
+/* ---- embeddings ----------------------------------------------------------- */
+
+int adm_op_timestep_embedding(adm_cl *cl, const int64_t *t, int n, int dim, adm_dt *y) {
+    if (n < 1 || dim < 2 || adm_dt_numel(y) != (size_t)n * dim)
+        return adm_shape_error("timestep_embedding", "y", y, "[N, dim]");
+    float *h = adm_malloc((size_t)n * dim * sizeof(float));
+    if (!h) return -1;
+    /* As the reference, in fp32: freqs = exp(-ln(max_period) * arange(half) / half),
+     * args = t.float() * freqs, embedding = cat([cos(args), sin(args)]) (+ a zero column if dim is odd). */
+    int half = dim / 2;
+    const float neg_log_period = (float)-log(10000.0);
+    for (int b = 0; b < n; b++) {
+        float *row = h + (size_t)b * dim;
+        for (int i = 0; i < half; i++) {
+            float f = expf((neg_log_period * (float)i) / (float)half);
+            float a = (float)t[b] * f;
+            row[i] = cosf(a);
+            row[half + i] = sinf(a);
+        }
+        if (dim % 2) row[dim - 1] = 0.0f;
+    }
+    int rc = adm_cl_write(cl, y->mem, y->off * sizeof(float), (size_t)n * dim * sizeof(float), h);
+    free(h);
+    return rc;
+}
+
+int adm_op_embedding_add(adm_cl *cl, const adm_dt *table, const int64_t *labels, int n, adm_dt *y) {
+    int rows = table->n * table->c, D = table->h * table->w;
+    if (table->h == 1 && table->n == 1) { rows = table->c; D = table->w; }   /* 2-d [rows, D] as c=rows, w=D */
+    if (adm_dt_numel(y) != (size_t)n * D) return adm_shape_error("embedding_add", "y", y, "[N, D] of the table");
+    for (int b = 0; b < n; b++) {
+        if (labels[b] < 0 || labels[b] >= rows)
+            return adm_error("embedding_add: label %lld of sample %d is outside 0..%d", (long long)labels[b], b, rows - 1);
+        adm_dt row = adm_dt_make(table->mem, table->off + (size_t)labels[b] * D, 1, D, 1, 1);
+        adm_dt yr = adm_dt_make(y->mem, y->off + (size_t)b * D, 1, D, 1, 1);
+        if (adm_op_add(cl, &yr, &row, &yr)) return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,319 @@
+/* ops_matmul.c — the compute-bound ops: conv2d (3x3 and 1x1, stride 1 or
+ * 2), linear, and the attention core, each on one of two backends:
+ *
+ *   own      kernels/conv.cl: a register-tiled 3x3 kernel on a zero-padded
+ *            copy of the input, a vector GEMM for 1x1 convs and attention.
+ *            Fast on CPUs (PoCL vectorises the explicit float vectors).
+ *   clblast  im2col + CLBlastSgemm, CLBlastSgemmBatched for attention.
+ *            Usually the faster choice on GPUs.
+ *
+ * Both sum in a fixed order, so each is deterministic on a given device.
+ */
+#include "ops_internal.h"
+#include <clblast_c.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Register tiles, as conv.cl was built with (see adm_cl_open). */
+#define VW (cl->tile_vw * cl->tile_nv)  /* ADM_VW x ADM_NV: positions/columns per work-item */
+#define COT (cl->tile_cot)   /* ADM_COT: output channels per work-item (3x3) */
+#define MT (cl->tile_mt)     /* ADM_MT: rows per work-item (GEMM) */
+
+static cl_kernel get(adm_cl *cl, const char *name) {
+    cl_kernel k = adm_cl_kernel(cl, name);
+    if (!k) adm_error_prefix("ops");
+    return k;
+}
+
+static int clblast_fail(const char *what, CLBlastStatusCode st) {
+    return adm_error("CLBlast %s failed with status %d", what, (int)st);
+}
+
+/* ---- GEMM (own kernel) ------------------------------------------------------ */
+
+typedef struct {
+    cl_mem mem; size_t off; size_t s1, s2;   /* batch b -> off + (b / bdiv) * s1 + (b % bdiv) * s2 */
+} gemm_operand;
+
+/* C[b](M x N) = bias + A[b] B[b]; A(m, k) at m*asm + k*ask; B and C row-major. */
+static int gemm_own(adm_cl *cl, const char *kind, int M, int N, int K, int batch, int bdiv,
+                    const gemm_operand *A, int asm_, int ask, const gemm_operand *B, int ldb,
+                    const adm_dt *bias, const gemm_operand *C, int ldc) {
+    const char *name = "adm_gemm_vec";
+    cl_kernel k = get(cl, name);
+    if (!k) return -1;
+    cl_ulong ao = A->off, a1 = A->s1, a2 = A->s2, bo = B->off, b1 = B->s1, b2 = B->s2;
+    cl_ulong co = C->off, c1 = C->s1, c2 = C->s2, biasoff = bias ? bias->off : 0;
+    cl_int hb = bias != NULL;
+    cl_mem bm = bias ? bias->mem : A->mem;
+    if (adm_set_args(k, name, ARG(A->mem), ARG(ao), ARG(a1), ARG(a2), ARG(asm_), ARG(ask),
+                     ARG(B->mem), ARG(bo), ARG(b1), ARG(b2), ARG(ldb), ARG(bm), ARG(biasoff), ARG(hb),
+                     ARG(C->mem), ARG(co), ARG(c1), ARG(c2), ARG(ldc), ARG(M), ARG(N), ARG(K), ARG(bdiv), 0))
+        return -1;
+    size_t gws[3] = {(size_t)(M + MT - 1) / MT, (size_t)(N + VW - 1) / VW, (size_t)batch}, lws[3] = {1, 1, 1};
+    return adm_launch(cl, k, name, kind, 3, gws, lws);
+}
+
+/* y[n, c, :] += b[c] (the bias after a CLBlast GEMM) */
+static int add_bias(adm_cl *cl, const char *kind, const adm_dt *b, adm_dt *y) {
+    cl_kernel k = get(cl, "adm_add_bias");
+    if (!k) return -1;
+    cl_ulong yo = y->off, bo = b->off;
+    cl_uint n = (cl_uint)adm_dt_numel(y), hw = (cl_uint)(y->h * y->w), C = (cl_uint)y->c;
+    if (adm_set_args(k, "adm_add_bias", ARG(y->mem), ARG(yo), ARG(b->mem), ARG(bo), ARG(n), ARG(hw), ARG(C), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_add_bias", kind, n);
+}
+
+/* ---- conv2d ------------------------------------------------------------------- */
+
+static int conv_direct(adm_cl *cl, const char *kind, const adm_dt *x, const adm_dt *w, const adm_dt *b,
+                       int stride, adm_dt *y) {
+    cl_kernel k = get(cl, "adm_conv2d_direct");
+    if (!k) return -1;
+    cl_ulong xo = x->off, wo = w->off, bo = b ? b->off : 0, yo = y->off;
+    cl_int hb = b != NULL, ks = w->h, st = stride;
+    cl_mem bm = b ? b->mem : w->mem;
+    if (adm_set_args(k, "adm_conv2d_direct", ARG(x->mem), ARG(xo), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+                     ARG(y->mem), ARG(yo), ARG(x->n), ARG(x->c), ARG(x->h), ARG(x->w), ARG(y->c), ARG(y->h), ARG(y->w),
+                     ARG(ks), ARG(st), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_conv2d_direct", kind, adm_dt_numel(y));
+}
+
+/* 3x3 stride 1: pad into scratch, then the register-tiled kernel */
+static int conv3x3_own(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
+    int H = x->h, W = x->w, Wp = W + 2, Hp = H + 2;
+    size_t planes = (size_t)x->n * x->c, padded = planes * Hp * Wp + VW + 8;
+    cl_mem xp = adm_ops_scratch(cl, padded);
+    if (!xp) return -1;
+    cl_kernel kp = get(cl, "adm_pad2d"), kc = get(cl, "adm_conv3x3_vec");
+    if (!kp || !kc) return -1;
+    cl_ulong xo = x->off;
+    cl_uint np = (cl_uint)planes, n = (cl_uint)padded;
+    if (adm_set_args(kp, "adm_pad2d", ARG(x->mem), ARG(xo), ARG(xp), ARG(H), ARG(W), ARG(np), ARG(n), 0) ||
+        adm_launch1(cl, kp, "adm_pad2d", "conv3x3", padded))
+        return -1;
+    cl_ulong wo = w->off, bo = b ? b->off : 0, yo = y->off;
+    cl_int hb = b != NULL;
+    cl_mem bm = b ? b->mem : w->mem;
+    if (adm_set_args(kc, "adm_conv3x3_vec", ARG(xp), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+                     ARG(y->mem), ARG(yo), ARG(x->c), ARG(H), ARG(W), ARG(y->c), 0))
+        return -1;
+    size_t gws[3] = {((size_t)H * Wp + VW - 1) / VW, ((size_t)y->c + COT - 1) / COT, (size_t)x->n}, lws[3] = {1, 1, 1};
+    return adm_launch(cl, kc, "adm_conv3x3_vec", "conv3x3", 3, gws, lws);
+}
+
+/* any k/stride via im2col (one sample at a time) + CLBlastSgemm */
+static int conv_clblast(adm_cl *cl, const char *kind, const adm_dt *x, const adm_dt *w, const adm_dt *b,
+                        int stride, adm_dt *y) {
+    int ks = w->h, OH = y->h, OW = y->w, Ci = x->c, Co = y->c;
+    size_t kk = (size_t)Ci * ks * ks, P = (size_t)OH * OW;
+    cl_mem col = NULL;
+    cl_kernel kc = NULL;
+    int direct = ks == 1 && stride == 1;       /* the input already is the column matrix */
+    if (!direct) {
+        if (!(col = adm_ops_scratch(cl, kk * P)) || !(kc = get(cl, "adm_im2col"))) return -1;
+    }
+    for (int n = 0; n < x->n; n++) {
+        size_t boff = x->off + (size_t)n * Ci * x->h * x->w;
+        cl_mem bm = x->mem;
+        if (!direct) {
+            cl_ulong xo = boff;
+            cl_int H = x->h, W = x->w, st = stride;
+            if (adm_set_args(kc, "adm_im2col", ARG(x->mem), ARG(xo), ARG(col), ARG(Ci), ARG(H), ARG(W), ARG(ks),
+                             ARG(st), ARG(OH), ARG(OW), 0) ||
+                adm_launch1(cl, kc, "adm_im2col", kind, kk * P))
+                return -1;
+            bm = col;
+            boff = 0;
+        }
+        cl_event ev = NULL;
+        CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo,
+                                            (size_t)Co, P, kk, 1.0f, w->mem, w->off, kk, bm, boff, P, 0.0f,
+                                            y->mem, y->off + (size_t)n * Co * P, P, &cl->queue, &ev);
+        if (st != CLBlastSuccess) return clblast_fail("SGEMM (conv)", st);
+        adm_ops_record(cl, kind, ev);
+    }
+    return b ? add_bias(cl, kind, b, y) : 0;
+}
+
+int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, int stride, adm_dt *y) {
+    int k = w->h;
+    if ((k != 1 && k != 3) || w->w != k) return adm_shape_error("conv2d", "w", w, "[O, I, k, k] with k = 1 or 3");
+    if (stride != 1 && stride != 2) return adm_error("conv2d: stride %d (1 or 2 supported)", stride);
+    if (w->c != x->c) return adm_shape_error("conv2d", "w", w, "[O, I, k, k] with I = x's channels");
+    int pad = k / 2, OH = (x->h + 2 * pad - k) / stride + 1, OW = (x->w + 2 * pad - k) / stride + 1;
+    if (y->n != x->n || y->c != w->n || y->h != OH || y->w != OW) {
+        char e[96];
+        snprintf(e, sizeof e, "[%d, %d, %d, %d]", x->n, w->n, OH, OW);
+        return adm_shape_error("conv2d", "y", y, e);
+    }
+    if (b && adm_dt_numel(b) != (size_t)w->n) return adm_shape_error("conv2d", "bias", b, "O values");
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (!s) return -1;
+    const char *kind = k == 1 ? "conv1x1" : stride == 2 ? "conv3x3s2" : "conv3x3";
+    if (s->backend == ADM_BACKEND_CLBLAST) return conv_clblast(cl, kind, x, w, b, stride, y);
+    if (k == 3 && stride == 1) return conv3x3_own(cl, x, w, b, y);
+    if (k == 1 && stride == 1) {
+        /* y[n] (O x HW) = W (O x I) x[n] (I x HW) + b */
+        size_t HW = (size_t)x->h * x->w;
+        gemm_operand A = {w->mem, w->off, 0, 0};
+        gemm_operand B = {x->mem, x->off, (size_t)x->c * HW, 0};
+        gemm_operand C = {y->mem, y->off, (size_t)y->c * HW, 0};
+        return gemm_own(cl, kind, y->c, (int)HW, x->c, x->n, 1, &A, x->c, 1, &B, (int)HW, b, &C, (int)HW);
+    }
+    return conv_direct(cl, kind, x, w, b, stride, y);
+}
+
+/* ---- linear --------------------------------------------------------------------- */
+
+int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
+    int N = x->n, I = (int)(adm_dt_numel(x) / (size_t)x->n), O = w->c;
+    if (w->n != 1 || w->h != 1 || w->w != I) return adm_shape_error("linear", "w", w, "[1, O, 1, I] with I = x's features");
+    if (adm_dt_numel(y) != (size_t)N * O || y->n != N) return adm_shape_error("linear", "y", y, "[N, O, 1, 1]");
+    if (b && adm_dt_numel(b) != (size_t)O) return adm_shape_error("linear", "bias", b, "O values");
+    cl_kernel k = get(cl, "adm_linear");
+    if (!k) return -1;
+    cl_ulong xo = x->off, wo = w->off, bo = b ? b->off : 0, yo = y->off;
+    cl_int hb = b != NULL;
+    cl_mem bm = b ? b->mem : w->mem;
+    if (adm_set_args(k, "adm_linear", ARG(x->mem), ARG(xo), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+                     ARG(y->mem), ARG(yo), ARG(N), ARG(I), ARG(O), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_linear", "linear", (size_t)N * O);
+}
+
+/* ---- attention -------------------------------------------------------------------- */
+
+/* Head bh = n * H + h reads q, k, v from qkv [N, 3C, T]:
+ *   legacy (QKVAttentionLegacy): [N*H, 3*ch, T] -> q, k, v = rows 0, ch, 2ch of head bh
+ *   new (QKVAttention): chunk(3) first -> q, k, v = channel blocks 0, C, 2C, head h = rows h*ch..
+ * S^T[s, t] = sum_c (k[c, s] * scale) (q[c, t] * scale), softmax over s, a[c, t] = sum_s v[c, s] S^T[s, t]. */
+int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_dt *y) {
+    int N = qkv->n, C3 = qkv->c, T = qkv->h * qkv->w;
+    if (heads < 1 || C3 % (3 * heads)) return adm_error("attention: %d qkv channels do not split into 3 x %d heads", C3, heads);
+    int C = C3 / 3, ch = C / heads;
+    if (y->n != N || y->c != C || (size_t)y->h * y->w != (size_t)T)
+        return adm_shape_error("attention", "y", y, "[N, C, T] with C = qkv channels / 3");
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (!s) return -1;
+    size_t TT = (size_t)T * T, BH = (size_t)N * heads;
+    cl_mem S = adm_ops_scratch(cl, BH * TT);
+    if (!S) return -1;
+    float scale = (float)(1.0 / sqrt(sqrt((double)ch)));
+    size_t part = (size_t)(legacy ? ch : C) * T;            /* distance q -> k -> v */
+    size_t head = (size_t)(legacy ? 3 * ch : ch) * T;       /* distance between heads of a sample */
+    size_t sample = (size_t)C3 * T;
+
+    if (s->backend == ADM_BACKEND_CLBLAST) {
+        size_t *offs = adm_malloc(BH * 3 * sizeof(size_t) * 2);
+        float *ab = adm_malloc(BH * 2 * sizeof(float));
+        if (!offs || !ab) { free(offs); free(ab); return -1; }
+        size_t *qo = offs, *ko = offs + BH, *vo = offs + 2 * BH, *so = offs + 3 * BH, *yo = offs + 4 * BH;
+        for (size_t b = 0; b < BH; b++) {
+            size_t n = b / heads, h = b % heads;
+            qo[b] = qkv->off + n * sample + h * head;
+            ko[b] = qo[b] + part;
+            vo[b] = qo[b] + 2 * part;
+            so[b] = b * TT;
+            yo[b] = y->off + n * (size_t)C * T + h * (size_t)ch * T;
+            ab[b] = scale * scale;    /* (q*s).(k*s) computed as s^2 (q.k): equal up to rounding */
+            ab[BH + b] = 0.0f;
+        }
+        cl_event ev = NULL;
+        CLBlastStatusCode st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo,
+                                                   (size_t)T, (size_t)T, (size_t)ch, ab, qkv->mem, ko, (size_t)T,
+                                                   qkv->mem, qo, (size_t)T, ab + BH, S, so, (size_t)T, BH, &cl->queue, &ev);
+        if (st == CLBlastSuccess) adm_ops_record(cl, "attention", ev);
+        int rc = st == CLBlastSuccess ? 0 : clblast_fail("SGEMM batched (attention scores)", st);
+        if (!rc) {
+            cl_kernel k = get(cl, "adm_softmax_cols");
+            cl_ulong z = 0;
+            cl_int bh = (cl_int)BH;
+            size_t gws[2] = {((size_t)T + cl->tile_vw - 1) / cl->tile_vw, BH}, lws[2] = {1, 1};
+            rc = !k || adm_set_args(k, "adm_softmax_cols", ARG(S), ARG(z), ARG(T), ARG(bh), 0) ||
+                 adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws);
+        }
+        if (!rc) {
+            for (size_t b = 0; b < BH; b++) ab[b] = 1.0f;
+            ev = NULL;
+            st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)ch,
+                                     (size_t)T, (size_t)T, ab, qkv->mem, vo, (size_t)T, S, so, (size_t)T, ab + BH,
+                                     y->mem, yo, (size_t)T, BH, &cl->queue, &ev);
+            if (st == CLBlastSuccess) adm_ops_record(cl, "attention", ev);
+            else rc = clblast_fail("SGEMM batched (attention output)", st);
+        }
+        free(offs);
+        free(ab);
+        return rc ? -1 : 0;
+    }
+
+    /* qs, ks = q * scale, k * scale (scratch, after S); then
+     * scores: S^T (T_s x T_t) = ks^T qs per head */
+    size_t qk = (size_t)ch * T, qs_off = BH * TT, ks_off = qs_off + BH * qk;
+    if (!(S = adm_ops_scratch(cl, BH * TT + 2 * BH * qk))) return -1;
+    cl_kernel ksc = get(cl, "adm_attn_scale_qk");
+    cl_ulong qo = qkv->off, qso = qs_off, kso = ks_off, pa = part, he = head, sa = sample;
+    cl_uint nqk = (cl_uint)(BH * qk);
+    if (!ksc || adm_set_args(ksc, "adm_attn_scale_qk", ARG(qkv->mem), ARG(qo), ARG(S), ARG(qso), ARG(kso), ARG(heads),
+                             ARG(ch), ARG(T), ARG(pa), ARG(he), ARG(sa), ARG(scale), ARG(nqk), 0) ||
+        adm_launch1(cl, ksc, "adm_attn_scale_qk", "attention", BH * qk))
+        return -1;
+    gemm_operand Ak = {S, ks_off, qk, 0};
+    gemm_operand Bq = {S, qs_off, qk, 0};
+    gemm_operand Cs = {S, 0, TT, 0};
+    if (gemm_own(cl, "attention", T, T, ch, (int)BH, 1, &Ak, 1, T, &Bq, T, NULL, &Cs, T))
+        return -1;
+    cl_kernel k = get(cl, "adm_softmax_cols");
+    cl_ulong z = 0;
+    cl_int bh = (cl_int)BH;
+    size_t gws[2] = {((size_t)T + cl->tile_vw - 1) / cl->tile_vw, BH}, lws[2] = {1, 1};
+    if (!k || adm_set_args(k, "adm_softmax_cols", ARG(S), ARG(z), ARG(T), ARG(bh), 0) ||
+        adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws))
+        return -1;
+    /* a (ch x T_t) = v (ch x T_s) S^T (T_s x T_t) */
+    gemm_operand Av = {qkv->mem, qkv->off + 2 * part, sample, head};
+    gemm_operand Bs = {S, 0, (size_t)heads * TT, TT};
+    gemm_operand Cy = {y->mem, y->off, (size_t)C * T, (size_t)ch * T};
+    return gemm_own(cl, "attention", ch, T, T, (int)BH, heads, &Av, T, 1, &Bs, T, NULL, &Cy, T);
+}
+
+/* ---- CLBlast warm-up ------------------------------------------------------------- */
+
+int adm_ops_warmup(adm_cl *cl, double *seconds) {
+    double t0 = adm_now();
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (!s) return -1;
+    if (s->backend == ADM_BACKEND_CLBLAST) {
+        /* CLBlast compiles (and keeps in memory) one program per routine and
+         * kernel family: run the shapes the ops use once, small (direct
+         * kernel) and large (indirect kernel), plain and batched. */
+        size_t n = 256;
+        cl_mem a = adm_cl_alloc(cl, n * n * sizeof(float) * 3);
+        if (!a) return -1;
+        int rc = 0;
+        size_t dims[2] = {16, 256};
+        for (int i = 0; i < 2 && !rc; i++) {
+            size_t d = dims[i];
+            CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, d, d, d,
+                                                1.0f, a, 0, d, a, n * n, d, 0.0f, a, 2 * n * n, d, &cl->queue, NULL);
+            if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM warm-up", st); break; }
+            size_t ao[1] = {0}, bo[1] = {n * n}, co[1] = {2 * n * n};
+            float al[1] = {1.0f}, be[1] = {0.0f};
+            st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, d, d, d, al, a, ao,
+                                     d, a, bo, d, be, a, co, d, 1, &cl->queue, NULL);
+            if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM batched warm-up", st); break; }
+            st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, d, d, d, al, a, ao,
+                                     d, a, bo, d, be, a, co, d, 1, &cl->queue, NULL);
+            if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM batched warm-up", st); break; }
+        }
+        clFinish(cl->queue);
+        clReleaseMemObject(a);
+        if (rc) return -1;
+    }
+    if (seconds) *seconds = adm_now() - t0;
+    return 0;
+}

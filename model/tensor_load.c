@@ -1,0 +1,38 @@
+/* tensor_load.c — open any supported weights file by its content:
+ * a zip archive ("PK\3\4" or an empty archive's "PK\5\6") is a torch .pt
+ * checkpoint, a file starting with a plausible safetensors header length
+ * and '{' is .safetensors, anything else is refused with the file named
+ * (torch's legacy pre-1.6 format, a bare pickle, with a hint). */
+#include "tensor.h"
+#include "util.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int adm_tensors_load(const char *path, adm_tensor_set *out) {
+    memset(out, 0, sizeof *out);
+    struct stat st;
+    if (stat(path, &st) != 0) return adm_error("%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return adm_error("%s: is a directory, not a weights file", path);
+    if (!S_ISREG(st.st_mode)) return adm_error("%s: not a regular file", path);
+    if (st.st_size == 0) return adm_error("%s: empty file", path);
+
+    uint8_t head[9] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return adm_error("%s: %s", path, strerror(errno));
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+
+    if (got >= 4 && head[0] == 'P' && head[1] == 'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
+        return adm_pt_load(path, out);
+    if (got >= 2 && head[0] == 0x80 && head[1] <= 5)
+        return adm_error("%s: a torch checkpoint in the legacy (pre-1.6, non-zip) format; re-save it with "
+                         "torch.save(..., _use_new_zipfile_serialization=True)", path);
+    if (got == 9 && head[8] == '{') {
+        uint64_t hlen = 0;
+        for (int k = 7; k >= 0; k--) hlen = hlen << 8 | head[k];
+        if (hlen <= (uint64_t)st.st_size) return adm_safetensors_load(path, out);
+    }
+    return adm_error("%s: not a weights file (neither a torch .pt zip archive nor .safetensors)", path);
+}

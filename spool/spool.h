@@ -1,0 +1,227 @@
+/* spool.h — the job spool: the only code in admd that talks SQL.
+ *
+ * A spool is one SQLite file (WAL mode) holding the tables of schema/NNN_name.sql:
+ *   models      registered UNet (+ classifier) files, their hashes and defaults
+ *   jobs        requests people insert (sqlite3 CLI or admctl) and the
+ *               daemon-owned state: queued -> running -> done | failed |
+ *               cancelled | dead (retries exhausted)
+ *   outputs     one row per image (path, seed, sha256 of the PNG file, ...)
+ *   provenance  one row per finished job (device, driver, versions, hashes,
+ *               every sampling parameter, per-phase timings)
+ *   views       queue (position, progress), results (jobs joined to outputs)
+ *
+ * People see the tables; C code sees the structs below.  Every function
+ * follows util.h's convention: 0 on success, -1 after adm_error(); some
+ * return 1 for a documented "nothing to do / not yours any more" case.
+ * Write transactions are short: none is held across a denoising step.
+ *
+ * Daemon side (one worker = one process):
+ *   adm_spool_set_worker   who we are ("host:pid") and the lease length
+ *   adm_spool_claim        BEGIN IMMEDIATE; UPDATE ... RETURNING: the oldest
+ *                          highest-priority queued job becomes ours
+ *   adm_spool_heartbeat    between steps: extend the lease, write progress;
+ *                          tells us when the job was cancelled or taken away
+ *   adm_spool_record_output  one image, in the transaction that advances the job
+ *   adm_spool_finish / adm_spool_fail / adm_spool_release (SIGTERM: requeue)
+ *   adm_spool_reap         expired leases: requeue, or `dead` after max_attempts
+ *   adm_spool_reclaim      running jobs of workers known to be dead
+ */
+#ifndef ADM_SPOOL_H
+#define ADM_SPOOL_H
+#include <stdint.h>
+
+typedef struct adm_spool adm_spool;
+
+/* ---- sizes of the text fields (bytes, including the NUL) ---- */
+#define ADM_SPOOL_NAME 65        /* model names: 1-64 of [A-Za-z0-9_.-] */
+#define ADM_SPOOL_PATH 4096
+#define ADM_SPOOL_SPEC 1024      /* respacing specs, config specs */
+#define ADM_SPOOL_SHORT 32       /* state, sampler, timestamps */
+#define ADM_SPOOL_TEXT 1024      /* errors, worker ids, device strings */
+#define ADM_SPOOL_SHA 65
+
+/* ---- open / schema ---- */
+
+#define ADM_SPOOL_CREATE   1     /* create the file if missing */
+#define ADM_SPOOL_MIGRATE  2     /* apply pending migrations (one transaction) */
+#define ADM_SPOOL_READONLY 4     /* open read-only (no migration possible) */
+
+/* Open (and with ADM_SPOOL_MIGRATE bring up to date) the spool at path.
+ * Sets WAL mode, a busy timeout (5 s) and foreign keys.  Refuses a file
+ * whose schema is newer than this build knows, and (without MIGRATE) one
+ * that is older. */
+int adm_spool_open(const char *path, int flags, adm_spool **out);
+void adm_spool_close(adm_spool *s);
+const char *adm_spool_path(const adm_spool *s);
+/* The folder holding the database file (no trailing slash). */
+const char *adm_spool_dir(const adm_spool *s);
+
+/* Schema version of the open file (PRAGMA user_version) / of this build. */
+int adm_spool_schema_version(adm_spool *s);
+int adm_spool_latest_version(void);
+
+/* PRAGMA data_version: changes when another connection commits. */
+int adm_spool_data_version(adm_spool *s, int64_t *version);
+
+/* ---- models ---- */
+
+typedef struct {
+    char name[ADM_SPOOL_NAME];
+    char unet_path[ADM_SPOOL_PATH];
+    char unet_config[ADM_SPOOL_SPEC];         /* key=value file, MODEL_FLAGS string or preset */
+    char classifier_path[ADM_SPOOL_PATH];     /* "" : none (no guidance) */
+    char classifier_config[ADM_SPOOL_SPEC];
+    char unet_sha256[ADM_SPOOL_SHA];          /* "" : not hashed yet */
+    char classifier_sha256[ADM_SPOOL_SHA];
+    int image_size, channels, num_classes;    /* -1: not known yet (daemon fills in) */
+    char default_sampler[ADM_SPOOL_SHORT];    /* "ddpm" | "ddim" */
+    char default_respacing[ADM_SPOOL_SPEC];
+    double default_scale;
+    char created_at[ADM_SPOOL_SHORT];
+} adm_spool_model;
+
+/* Defaults: empty strings, -1 sizes, sampler "ddpm", respacing "50", scale 0. */
+void adm_spool_model_init(adm_spool_model *m);
+/* Insert a model (replace = 1: replace a row of the same name; its jobs
+ * keep referring to it by name).  Relative paths are stored as given and
+ * resolved against the spool's folder by adm_spool_resolve. */
+int adm_spool_model_add(adm_spool *s, const adm_spool_model *m, int replace);
+/* -1 with "unknown model NAME" when absent. */
+int adm_spool_model_get(adm_spool *s, const char *name, adm_spool_model *m);
+/* All models by name (malloc'd array; free()). */
+int adm_spool_model_list(adm_spool *s, adm_spool_model **models, int *n);
+/* Refused while queued or running jobs use the model. */
+int adm_spool_model_remove(adm_spool *s, const char *name);
+/* What the daemon learns on loading: hashes ("" or NULL: leave) and sizes (< 0: leave). */
+int adm_spool_model_set_info(adm_spool *s, const char *name, const char *unet_sha256,
+                             const char *classifier_sha256, int image_size, int channels,
+                             int num_classes);
+
+/* A model path as the daemon opens it: absolute paths unchanged, relative
+ * ones joined to the spool's folder.  Returns out. */
+char *adm_spool_resolve(const adm_spool *s, const char *path, char *out, int out_len);
+
+/* ---- jobs: requests ---- */
+
+typedef struct {
+    char model[ADM_SPOOL_NAME];
+    int klass;                            /* class label; -1: random per image */
+    int count;                            /* images, 1..10000 */
+    double scale;                         /* guidance scale; NAN: the model's default */
+    char sampler[ADM_SPOOL_SHORT];        /* "": the model's default */
+    char respacing[ADM_SPOOL_SPEC];       /* "": the model's default */
+    double eta;                           /* DDIM eta, 0..1 (NAN: 0) */
+    int64_t seed;                         /* -1: the daemon chooses (recorded) */
+    int priority;                         /* higher first, -1000..1000 */
+    char outdir[256];                     /* under the output root; "": "job-<id>" */
+    int max_attempts;                     /* 0: default (3) */
+} adm_spool_request;
+
+void adm_spool_request_init(adm_spool_request *r);   /* the defaults above, count 1 */
+/* Insert; the schema's triggers check everything and fill the model's
+ * defaults.  The error names the column ("jobs.count must be ..."). */
+int adm_spool_submit(adm_spool *s, const adm_spool_request *r, int64_t *job_id);
+
+/* ---- jobs: state ---- */
+
+typedef struct {
+    int64_t id;
+    adm_spool_request req;                /* effective values (defaults filled in) */
+    char state[ADM_SPOOL_SHORT];          /* queued running done failed cancelled dead */
+    int attempts;
+    char worker[ADM_SPOOL_TEXT];          /* "" when none */
+    char lease_until[ADM_SPOOL_SHORT];
+    int step, total_steps;                /* progress of the current device pass */
+    int images_done;                      /* images recorded (outputs rows) */
+    int position;                         /* 1-based place in the queue (queued jobs), else 0 */
+    char created_at[ADM_SPOOL_SHORT], started_at[ADM_SPOOL_SHORT], finished_at[ADM_SPOOL_SHORT];
+    char updated_at[ADM_SPOOL_SHORT];     /* last progress write */
+    char error[ADM_SPOOL_TEXT];
+} adm_spool_job;
+
+/* -1 with "no job N" when absent. */
+int adm_spool_job_get(adm_spool *s, int64_t id, adm_spool_job *job);
+/* Jobs, newest first; state NULL: all states; limit <= 0: no limit.
+ * Malloc'd array; free(). */
+int adm_spool_job_list(adm_spool *s, const char *state, int limit, adm_spool_job **jobs, int *n);
+/* Count of jobs per state: counts[0..5] = queued running done failed cancelled dead. */
+int adm_spool_counts(adm_spool *s, int counts[6]);
+/* Cancel a queued or running job (a running one stops at its next step).
+ * Returns 1 (and sets the error) if the job had already ended. */
+int adm_spool_cancel(adm_spool *s, int64_t id);
+/* Put a failed, dead or cancelled job back in the queue (attempts reset;
+ * images already recorded are kept and not redone). */
+int adm_spool_requeue(adm_spool *s, int64_t id);
+
+/* ---- outputs and provenance ---- */
+
+typedef struct {
+    int64_t job_id;
+    int index;                            /* image index within the job */
+    int64_t seed;                         /* the job's seed; image = f(seed, index) */
+    int klass;                            /* class used (-1: unconditional) */
+    char noise_algorithm[64];             /* ADM_NOISE_ALGORITHM */
+    char path[ADM_SPOOL_PATH];            /* absolute path of the PNG */
+    int64_t bytes;
+    char sha256[ADM_SPOOL_SHA];           /* of the PNG file */
+    double seconds;                       /* since the previous image (the first image of a
+                                             device pass carries the pass's time) */
+    char created_at[ADM_SPOOL_SHORT];
+} adm_spool_output;
+
+/* Outputs of a job by index (malloc'd; free()). */
+int adm_spool_outputs(adm_spool *s, int64_t job_id, adm_spool_output **outs, int *n);
+
+typedef struct {
+    int64_t job_id;
+    char host[256], worker[ADM_SPOOL_TEXT];
+    int attempt;
+    char device_name[256], device_vendor[256], driver_version[128], opencl_version[128];
+    char admd_version[ADM_SPOOL_SHORT], kernel_hash[ADM_SPOOL_SHA], clblast_version[ADM_SPOOL_SHORT];
+    char model[ADM_SPOOL_NAME];
+    char unet_path[ADM_SPOOL_PATH], unet_config[ADM_SPOOL_PATH], unet_sha256[ADM_SPOOL_SHA];
+    char classifier_path[ADM_SPOOL_PATH], classifier_config[ADM_SPOOL_PATH], classifier_sha256[ADM_SPOOL_SHA];
+    char sampler[ADM_SPOOL_SHORT], respacing[ADM_SPOOL_SPEC];
+    double eta, scale;
+    int64_t seed;
+    int klass, count, batch;
+    int image_size, channels;
+    char noise_algorithm[64];
+    double queue_wait_s, model_load_s, steps_s, encode_s, total_s;   /* per-phase timings */
+    char recorded_at[ADM_SPOOL_SHORT];
+} adm_spool_provenance;
+
+/* 1 when the job has no provenance row (not finished yet). */
+int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance *p);
+
+/* ---- the daemon's side ---- */
+
+/* Who claims (e.g. "host:1234") and how long a lease lasts (seconds). */
+int adm_spool_set_worker(adm_spool *s, const char *worker, double lease_seconds);
+const char *adm_spool_worker(const adm_spool *s);
+
+/* Claim the next job (priority, then age): it becomes running, ours, with
+ * attempts + 1 and a seed chosen (random_seed) if it had none.  Fills job
+ * and its model.  1 claimed, 0 nothing queued, -1 error. */
+int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_spool_model *model);
+/* Extend the lease and write progress.  0 ok; 1 the job is no longer ours
+ * (cancelled, reaped, taken): stop working on it. */
+int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps);
+/* Record one image (an outputs row) and advance images_done, in one
+ * transaction.  1 when the job is no longer ours (nothing recorded: the
+ * caller removes the file). */
+int adm_spool_record_output(adm_spool *s, const adm_spool_output *o);
+/* running -> done (+ provenance, may be NULL).  1 when no longer ours. */
+int adm_spool_finish(adm_spool *s, int64_t job_id, const adm_spool_provenance *p);
+/* running -> failed with error (+ provenance, may be NULL).  1 when no longer ours. */
+int adm_spool_fail(adm_spool *s, int64_t job_id, const char *error, const adm_spool_provenance *p);
+/* running -> queued (SIGTERM): the attempt is not counted.  1 when no longer ours. */
+int adm_spool_release(adm_spool *s, int64_t job_id);
+/* Expired leases: requeue (attempts < max_attempts) or mark dead with an
+ * error.  Counts may be NULL. */
+int adm_spool_reap(adm_spool *s, int *requeued, int *dead);
+/* Running jobs whose worker is_dead(worker) says is gone: handled as an
+ * expired lease (requeue or dead).  n may be NULL. */
+int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *user), void *user, int *n);
+
+#endif

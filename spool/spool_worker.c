@@ -1,0 +1,242 @@
+/* spool_worker.c — the daemon's side of the spool: claim a job with a
+ * lease, heartbeat between steps, record each image in the transaction
+ * that advances the job, finish / fail / release it, and reap the jobs of
+ * workers that went away (at-least-once: retry up to max_attempts, then
+ * `dead`).  Every call is one short write transaction. */
+#include "spool_internal.h"
+#include "util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int adm_spool_set_worker(adm_spool *s, const char *worker, double lease_seconds) {
+    if (!worker || !*worker || strlen(worker) >= sizeof s->worker) return adm_error("spool: bad worker id");
+    if (!(lease_seconds >= 1 && lease_seconds <= 86400)) return adm_error("spool: lease must be 1..86400 s");
+    snprintf(s->worker, sizeof s->worker, "%s", worker);
+    s->lease_seconds = lease_seconds;
+    return 0;
+}
+
+const char *adm_spool_worker(const adm_spool *s) { return s->worker; }
+
+/* The lease modifier for strftime(..., 'now', ?): "+60.000 seconds". */
+static void lease_modifier(const adm_spool *s, char out[48]) {
+    snprintf(out, 48, "+%.3f seconds", s->lease_seconds);
+}
+
+static int need_worker(adm_spool *s) {
+    return s->worker[0] ? 0 : adm_error("spool: no worker id set (adm_spool_set_worker)");
+}
+
+int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_spool_model *model) {
+    if (need_worker(s) != 0) return -1;
+    char lease[48];
+    lease_modifier(s, lease);
+    if (spool_begin(s) != 0) return -1;
+    sqlite3_stmt *st;
+    if (spool_prepare(s, "UPDATE jobs SET state = 'running', worker = ?1, attempts = attempts + 1, "
+                         "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?2), "
+                         "started_at = coalesce(started_at, " SPOOL_NOW "), updated_at = " SPOOL_NOW ", "
+                         "seed = coalesce(seed, ?3), step = 0, total_steps = 0 "
+                         "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' "
+                         "ORDER BY priority DESC, id LIMIT 1) RETURNING id", &st) != 0) goto fail;
+    sqlite3_bind_text(st, 1, s->worker, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, lease, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (int64_t)(random_seed & 0x7fffffffffffffffULL));
+    int rc = sqlite3_step(st);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (rc == SQLITE_ROW) rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { spool_fail(s, "claim"); goto fail; }
+    if (id == 0) { spool_rollback(s); return 0; }
+    if (adm_spool_job_get(s, id, job) != 0) goto fail;
+    if (adm_spool_model_get(s, job->req.model, model) != 0) goto fail;
+    if (spool_commit(s) != 0) goto fail;
+    return 1;
+fail:
+    spool_rollback(s);
+    return -1;
+}
+
+/* UPDATE ... WHERE the job is running and ours; 1 when it no longer is. */
+static int update_ours(adm_spool *s, const char *set_sql, int64_t id, const char *what,
+                       int (*bind)(sqlite3_stmt *, const void *), const void *arg) {
+    char sql[1024];
+    snprintf(sql, sizeof sql, "UPDATE jobs SET %s WHERE id = ?1 AND state = 'running' AND worker = ?2", set_sql);
+    sqlite3_stmt *st;
+    if (spool_prepare(s, sql, &st) != 0) return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, s->worker, -1, SQLITE_TRANSIENT);
+    if (bind && bind(st, arg) != SQLITE_OK) { sqlite3_finalize(st); return spool_fail(s, what); }
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return adm_error("spool %s: %s job %lld: %s", s->path, what, (long long)id,
+                                            sqlite3_errmsg(s->db));
+    return sqlite3_changes(s->db) > 0 ? 0 : 1;
+}
+
+typedef struct { const char *lease; int step, total; } heartbeat_args;
+static int bind_heartbeat(sqlite3_stmt *st, const void *p) {
+    const heartbeat_args *a = p;
+    sqlite3_bind_text(st, 3, a->lease, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, a->step);
+    return sqlite3_bind_int(st, 5, a->total);
+}
+
+int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps) {
+    if (need_worker(s) != 0) return -1;
+    char lease[48];
+    lease_modifier(s, lease);
+    heartbeat_args a = {lease, step, total_steps};
+    return update_ours(s, "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?3), step = ?4, "
+                          "total_steps = ?5, updated_at = " SPOOL_NOW, job_id, "heartbeat", bind_heartbeat, &a);
+}
+
+int adm_spool_record_output(adm_spool *s, const adm_spool_output *o) {
+    if (need_worker(s) != 0) return -1;
+    char lease[48];
+    lease_modifier(s, lease);
+    if (spool_begin(s) != 0) return -1;
+    /* Advance the job first: only the worker that owns it, in index order. */
+    sqlite3_stmt *st;
+    if (spool_prepare(s, "UPDATE jobs SET images_done = images_done + 1, updated_at = " SPOOL_NOW ", "
+                         "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?4) "
+                         "WHERE id = ?1 AND state = 'running' AND worker = ?2 AND images_done = ?3", &st) != 0)
+        goto fail;
+    sqlite3_bind_int64(st, 1, o->job_id);
+    sqlite3_bind_text(st, 2, s->worker, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 3, o->index);
+    sqlite3_bind_text(st, 4, lease, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { spool_fail(s, "record output"); goto fail; }
+    if (sqlite3_changes(s->db) == 0) {
+        spool_rollback(s);
+        adm_error("job %lld image %d: the job is no longer ours (cancelled or taken over)",
+                  (long long)o->job_id, o->index);
+        return 1;
+    }
+    if (spool_prepare(s, "INSERT INTO outputs (job_id, idx, seed, class, noise_algorithm, path, bytes, "
+                         "sha256, seconds) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", &st) != 0) goto fail;
+    sqlite3_bind_int64(st, 1, o->job_id);
+    sqlite3_bind_int(st, 2, o->index);
+    sqlite3_bind_int64(st, 3, o->seed);
+    if (o->klass < 0) sqlite3_bind_null(st, 4); else sqlite3_bind_int(st, 4, o->klass);
+    spool_bind_text(st, 5, o->noise_algorithm);
+    spool_bind_text(st, 6, o->path);
+    sqlite3_bind_int64(st, 7, o->bytes);
+    spool_bind_text(st, 8, o->sha256);
+    sqlite3_bind_double(st, 9, o->seconds);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { spool_fail(s, "record output"); goto fail; }
+    if (spool_commit(s) != 0) goto fail;
+    return 0;
+fail:
+    spool_rollback(s);
+    return -1;
+}
+
+static int bind_error_text(sqlite3_stmt *st, const void *p) {
+    return sqlite3_bind_text(st, 3, (const char *)p, -1, SQLITE_TRANSIENT);
+}
+
+/* running -> done|failed in one transaction with the provenance row. */
+static int end_job(adm_spool *s, int64_t job_id, const char *error, const adm_spool_provenance *p) {
+    if (need_worker(s) != 0) return -1;
+    if (spool_begin(s) != 0) return -1;
+    int rc = error
+        ? update_ours(s, "state = 'failed', error = ?3, finished_at = " SPOOL_NOW ", updated_at = " SPOOL_NOW
+                         ", lease_until = NULL", job_id, "fail", bind_error_text, error)
+        : update_ours(s, "state = 'done', error = NULL, finished_at = " SPOOL_NOW ", updated_at = " SPOOL_NOW
+                         ", lease_until = NULL", job_id, "finish", NULL, NULL);
+    if (rc == 0 && p && spool_write_provenance(s, job_id, p) != 0) rc = -1;
+    if (rc == 0 && spool_commit(s) != 0) rc = -1;
+    if (rc != 0) spool_rollback(s);
+    if (rc == 1) adm_error("job %lld is no longer ours (cancelled or taken over)", (long long)job_id);
+    return rc;
+}
+
+int adm_spool_finish(adm_spool *s, int64_t job_id, const adm_spool_provenance *p) {
+    return end_job(s, job_id, NULL, p);
+}
+
+int adm_spool_fail(adm_spool *s, int64_t job_id, const char *error, const adm_spool_provenance *p) {
+    return end_job(s, job_id, error && *error ? error : "failed (no message)", p);
+}
+
+int adm_spool_release(adm_spool *s, int64_t job_id) {
+    if (need_worker(s) != 0) return -1;
+    int rc = update_ours(s, "state = 'queued', attempts = max(attempts - 1, 0), worker = NULL, "
+                            "lease_until = NULL, step = 0, total_steps = 0, updated_at = " SPOOL_NOW,
+                         job_id, "release", NULL, NULL);
+    if (rc == 1) adm_error("job %lld is no longer ours", (long long)job_id);
+    return rc;
+}
+
+/* Requeue or kill the running jobs matched by where_sql (?1 bound to
+ * worker when non-NULL): the lease of their worker is considered lost. */
+static int reap_where(adm_spool *s, const char *where_sql, const char *worker, int *requeued, int *dead) {
+    static const char head[] =
+        "UPDATE jobs SET "
+        "state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, "
+        "error = printf('attempt %d of %d lost: worker %s stopped (lease expired at %s)', "
+        "               attempts, max_attempts, worker, lease_until), "
+        "finished_at = CASE WHEN attempts >= max_attempts THEN " SPOOL_NOW " END, "
+        "worker = CASE WHEN attempts >= max_attempts THEN worker END, "
+        "lease_until = NULL, step = 0, total_steps = 0, updated_at = " SPOOL_NOW " "
+        "WHERE state = 'running' AND ";
+    char sql[1536];
+    snprintf(sql, sizeof sql, "%s%s RETURNING state", head, where_sql);
+    if (spool_begin(s) != 0) return -1;
+    sqlite3_stmt *st;
+    if (spool_prepare(s, sql, &st) != 0) { spool_rollback(s); return -1; }
+    if (worker) sqlite3_bind_text(st, 1, worker, -1, SQLITE_TRANSIENT);
+    int rc, nq = 0, nd = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(st, 0);
+        if (state && !strcmp(state, "dead")) nd++; else nq++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { spool_fail(s, "reap"); spool_rollback(s); return -1; }
+    if (spool_commit(s) != 0) { spool_rollback(s); return -1; }
+    if (requeued) *requeued += nq;
+    if (dead) *dead += nd;
+    return 0;
+}
+
+int adm_spool_reap(adm_spool *s, int *requeued, int *dead) {
+    if (requeued) *requeued = 0;
+    if (dead) *dead = 0;
+    return reap_where(s, "lease_until < " SPOOL_NOW, NULL, requeued, dead);
+}
+
+int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *user), void *user, int *n) {
+    if (n) *n = 0;
+    sqlite3_stmt *st;
+    if (spool_prepare(s, "SELECT DISTINCT worker FROM jobs WHERE state = 'running' AND worker IS NOT NULL",
+                      &st) != 0) return -1;
+    char (*workers)[ADM_SPOOL_TEXT] = NULL;
+    int nw = 0, cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nw == cap) {
+            cap = cap ? cap * 2 : 8;
+            void *p = realloc(workers, sizeof *workers * (size_t)cap);
+            if (!p) { sqlite3_finalize(st); free(workers); return adm_error("out of memory"); }
+            workers = p;
+        }
+        spool_col_text(st, 0, workers[nw++], ADM_SPOOL_TEXT);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { free(workers); return spool_fail(s, "list workers"); }
+    int total = 0;
+    for (int i = 0; i < nw; i++) {
+        if (!strcmp(workers[i], s->worker) || !is_dead(workers[i], user)) continue;
+        int q = 0, d = 0;
+        if (reap_where(s, "worker = ?1", workers[i], &q, &d) != 0) { free(workers); return -1; }
+        total += q + d;
+    }
+    free(workers);
+    if (n) *n = total;
+    return 0;
+}

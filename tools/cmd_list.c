@@ -1,0 +1,110 @@
+/* cmd_list.c — `admctl list` (jobs, newest first) and `admctl status`
+ * (counts per state, then the running jobs and the queue in order, with
+ * position and progress; or one job). */
+#include "admctl.h"
+#include "admctl_spool.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+
+static const char *states[6] = {"queued", "running", "done", "failed", "cancelled", "dead"};
+
+static void list_usage(FILE *f) {
+    fprintf(f,
+        "usage: admctl list [--state S] [--limit N] [--db PATH]\n"
+        "\n"
+        "Jobs, newest first, with their progress.\n"
+        "  --state S     only jobs in state S (queued running done failed cancelled dead)\n"
+        "  --limit N     at most N jobs (default 50; 0: all)\n"
+        ADMCTL_DB_HELP);
+}
+
+static void status_usage(FILE *f) {
+    fprintf(f,
+        "usage: admctl status [JOB] [--db PATH]\n"
+        "\n"
+        "Without JOB: how many jobs are in each state, then the running jobs and the\n"
+        "queue in the order the daemon will take it.  With JOB: that job's state.\n"
+        ADMCTL_DB_HELP);
+}
+
+int cmd_list(int argc, char **argv) {
+    const char *db = NULL, *state = NULL, *limit = "50";
+    if (admctl_wants_help(argc, argv)) { list_usage(stdout); return ADMCTL_OK; }
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--state", &state) ||
+            admctl_opt(argc, argv, &i, "--limit", &limit))
+            continue;
+        list_usage(stderr);
+        admctl_fail("list: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (state) {
+        int ok = 0;
+        for (int k = 0; k < 6; k++) ok |= !strcmp(state, states[k]);
+        if (!ok) { admctl_fail("--state '%s': one of queued running done failed cancelled dead", state); return ADMCTL_USAGE; }
+    }
+    char *end;
+    long lim = strtol(limit, &end, 10);
+    if (*end || end == limit || lim < 0) { admctl_fail("--limit '%s': expected a number >= 0", limit); return ADMCTL_USAGE; }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    adm_spool_job *jobs = NULL;
+    int n = 0, rc = ADMCTL_OK;
+    if (adm_spool_job_list(s, state, (int)lim, &jobs, &n) != 0) rc = admctl_fail("%s", adm_last_error());
+    else if (n == 0) printf("no jobs%s%s\n", state ? " in state " : "", state ? state : "");
+    else {
+        admctl_print_job_header(stdout);
+        for (int k = 0; k < n; k++) admctl_print_job_line(stdout, &jobs[k]);
+    }
+    free(jobs);
+    adm_spool_close(s);
+    return rc;
+}
+
+static int by_position(const void *a, const void *b) {
+    const adm_spool_job *x = a, *y = b;
+    return (x->position > y->position) - (x->position < y->position);
+}
+
+int cmd_status(int argc, char **argv) {
+    const char *db = NULL, *job = NULL;
+    if (admctl_wants_help(argc, argv)) { status_usage(stdout); return ADMCTL_OK; }
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db)) continue;
+        if (argv[i][0] != '-' && !job) { job = argv[i]; continue; }
+        status_usage(stderr);
+        admctl_fail("status: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    int64_t id = 0;
+    if (job && admctl_parse_job_id(job, &id) != 0) { admctl_fail("%s", adm_last_error()); return ADMCTL_USAGE; }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    int rc = ADMCTL_OK;
+    if (job) {
+        adm_spool_job j;
+        if (adm_spool_job_get(s, id, &j) != 0) rc = admctl_fail("%s", adm_last_error());
+        else { admctl_print_job_header(stdout); admctl_print_job_line(stdout, &j); }
+        adm_spool_close(s);
+        return rc;
+    }
+    int counts[6];
+    if (adm_spool_counts(s, counts) != 0) { adm_spool_close(s); return admctl_fail("%s", adm_last_error()); }
+    printf("%s:", adm_spool_path(s));
+    for (int k = 0; k < 6; k++) printf(" %d %s%s", counts[k], states[k], k < 5 ? "," : "\n");
+    adm_spool_job *run = NULL, *queue = NULL;
+    int nr = 0, nq = 0;
+    if (adm_spool_job_list(s, "running", 0, &run, &nr) != 0 || adm_spool_job_list(s, "queued", 0, &queue, &nq) != 0)
+        rc = admctl_fail("%s", adm_last_error());
+    else if (nr + nq > 0) {
+        qsort(queue, (size_t)nq, sizeof *queue, by_position);
+        admctl_print_job_header(stdout);
+        for (int k = 0; k < nr; k++) admctl_print_job_line(stdout, &run[k]);
+        for (int k = 0; k < nq; k++) admctl_print_job_line(stdout, &queue[k]);
+    }
+    free(run);
+    free(queue);
+    adm_spool_close(s);
+    return rc;
+}

@@ -1,0 +1,263 @@
+/* cmd_model.c — `admctl model add|list|rm|presets`: the models table.
+ *
+ * A model is a UNet checkpoint with its configuration (a key=value file,
+ * a MODEL_FLAGS string, or the preset name of a released OpenAI
+ * checkpoint) and optionally a noisy classifier for guidance.  `add`
+ * checks the configuration parses, makes paths absolute and records the
+ * sha256 of every file (the daemon re-checks them at load). */
+#include "admctl.h"
+#include "admctl_spool.h"
+#include "config.h"
+#include "tensor.h"
+#include "util.h"
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: admctl model add NAME (--preset P | --config SPEC) [--unet FILE]\n"
+        "                        [--classifier FILE] [--classifier-preset P | --classifier-config SPEC]\n"
+        "                        [--dir DIR] [--sampler ddpm|ddim] [--respacing R] [--scale S]\n"
+        "                        [--replace] [--check] [--db PATH]\n"
+        "       admctl model list [--db PATH]\n"
+        "       admctl model rm NAME [--db PATH]\n"
+        "       admctl model presets [--flags]\n"
+        "\n"
+        "add       register a checkpoint.  With a preset, --unet defaults to DIR/<the\n"
+        "          released file name> (DIR: --dir, default .), likewise the classifier\n"
+        "          with --classifier-preset.  SPEC: a key=value file or a MODEL_FLAGS\n"
+        "          string (\"--image_size 64 ...\").  Every file is hashed (sha256).\n"
+        "          --check also loads the checkpoints and validates them against the config.\n"
+        "list      the registered models\n"
+        "rm        remove a model (refused while queued or running jobs use it)\n"
+        "presets   the released OpenAI checkpoints admd knows, and their files\n"
+        ADMCTL_DB_HELP);
+}
+
+static const adm_preset *find_preset(const char *name) {
+    for (const adm_preset *p = adm_presets; p->name; p++)
+        if (!strcmp(p->name, name)) return p;
+    return NULL;
+}
+
+static int list_presets(int flags) {
+    printf("%-22s %-11s %s\n", "PRESET", "KIND", flags ? "FILE and FLAGS" : "FILE (--flags: the README flags too)");
+    for (const adm_preset *p = adm_presets; p->name; p++) {
+        printf("%-22s %-11s %s\n", p->name,
+               p->kind == ADM_KIND_CLASSIFIER ? "classifier" : p->kind == ADM_KIND_SUPERRES ? "superres" : "unet",
+               p->file ? p->file : "-");
+        if (flags && p->flags) printf("%35s%s\n", "", p->flags);
+    }
+    return ADMCTL_OK;
+}
+
+/* A config spec as stored: a file becomes an absolute path; flags and
+ * preset names stay as they are.  Checks that it parses. */
+static int resolve_config(const char *spec, adm_kind kind, char *out, size_t len, adm_config *cfg) {
+    char abs[PATH_MAX];
+    if (spec[0] != '-' && !find_preset(spec) && access(spec, F_OK) == 0) {
+        if (!realpath(spec, abs)) return adm_error("%s: %s", spec, strerror(errno));
+        spec = abs;
+    }
+    if (strlen(spec) >= len) return adm_error("config '%.40s...' is too long", spec);
+    if (adm_config_parse(spec, kind, cfg) != 0) return adm_error_prefix("config '%s'", spec);
+    snprintf(out, len, "%s", spec);
+    return 0;
+}
+
+static int resolve_file(const char *path, char *out, size_t len) {
+    char abs[PATH_MAX];
+    if (!realpath(path, abs)) return adm_error("%s: %s", path, strerror(errno));
+    if (strlen(abs) >= len) return adm_error("%s: path too long", path);
+    snprintf(out, len, "%s", abs);
+    return 0;
+}
+
+/* --check: load the checkpoint and validate it against its config. */
+static int check_weights(const char *path, const adm_config *cfg) {
+    adm_tensor_set set;
+    if (adm_tensors_load(path, &set) != 0) return -1;
+    int rc = adm_config_validate(cfg, &set);
+    adm_tensors_free(&set);
+    if (rc == 0) return 0;
+    /* the list of problems can be long: the first few tell the story */
+    char msg[640];
+    snprintf(msg, sizeof msg, "%s", adm_last_error());
+    if (strlen(adm_last_error()) >= sizeof msg - 1) strcpy(msg + sizeof msg - 48, " ... (admctl inspect shows the checkpoint)");
+    return adm_error("%s: %s", path, msg);
+}
+
+static int model_add(int argc, char **argv) {
+    const char *db = NULL, *name = NULL, *preset = NULL, *config = NULL, *unet = NULL, *classifier = NULL;
+    const char *cpreset = NULL, *cconfig = NULL, *dir = ".", *sampler = NULL, *respacing = NULL, *scale = NULL;
+    int replace = 0, check = 0;
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--preset", &preset) ||
+            admctl_opt(argc, argv, &i, "--config", &config) || admctl_opt(argc, argv, &i, "--unet", &unet) ||
+            admctl_opt(argc, argv, &i, "--classifier", &classifier) ||
+            admctl_opt(argc, argv, &i, "--classifier-preset", &cpreset) ||
+            admctl_opt(argc, argv, &i, "--classifier-config", &cconfig) || admctl_opt(argc, argv, &i, "--dir", &dir) ||
+            admctl_opt(argc, argv, &i, "--sampler", &sampler) || admctl_opt(argc, argv, &i, "--respacing", &respacing) ||
+            admctl_opt(argc, argv, &i, "--scale", &scale) || admctl_flag(argv, i, "--replace", &replace) ||
+            admctl_flag(argv, i, "--check", &check))
+            continue;
+        if (argv[i][0] != '-' && !name) { name = argv[i]; continue; }
+        usage(stderr);
+        admctl_fail("model add: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (!name) { usage(stderr); admctl_fail("model add: give the model a NAME"); return ADMCTL_USAGE; }
+    if (!!preset == !!config) {
+        usage(stderr);
+        admctl_fail("model add: give exactly one of --preset or --config");
+        return ADMCTL_USAGE;
+    }
+    if (cpreset && cconfig) { admctl_fail("model add: --classifier-preset and --classifier-config exclude each other"); return ADMCTL_USAGE; }
+
+    adm_spool_model m;
+    adm_spool_model_init(&m);
+    if (strlen(name) >= sizeof m.name) return admctl_fail("model name '%s' is longer than %d characters", name, (int)sizeof m.name - 1);
+    snprintf(m.name, sizeof m.name, "%s", name);
+
+    char path[PATH_MAX + 256];
+    adm_config ucfg, ccfg;
+    if (preset) {
+        const adm_preset *p = find_preset(preset);
+        if (!p) return admctl_fail("unknown preset '%s' (see admctl model presets)", preset);
+        if (p->kind == ADM_KIND_CLASSIFIER) return admctl_fail("preset '%s' is a classifier: use --classifier-preset", preset);
+        if (!unet) { snprintf(path, sizeof path, "%s/%s", dir, p->file); unet = path; }
+        config = preset;
+    }
+    if (!unet) return admctl_fail("model add: --unet FILE is needed with --config");
+    if (resolve_file(unet, m.unet_path, sizeof m.unet_path) != 0 ||
+        resolve_config(config, ADM_KIND_UNET, m.unet_config, sizeof m.unet_config, &ucfg) != 0)
+        return admctl_fail("%s", adm_last_error());
+    if (ucfg.kind == ADM_KIND_CLASSIFIER) return admctl_fail("config '%s' describes a classifier, not a UNet", config);
+
+    char cpath[PATH_MAX + 256];
+    if (cpreset) {
+        const adm_preset *p = find_preset(cpreset);
+        if (!p) return admctl_fail("unknown preset '%s' (see admctl model presets)", cpreset);
+        if (p->kind != ADM_KIND_CLASSIFIER) return admctl_fail("preset '%s' is not a classifier", cpreset);
+        if (!classifier) { snprintf(cpath, sizeof cpath, "%s/%s", dir, p->file); classifier = cpath; }
+        cconfig = cpreset;
+    }
+    if (classifier && !cconfig) return admctl_fail("model add: --classifier needs --classifier-preset or --classifier-config");
+    if (cconfig && !classifier) return admctl_fail("model add: a classifier config without --classifier FILE");
+    if (classifier) {
+        if (resolve_file(classifier, m.classifier_path, sizeof m.classifier_path) != 0 ||
+            resolve_config(cconfig, ADM_KIND_CLASSIFIER, m.classifier_config, sizeof m.classifier_config, &ccfg) != 0)
+            return admctl_fail("%s", adm_last_error());
+        if (ccfg.kind != ADM_KIND_CLASSIFIER) return admctl_fail("config '%s' does not describe a classifier", cconfig);
+        m.default_scale = 1.0;
+    }
+    if (sampler) snprintf(m.default_sampler, sizeof m.default_sampler, "%s", sampler);
+    if (respacing) snprintf(m.default_respacing, sizeof m.default_respacing, "%s", respacing);
+    if (scale) {
+        char *end;
+        m.default_scale = strtod(scale, &end);
+        if (*end || end == scale || !isfinite(m.default_scale) || m.default_scale < 0)
+            return admctl_fail("--scale '%s' is not a number >= 0", scale);
+    }
+    if (check) {
+        if (check_weights(m.unet_path, &ucfg) != 0) return admctl_fail("%s", adm_last_error());
+        if (classifier && check_weights(m.classifier_path, &ccfg) != 0) return admctl_fail("%s", adm_last_error());
+    }
+    if (adm_sha256_file(m.unet_path, m.unet_sha256) != 0) return admctl_fail("%s", adm_last_error());
+    if (classifier && adm_sha256_file(m.classifier_path, m.classifier_sha256) != 0) return admctl_fail("%s", adm_last_error());
+
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    int rc = ADMCTL_OK;
+    if (adm_spool_model_add(s, &m, replace) != 0 ||
+        adm_spool_model_set_info(s, m.name, m.unet_sha256, classifier ? m.classifier_sha256 : NULL, ucfg.image_size,
+                                 ucfg.in_channels, ucfg.num_classes) != 0)
+        rc = admctl_fail("%s", adm_last_error());
+    adm_spool_close(s);
+    if (rc == ADMCTL_OK) {
+        printf("model %s: %s (sha256 %.16s...)\n", m.name, m.unet_path, m.unet_sha256);
+        if (classifier) printf("  classifier %s (sha256 %.16s...)\n", m.classifier_path, m.classifier_sha256);
+    }
+    return rc;
+}
+
+static int model_list(int argc, char **argv) {
+    const char *db = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db)) continue;
+        usage(stderr);
+        admctl_fail("model list: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    adm_spool_model *ms = NULL;
+    int n = 0;
+    if (adm_spool_model_list(s, &ms, &n) != 0) {
+        adm_spool_close(s);
+        return admctl_fail("%s", adm_last_error());
+    }
+    if (n == 0) printf("no models (add one with: admctl model add NAME --preset P)\n");
+    for (int k = 0; k < n; k++) {
+        const adm_spool_model *m = &ms[k];
+        printf("%s\n  unet        %s\n  config      %s\n  sha256      %s\n", m->name, m->unet_path, m->unet_config,
+               m->unet_sha256[0] ? m->unet_sha256 : "(not hashed yet)");
+        if (m->classifier_path[0])
+            printf("  classifier  %s\n  config      %s\n  sha256      %s\n", m->classifier_path, m->classifier_config,
+                   m->classifier_sha256[0] ? m->classifier_sha256 : "(not hashed yet)");
+        else
+            printf("  classifier  none (no guidance)\n");
+        printf("  defaults    sampler %s, respacing %s, scale %g", m->default_sampler, m->default_respacing,
+               m->default_scale);
+        if (m->image_size > 0) printf("; %dx%d, %d channel(s), %d classes", m->image_size, m->image_size, m->channels, m->num_classes);
+        printf("\n");
+    }
+    free(ms);
+    adm_spool_close(s);
+    return ADMCTL_OK;
+}
+
+static int model_rm(int argc, char **argv) {
+    const char *db = NULL, *name = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db)) continue;
+        if (argv[i][0] != '-' && !name) { name = argv[i]; continue; }
+        usage(stderr);
+        admctl_fail("model rm: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (!name) { usage(stderr); admctl_fail("model rm: which model?"); return ADMCTL_USAGE; }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    int rc = adm_spool_model_remove(s, name) == 0 ? ADMCTL_OK : admctl_fail("%s", adm_last_error());
+    adm_spool_close(s);
+    if (rc == ADMCTL_OK) printf("removed model %s\n", name);
+    return rc;
+}
+
+int cmd_model(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? ADMCTL_USAGE : ADMCTL_OK;
+    }
+    if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
+    if (!strcmp(argv[1], "add")) return model_add(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "list")) return model_list(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove")) return model_rm(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "presets")) {
+        int flags = 0;
+        for (int i = 2; i < argc; i++)
+            if (!admctl_flag(argv, i, "--flags", &flags)) {
+                admctl_fail("model presets: unexpected argument '%s'", argv[i]);
+                return ADMCTL_USAGE;
+            }
+        return list_presets(flags);
+    }
+    usage(stderr);
+    admctl_fail("model: unknown action '%s' (add, list, rm, presets)", argv[1]);
+    return ADMCTL_USAGE;
+}

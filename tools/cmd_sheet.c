@@ -1,0 +1,117 @@
+/* cmd_sheet.c — `admctl sheet JOB... [--out F.png]`: a contact sheet of a
+ * job's images (or several jobs'), each labelled with its class and
+ * guidance scale, decoded from the PNG files the daemon recorded. */
+#include "admctl.h"
+#include "admctl_spool.h"
+#include "lib_image.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: admctl sheet JOB... [--out F.png] [--cols N] [--title TEXT] [--db PATH]\n"
+        "\n"
+        "Write a contact sheet: every image of the jobs, in order, with its class and\n"
+        "guidance scale under it.\n"
+        "  --out F.png   where (default: sheet-job<FIRST>.png in the current folder)\n"
+        "  --cols N      images per row (default: up to 10)\n"
+        "  --title TEXT  the line above the grid (default: the jobs, model and sampler)\n"
+        ADMCTL_DB_HELP);
+}
+
+int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, int cols, const char *title,
+                      int *images) {
+    int cap = 0, total = 0, missing = 0, rc = 0;
+    adm_image *imgs = NULL;
+    adm_sheet_cell *cells = NULL;
+    char (*labels)[32] = NULL;
+    char auto_title[256];
+    adm_spool_job first;
+    if (images) *images = 0;
+    for (int k = 0; k < n; k++) {
+        adm_spool_job j;
+        adm_spool_output *outs = NULL;
+        int m = 0;
+        if (adm_spool_job_get(s, ids[k], &j) != 0 || adm_spool_outputs(s, ids[k], &outs, &m) != 0) { rc = -1; goto done; }
+        if (k == 0) first = j;
+        if (m == 0) fprintf(stderr, "admctl: job %lld has no images yet (%s)\n", (long long)ids[k], j.state);
+        if (total + m > cap) {
+            cap = (total + m) * 2;
+            void *a = realloc(imgs, (size_t)cap * sizeof *imgs), *b = realloc(cells, (size_t)cap * sizeof *cells);
+            void *c = realloc(labels, (size_t)cap * sizeof *labels);
+            if (a) imgs = a;
+            if (b) cells = b;
+            if (c) labels = c;
+            if (!a || !b || !c) { free(outs); rc = adm_error("out of memory for %d images", cap); goto done; }
+        }
+        for (int i = 0; i < m; i++) {
+            adm_sheet_cell *cell = &cells[total];
+            admctl_cell_label(outs[i].klass, j.req.scale, labels[total], sizeof labels[total]);
+            cell->label = labels[total];
+            cell->img = NULL;   /* pointed at imgs[] once it stops moving */
+            if (adm_image_load_png(outs[i].path, &imgs[total]) != 0) {
+                fprintf(stderr, "admctl: job %lld image %d: %s\n", (long long)ids[k], outs[i].index, adm_last_error());
+                missing++;
+            }
+            total++;
+        }
+        free(outs);
+    }
+    if (total == 0) { rc = adm_error("no images to put on a sheet"); goto done; }
+    for (int i = 0; i < total; i++) cells[i].img = imgs[i].px ? &imgs[i] : NULL;
+    if (!title) {
+        if (n == 1) snprintf(auto_title, sizeof auto_title, "job %lld: %s, %s %.40s, seed %lld", (long long)ids[0],
+                             first.req.model, first.req.sampler, first.req.respacing, (long long)first.req.seed);
+        else snprintf(auto_title, sizeof auto_title, "%d jobs: %s, %s %.40s", n, first.req.model, first.req.sampler,
+                      first.req.respacing);
+        title = auto_title;
+    }
+    adm_image sheet;
+    if (adm_sheet_render(cells, total, cols > 0 ? cols : (total < 10 ? total : 10), 0, title, &sheet) != 0) { rc = -1; goto done; }
+    rc = adm_image_save_png(&sheet, out);
+    adm_image_free(&sheet);
+    if (rc == 0 && images) *images = total;
+    if (rc == 0 && missing) rc = 1;
+done:
+    for (int i = 0; i < total; i++) adm_image_free(&imgs[i]);
+    free(imgs);
+    free(cells);
+    free(labels);
+    return rc;
+}
+
+int cmd_sheet(int argc, char **argv) {
+    const char *db = NULL, *out = NULL, *cols_s = NULL, *title = NULL;
+    int64_t ids[1024];
+    int n = 0;
+    if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--out", &out) ||
+            admctl_opt(argc, argv, &i, "--cols", &cols_s) || admctl_opt(argc, argv, &i, "--title", &title))
+            continue;
+        if (argv[i][0] == '-' || n == 1024 || admctl_parse_job_id(argv[i], &ids[n]) != 0) {
+            usage(stderr);
+            admctl_fail("sheet: %s '%s'", argv[i][0] == '-' ? "unknown option" : n == 1024 ? "too many jobs" : "not a job id", argv[i]);
+            return ADMCTL_USAGE;
+        }
+        n++;
+    }
+    if (n == 0) { usage(stderr); admctl_fail("sheet: which job?"); return ADMCTL_USAGE; }
+    int cols = 0;
+    if (cols_s) {
+        char *end;
+        long c = strtol(cols_s, &end, 10);
+        if (*end || end == cols_s || c < 1 || c > 1000) { admctl_fail("--cols '%s': expected 1..1000", cols_s); return ADMCTL_USAGE; }
+        cols = (int)c;
+    }
+    char def[64];
+    if (!out) { snprintf(def, sizeof def, "sheet-job%lld.png", (long long)ids[0]); out = def; }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    int images = 0, rc = admctl_sheet_jobs(s, ids, n, out, cols, title, &images);
+    adm_spool_close(s);
+    if (rc < 0) return admctl_fail("%s", adm_last_error());
+    printf("%s: %d image(s)%s\n", out, images, rc ? ", some missing (see above)" : "");
+    return rc ? ADMCTL_FAIL : ADMCTL_OK;
+}

@@ -1,0 +1,100 @@
+/* cmd_show.c — `admctl show JOB`: everything the spool knows about a job:
+ * the request, its state, the provenance record (device, driver, versions,
+ * file hashes, timings) and every output with its seed and sha256. */
+#include "admctl.h"
+#include "admctl_spool.h"
+#include "util.h"
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: admctl show JOB [--paths] [--db PATH]\n"
+        "\n"
+        "A job's parameters, state, provenance and outputs.\n"
+        "  --paths       print only the outputs' PNG paths, one per line (for scripts)\n"
+        ADMCTL_DB_HELP);
+}
+
+static void show_job(const adm_spool_job *j) {
+    char prog[ADM_SPOOL_TEXT + 64];
+    admctl_job_progress(j, prog, sizeof prog);
+    printf("job %lld: %s (%s)\n", (long long)j->id, j->state, prog);
+    printf("  model       %s\n", j->req.model);
+    if (j->req.klass < 0) printf("  class       random per image\n");
+    else printf("  class       %d\n", j->req.klass);
+    printf("  count       %d\n  scale       %g\n  sampler     %s, respacing %s", j->req.count, j->req.scale,
+           j->req.sampler, j->req.respacing);
+    if (!strcmp(j->req.sampler, "ddim")) printf(", eta %g", j->req.eta);
+    printf("\n");
+    if (j->req.seed < 0) printf("  seed        (chosen by the daemon when it starts)\n");
+    else printf("  seed        %lld\n", (long long)j->req.seed);
+    printf("  priority    %d\n  outdir      %s\n  attempts    %d of %d\n", j->req.priority,
+           j->req.outdir[0] ? j->req.outdir : "(default)", j->attempts, j->req.max_attempts);
+    printf("  created     %s\n", j->created_at);
+    if (j->started_at[0]) printf("  started     %s\n", j->started_at);
+    if (j->finished_at[0]) printf("  finished    %s\n", j->finished_at);
+    if (j->worker[0]) printf("  worker      %s (lease until %s)\n", j->worker, j->lease_until);
+    if (j->error[0]) printf("  error       %s\n", j->error);
+}
+
+static void show_provenance(const adm_spool_provenance *p) {
+    printf("provenance (attempt %d, recorded %s)\n", p->attempt, p->recorded_at);
+    printf("  host        %s  worker %s\n", p->host, p->worker);
+    printf("  device      %s (%s)\n  driver      %s, %s\n", p->device_name, p->device_vendor, p->driver_version,
+           p->opencl_version);
+    printf("  admd        %s, kernels sha256 %.16s..., CLBlast %s\n", p->admd_version, p->kernel_hash, p->clblast_version);
+    printf("  unet        %s\n              sha256 %s\n              config %s\n", p->unet_path, p->unet_sha256,
+           p->unet_config);
+    if (p->classifier_path[0])
+        printf("  classifier  %s\n              sha256 %s\n              config %s\n", p->classifier_path,
+               p->classifier_sha256, p->classifier_config);
+    printf("  sampling    %s %s, eta %g, scale %g, seed %lld, class %d, %d image(s) %dx%dx%d, batch %d\n", p->sampler,
+           p->respacing, p->eta, p->scale, (long long)p->seed, p->klass, p->count, p->image_size, p->image_size,
+           p->channels, p->batch);
+    printf("  noise       %s\n", p->noise_algorithm);
+    printf("  timings     queue wait %.2f s, model load %.2f s, steps %.2f s, encode %.2f s, total %.2f s\n",
+           p->queue_wait_s, p->model_load_s, p->steps_s, p->encode_s, p->total_s);
+}
+
+int cmd_show(int argc, char **argv) {
+    const char *db = NULL, *job = NULL;
+    int paths = 0;
+    if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--paths", &paths)) continue;
+        if (argv[i][0] != '-' && !job) { job = argv[i]; continue; }
+        usage(stderr);
+        admctl_fail("show: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    int64_t id;
+    if (!job) { usage(stderr); admctl_fail("show: which job?"); return ADMCTL_USAGE; }
+    if (admctl_parse_job_id(job, &id) != 0) { admctl_fail("%s", adm_last_error()); return ADMCTL_USAGE; }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    adm_spool_job j;
+    adm_spool_provenance p;
+    adm_spool_output *outs = NULL;
+    int n = 0, rc = ADMCTL_OK, prc;
+    if (adm_spool_job_get(s, id, &j) != 0) { rc = admctl_fail("%s", adm_last_error()); goto done; }
+    if (paths) {
+        if (adm_spool_outputs(s, id, &outs, &n) != 0) { rc = admctl_fail("%s", adm_last_error()); goto done; }
+        for (int k = 0; k < n; k++) printf("%s\n", outs[k].path);
+        goto done;
+    }
+    show_job(&j);
+    prc = adm_spool_provenance_get(s, id, &p);
+    if (prc < 0) { rc = admctl_fail("%s", adm_last_error()); goto done; }
+    if (prc == 0) show_provenance(&p);
+    else printf("provenance  (none yet: recorded when the job ends)\n");
+    if (adm_spool_outputs(s, id, &outs, &n) != 0) { rc = admctl_fail("%s", adm_last_error()); goto done; }
+    printf("outputs (%d)\n", n);
+    for (int k = 0; k < n; k++)
+        printf("  %4d  class %-3d seed %-12lld %6.2f s  %7lld B  sha256 %.16s...  %s\n", outs[k].index, outs[k].klass,
+               (long long)outs[k].seed, outs[k].seconds, (long long)outs[k].bytes, outs[k].sha256, outs[k].path);
+done:
+    free(outs);
+    adm_spool_close(s);
+    return rc;
+}

@@ -1,0 +1,465 @@
+/* cmd_sweep.c — `admctl sweep --model M --scales 0,1,2,4,10`: the paper's
+ * fidelity/diversity trade-off measured on the user's own model.
+ *
+ * One job per guidance scale, all with the same seed (so image k has the
+ * same starting noise and class at every scale), then for each scale:
+ *
+ *   accuracy  = fraction of images the model's own classifier, at t = 0,
+ *               labels as the class they were generated for
+ *               (argmax_c logits(x, t=0)_c == y)
+ *   diversity = mean over pairs of images of the same class of the mean
+ *               absolute pixel difference, / 255 (0: identical images)
+ *
+ * written as a table, a chart PNG (both against scale) and one contact
+ * sheet per scale.  The jobs are run by a daemon already watching the
+ * spool, or with --drain by an `admd --drain` started here.
+ *
+ * With --jobs LIST no job is submitted: finished jobs are judged as they
+ * are, grouped by their scale (the fresh-clone test judges the demo so). */
+#include "admctl.h"
+#include "admctl_spool.h"
+#include "cl_runtime.h"
+#include "classifier.h"
+#include "config.h"
+#include "lib_image.h"
+#include "tensor.h"
+#include "util.h"
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SWEEP_MAX 32
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: admctl sweep --model M --scales 0,1,2,4,10 [--count N] [--class C] [--seed N]\n"
+        "                    [--sampler S] [--respacing R] [--out-dir DIR] [--drain] [--device D]\n"
+        "                    [--timeout SECONDS] [--db PATH]\n"
+        "       admctl sweep --jobs LIST [--out-dir DIR] [--device D] [--db PATH]\n"
+        "\n"
+        "Submit one job per guidance scale with the same seed, wait for them, then\n"
+        "measure each scale with the model's own classifier at t=0 (accuracy: the\n"
+        "requested class recognised) and the mean pixel distance between images of the\n"
+        "same class (diversity).  Writes DIR/sweep.png (the chart), DIR/sheet-scale-S.png\n"
+        "per scale and DIR/sweep.tsv.\n"
+        "  --count N       images per scale (default 20)\n"
+        "  --class C       one class for every image (default: random per image, the\n"
+        "                  same classes at every scale)\n"
+        "  --seed N        the shared seed (default 1)\n"
+        "  --out-dir DIR   where the pictures go (default sweep-<model>)\n"
+        "  --drain         run `admd --db PATH --drain` here instead of waiting for a\n"
+        "                  running daemon (admd is looked for next to admctl, then on PATH)\n"
+        "  --device D      the OpenCL device for the classifier (and admd with --drain)\n"
+        "  --timeout S     give up waiting after S seconds (default: no limit)\n"
+        "  --jobs LIST     judge these finished jobs (\"11-20\", \"3,5\") instead of\n"
+        "                  submitting: rows are their scales (--model, --scales not needed)\n"
+        ADMCTL_DB_HELP);
+}
+
+/* admd next to this admctl, else "admd" from PATH. */
+static void find_admd(char *out, size_t len) {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            snprintf(slash + 1, sizeof exe - (size_t)(slash + 1 - exe), "admd");
+            if (access(exe, X_OK) == 0 && strlen(exe) < len) { strcpy(out, exe); return; }
+        }
+    }
+    snprintf(out, len, "admd");
+}
+
+/* Run admd --db DB --drain [--device D]; 0 when it exited 0. */
+static int run_drain(const char *db, const char *device) {
+    char admd[PATH_MAX];
+    find_admd(admd, sizeof admd);
+    char *args[8];
+    int k = 0;
+    args[k++] = admd;
+    args[k++] = "--db";
+    args[k++] = (char *)db;
+    args[k++] = "--drain";
+    if (device) { args[k++] = "--device"; args[k++] = (char *)device; }
+    args[k] = NULL;
+    fprintf(stderr, "admctl: running %s --db %s --drain%s%s\n", admd, db, device ? " --device " : "", device ? device : "");
+    pid_t pid = fork();
+    if (pid < 0) return adm_error("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execvp(admd, args);
+        fprintf(stderr, "admctl: cannot run %s: %s\n", admd, strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return adm_error("waitpid: %s", strerror(errno));
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+    if (WIFEXITED(st)) return adm_error("%s exited with status %d", admd, WEXITSTATUS(st));
+    return adm_error("%s was killed by signal %d", admd, WTERMSIG(st));
+}
+
+/* Wait until every job has ended; progress on stderr. */
+static int wait_jobs(adm_spool *s, const int64_t *ids, int n, double timeout) {
+    double t0 = adm_now(), last = 0;
+    for (;;) {
+        int ended = 0, images = 0, total = 0;
+        for (int k = 0; k < n; k++) {
+            adm_spool_job j;
+            if (adm_spool_job_get(s, ids[k], &j) != 0) return -1;
+            ended += admctl_job_ended(&j);
+            images += j.images_done;
+            total += j.req.count;
+        }
+        double now = adm_now();
+        if (ended == n) return 0;
+        if (now - last >= 10) {
+            fprintf(stderr, "admctl: sweep: %d/%d jobs ended, %d/%d images (waiting for a daemon: admd --db ...)\n",
+                    ended, n, images, total);
+            last = now;
+        }
+        if (timeout > 0 && now - t0 > timeout) return adm_error("gave up after %.0f s: %d of %d jobs still running or queued", timeout, n - ended, n);
+        admctl_sleep(1.0);
+    }
+}
+
+typedef struct {
+    double scale;
+    int64_t *jobs;             /* the jobs made at this scale */
+    int n_jobs;
+    int images, correct;
+    double accuracy, diversity;
+    int pairs;
+} sweep_row;
+
+/* Classify every image of a row's jobs at t = 0 and measure diversity. */
+static int measure(adm_spool *s, adm_classifier *clf, const adm_config *ccfg, sweep_row *row) {
+    adm_spool_output *outs = NULL;
+    int n = 0;
+    for (int q = 0; q < row->n_jobs; q++) {
+        adm_spool_output *o = NULL;
+        int m = 0;
+        if (adm_spool_outputs(s, row->jobs[q], &o, &m) != 0) { free(outs); return -1; }
+        adm_spool_output *all = realloc(outs, (size_t)(n + m + 1) * sizeof *all);
+        if (!all) { free(o); free(outs); return adm_error("out of memory"); }
+        outs = all;
+        memcpy(outs + n, o, (size_t)m * sizeof *o);
+        n += m;
+        free(o);
+    }
+    if (n == 0) { free(outs); return adm_error("scale %g: the jobs have no images", row->scale); }
+    int S = ccfg->image_size, C = ccfg->in_channels, P = S * S * C, rc = -1;
+    uint8_t *px = adm_calloc((size_t)n, (size_t)P);
+    float *x = adm_calloc((size_t)n, (size_t)P * sizeof(float));
+    float *logits = adm_calloc((size_t)n, (size_t)ccfg->out_channels * sizeof(float));
+    int64_t *t = adm_calloc((size_t)n, sizeof(int64_t));
+    if (!px || !x || !logits || !t) goto done;
+    for (int k = 0; k < n; k++) {
+        adm_image im;
+        if (adm_image_load_png(outs[k].path, &im) != 0) goto done;
+        if (im.w != S || im.h != S || im.c != C) {
+            adm_error("%s: %dx%dx%d, but the classifier takes %dx%dx%d", outs[k].path, im.w, im.h, im.c, S, S, C);
+            adm_image_free(&im);
+            goto done;
+        }
+        memcpy(px + (size_t)k * P, im.px, (size_t)P);
+        /* HWC uint8 -> CHW in [-1, 1]: the inverse of the sampler's ((x+1)*127.5) */
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < S * S; i++)
+                x[(size_t)k * P + (size_t)c * S * S + i] = im.px[(size_t)i * C + c] / 127.5f - 1.0f;
+        adm_image_free(&im);
+    }
+    /* in batches of up to 16 */
+    for (int b = 0; b < n; b += 16) {
+        int B = n - b < 16 ? n - b : 16;
+        if (adm_classifier_forward(clf, x + (size_t)b * P, t + b, B, logits + (size_t)b * ccfg->out_channels) != 0) goto done;
+    }
+    row->images = n;
+    row->correct = 0;
+    for (int k = 0; k < n; k++) {
+        const float *l = logits + (size_t)k * ccfg->out_channels;
+        int best = 0;
+        for (int c = 1; c < ccfg->out_channels; c++) if (l[c] > l[best]) best = c;
+        row->correct += best == outs[k].klass;
+    }
+    row->accuracy = (double)row->correct / n;
+    double sum = 0;
+    row->pairs = 0;
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++) {
+            if (outs[a].klass != outs[b].klass) continue;
+            long d = 0;
+            for (int i = 0; i < P; i++) d += labs((long)px[(size_t)a * P + i] - px[(size_t)b * P + i]);
+            sum += (double)d / P / 255.0;
+            row->pairs++;
+        }
+    row->diversity = row->pairs ? sum / row->pairs : NAN;
+    rc = 0;
+done:
+    free(outs); free(px); free(x); free(logits); free(t);
+    return rc;
+}
+
+static int make_dir(const char *d) {
+    if (mkdir(d, 0775) != 0 && errno != EEXIST) return adm_error("%s: cannot create: %s", d, strerror(errno));
+    return 0;
+}
+
+/* "11-20" or "1,3,8": job ids, ranges allowed. */
+static int parse_job_list(const char *spec, int64_t **ids) {
+    int cap = 64, n = 0;
+    const char *p = spec;
+    *ids = malloc((size_t)cap * sizeof **ids);
+    if (!*ids) return adm_error("out of memory");
+    while (*p) {
+        char *end;
+        long long a = strtoll(p, &end, 10), b;
+        if (end == p || a <= 0) return adm_error("job list '%s': expected a job id at '%s'", spec, p);
+        p = end;
+        b = a;
+        if (*p == '-') {
+            b = strtoll(p + 1, &end, 10);
+            if (end == p + 1 || b < a || b - a > 100000) return adm_error("job list '%s': bad range", spec);
+            p = end;
+        }
+        for (long long v = a; v <= b; v++) {
+            if (n == cap) {
+                int64_t *t = realloc(*ids, (size_t)(cap *= 2) * sizeof *t);
+                if (!t) return adm_error("out of memory");
+                *ids = t;
+            }
+            (*ids)[n++] = v;
+        }
+        if (*p == ',') p++;
+        else if (*p) return adm_error("job list '%s': unexpected '%c'", spec, *p);
+    }
+    return n ? n : adm_error("job list is empty");
+}
+
+static int by_scale(const void *a, const void *b) {
+    const sweep_row *x = a, *y = b;
+    return (x->scale > y->scale) - (x->scale < y->scale);
+}
+
+/* "3", "11-20", "1,4,9" (abbreviated) for the table. */
+static void fmt_jobs(const sweep_row *r, char *buf, size_t len) {
+    int contiguous = 1;
+    for (int q = 1; q < r->n_jobs; q++) contiguous &= r->jobs[q] == r->jobs[q - 1] + 1;
+    if (r->n_jobs == 1) snprintf(buf, len, "%lld", (long long)r->jobs[0]);
+    else if (contiguous) snprintf(buf, len, "%lld-%lld", (long long)r->jobs[0], (long long)r->jobs[r->n_jobs - 1]);
+    else snprintf(buf, len, "%lld,...(%d)", (long long)r->jobs[0], r->n_jobs);
+}
+
+int cmd_sweep(int argc, char **argv) {
+    const char *db = NULL, *model = NULL, *scales_s = NULL, *count_s = "20", *class_s = NULL, *seed_s = "1";
+    const char *sampler = NULL, *respacing = NULL, *outdir = NULL, *device = NULL, *timeout_s = NULL, *jobs_s = NULL;
+    int drain = 0;
+    if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--model", &model) ||
+            admctl_opt(argc, argv, &i, "--scales", &scales_s) || admctl_opt(argc, argv, &i, "--count", &count_s) ||
+            admctl_opt(argc, argv, &i, "--class", &class_s) || admctl_opt(argc, argv, &i, "--seed", &seed_s) ||
+            admctl_opt(argc, argv, &i, "--sampler", &sampler) || admctl_opt(argc, argv, &i, "--respacing", &respacing) ||
+            admctl_opt(argc, argv, &i, "--out-dir", &outdir) || admctl_opt(argc, argv, &i, "--device", &device) ||
+            admctl_opt(argc, argv, &i, "--timeout", &timeout_s) || admctl_opt(argc, argv, &i, "--jobs", &jobs_s) ||
+            admctl_flag(argv, i, "--drain", &drain))
+            continue;
+        usage(stderr);
+        admctl_fail("sweep: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (!jobs_s && (!model || !scales_s)) { usage(stderr); admctl_fail("sweep: --model and --scales are required (or --jobs)"); return ADMCTL_USAGE; }
+    if (jobs_s && (scales_s || drain)) { admctl_fail("sweep: --jobs judges finished jobs: no --scales or --drain with it"); return ADMCTL_USAGE; }
+    sweep_row rows[SWEEP_MAX];
+    int n = 0;
+    double scales[SWEEP_MAX];
+    if (scales_s && (n = admctl_parse_doubles(scales_s, scales, SWEEP_MAX)) < 0) { admctl_fail("--scales: %s", adm_last_error()); return ADMCTL_USAGE; }
+    char *end;
+    long count = strtol(count_s, &end, 10);
+    if (*end || end == count_s || count < 1 || count > 10000) { admctl_fail("--count '%s': expected 1..10000", count_s); return ADMCTL_USAGE; }
+    long long seed = strtoll(seed_s, &end, 10);
+    if (*end || end == seed_s || seed < 0) { admctl_fail("--seed '%s': expected an integer >= 0", seed_s); return ADMCTL_USAGE; }
+    int klass = -1;
+    if (class_s) {
+        klass = (int)strtol(class_s, &end, 10);
+        if (*end || end == class_s || klass < 0) { admctl_fail("--class '%s': expected one class label", class_s); return ADMCTL_USAGE; }
+    }
+    double timeout = 0;
+    if (timeout_s) {
+        timeout = strtod(timeout_s, &end);
+        if (*end || end == timeout_s || !(timeout > 0)) { admctl_fail("--timeout '%s': expected seconds > 0", timeout_s); return ADMCTL_USAGE; }
+    }
+    int64_t *ids = NULL;
+    int n_ids = 0;
+    if (jobs_s && (n_ids = parse_job_list(jobs_s, &ids)) < 0) { free(ids); admctl_fail("--jobs: %s", adm_last_error()); return ADMCTL_USAGE; }
+    const char *dbpath = db && *db ? db : getenv(ADMCTL_DB_ENV) && *getenv(ADMCTL_DB_ENV) ? getenv(ADMCTL_DB_ENV) : ADMCTL_DB_SYSTEM;
+
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) { free(ids); return ADMCTL_FAIL; }
+    int rc = ADMCTL_FAIL;
+    adm_cl cl;
+    int cl_open = 0;
+    adm_classifier *clf = NULL;
+    adm_tensor_set cw = {0};
+    adm_config ccfg;
+    adm_spool_model m;
+    char sampler_used[ADM_SPOOL_SPEC + 40] = "";
+    char outbuf[ADM_SPOOL_NAME + 16], model_buf[ADM_SPOOL_NAME];
+
+    if (jobs_s) {
+        /* finished jobs, one model, grouped into rows by scale */
+        for (int q = 0; q < n_ids; q++) {
+            adm_spool_job j;
+            if (adm_spool_job_get(s, ids[q], &j) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+            if (strcmp(j.state, "done") != 0) { admctl_fail("job %lld is %s, not done", (long long)ids[q], j.state); goto done; }
+            if (!model) model = strcpy(model_buf, j.req.model);
+            if (strcmp(model, j.req.model) != 0) { admctl_fail("job %lld uses model %s, job %lld %s: judge one model at a time", (long long)ids[q], j.req.model, (long long)ids[0], model); goto done; }
+            if (!sampler_used[0]) snprintf(sampler_used, sizeof sampler_used, "%s %s", j.req.sampler, j.req.respacing);
+            int k = 0;
+            while (k < n && rows[k].scale != j.req.scale) k++;
+            if (k == n) {
+                if (n == SWEEP_MAX) { admctl_fail("more than %d different scales", SWEEP_MAX); goto done; }
+                rows[n].scale = j.req.scale;
+                rows[n].jobs = ids + q;    /* placeholder; rebuilt below */
+                rows[n].n_jobs = 0;
+                n++;
+            }
+            rows[k].n_jobs++;
+        }
+        /* each row's jobs, contiguous in a reordered copy of ids */
+        int64_t *sorted = malloc((size_t)n_ids * sizeof *sorted);
+        if (!sorted) { admctl_fail("out of memory"); goto done; }
+        qsort(rows, (size_t)n, sizeof *rows, by_scale);
+        int at = 0;
+        for (int k = 0; k < n; k++) {
+            int start = at;
+            for (int q = 0; q < n_ids; q++) {
+                adm_spool_job j;
+                if (adm_spool_job_get(s, ids[q], &j) != 0) { free(sorted); admctl_fail("%s", adm_last_error()); goto done; }
+                if (j.req.scale == rows[k].scale) sorted[at++] = ids[q];
+            }
+            rows[k].n_jobs = at - start;
+            rows[k].jobs = sorted + start;
+        }
+        free(ids);
+        ids = sorted;
+    }
+    if (!outdir) { snprintf(outbuf, sizeof outbuf, "sweep-%s", model); outdir = outbuf; }
+
+    /* the model must have a classifier: it both guides and judges */
+    if (adm_spool_model_get(s, model, &m) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    if (!m.classifier_path[0]) { admctl_fail("model %s has no classifier: a sweep needs one to guide and to judge", model); goto done; }
+
+    if (!jobs_s) {
+        /* 1. one job per scale, same seed */
+        ids = malloc((size_t)n * sizeof *ids);
+        if (!ids) { admctl_fail("out of memory"); goto done; }
+        for (int k = 0; k < n; k++) {
+            adm_spool_request r;
+            adm_spool_request_init(&r);
+            snprintf(r.model, sizeof r.model, "%s", model);
+            r.klass = klass;
+            r.count = (int)count;
+            r.scale = scales[k];
+            r.seed = seed;
+            if (sampler) snprintf(r.sampler, sizeof r.sampler, "%s", sampler);
+            if (respacing) snprintf(r.respacing, sizeof r.respacing, "%s", respacing);
+            rows[k].scale = scales[k];
+            rows[k].jobs = &ids[k];
+            rows[k].n_jobs = 1;
+            if (adm_spool_submit(s, &r, &ids[k]) != 0) { admctl_fail("scale %g: %s", scales[k], adm_last_error()); goto done; }
+            fprintf(stderr, "admctl: sweep: scale %g is job %lld\n", scales[k], (long long)ids[k]);
+        }
+        n_ids = n;
+        snprintf(sampler_used, sizeof sampler_used, "%s %s", sampler ? sampler : m.default_sampler,
+                 respacing ? respacing : m.default_respacing);
+
+        /* 2. run (or wait for) them */
+        if (drain) {
+            adm_spool_close(s);
+            s = NULL;
+            if (run_drain(dbpath, device) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+            if (!(s = admctl_spool_open(db, 0))) goto done;
+        }
+        if (wait_jobs(s, ids, n, timeout) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+        for (int k = 0; k < n; k++) {
+            adm_spool_job j;
+            if (adm_spool_job_get(s, ids[k], &j) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+            if (strcmp(j.state, "done") != 0) { admctl_fail("job %lld (scale %g) %s: %s", (long long)ids[k], scales[k], j.state, j.error); goto done; }
+        }
+    }
+
+    /* 3. judge with the model's classifier at t = 0 */
+    char cpath[ADM_SPOOL_PATH], cconf[ADM_SPOOL_PATH];
+    adm_spool_resolve(s, m.classifier_path, cpath, sizeof cpath);
+    const char *spec = m.classifier_config;
+    if (spec[0] != '-' && strchr(spec, '/')) spec = adm_spool_resolve(s, spec, cconf, sizeof cconf);
+    if (adm_config_parse(spec, ADM_KIND_CLASSIFIER, &ccfg) != 0 || adm_tensors_load(cpath, &cw) != 0 ||
+        adm_cl_open(&cl, device, 0) != 0) {
+        admctl_fail("%s", adm_last_error());
+        goto done;
+    }
+    cl_open = 1;
+    if (!(clf = adm_classifier_load(&cl, &ccfg, &cw))) { admctl_fail("%s", adm_last_error()); goto done; }
+    for (int k = 0; k < n; k++)
+        if (measure(s, clf, &ccfg, &rows[k]) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+
+    /* 4. table, chart, sheets */
+    if (make_dir(outdir) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    char path[PATH_MAX], jobs_txt[64];
+    snprintf(path, sizeof path, "%s/sweep.tsv", outdir);
+    FILE *tsv = fopen(path, "w");
+    if (!tsv) { admctl_fail("%s: %s", path, strerror(errno)); goto done; }
+    fprintf(tsv, "scale\tjobs\timages\tcorrect\taccuracy\tdiversity\tpairs\n");
+    printf("%8s %12s %7s %9s %10s  (model %s, %s, classifier at t=0)\n", "scale", "jobs", "images", "accuracy",
+           "diversity", model, sampler_used);
+    for (int k = 0; k < n; k++) {
+        fmt_jobs(&rows[k], jobs_txt, sizeof jobs_txt);
+        fprintf(tsv, "%g\t%s\t%d\t%d\t%.4f\t%.4f\t%d\n", rows[k].scale, jobs_txt, rows[k].images, rows[k].correct,
+                rows[k].accuracy, rows[k].diversity, rows[k].pairs);
+        printf("%8g %12s %7d %8.1f%% %10.4f\n", rows[k].scale, jobs_txt, rows[k].images, 100 * rows[k].accuracy,
+               rows[k].diversity);
+    }
+    fclose(tsv);
+
+    double acc[SWEEP_MAX], div[SWEEP_MAX];
+    char tick_s[SWEEP_MAX][16];
+    const char *ticks[SWEEP_MAX];
+    for (int k = 0; k < n; k++) {
+        acc[k] = rows[k].accuracy;
+        div[k] = rows[k].diversity;
+        snprintf(tick_s[k], sizeof tick_s[k], "%g", rows[k].scale);
+        ticks[k] = tick_s[k];
+    }
+    char title[128];
+    snprintf(title, sizeof title, "%s: guidance sweep", model);
+    adm_chart_series series[2] = {
+        {"classifier accuracy at t=0 (fraction recognised)", acc, 0x1060c0},
+        {"diversity: mean |a-b|/255 within a class", div, 0xd04010},
+    };
+    adm_chart chart = {title, "classifier guidance scale (evenly spaced)", NULL, n, ticks, 0.0, 1.0, series, 2, 560, 360};
+    adm_image im;
+    snprintf(path, sizeof path, "%s/sweep.png", outdir);
+    if (adm_chart_render(&chart, &im) != 0 || adm_image_save_png(&im, path) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    adm_image_free(&im);
+    printf("chart: %s\n", path);
+    for (int k = 0; k < n; k++) {
+        snprintf(path, sizeof path, "%s/sheet-scale-%g.png", outdir, rows[k].scale);
+        snprintf(title, sizeof title, "%s, scale %g: %d/%d recognised", model, rows[k].scale, rows[k].correct, rows[k].images);
+        if (admctl_sheet_jobs(s, rows[k].jobs, rows[k].n_jobs, path, 10, title, NULL) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+        printf("sheet: %s\n", path);
+    }
+    rc = ADMCTL_OK;
+done:
+    if (clf) adm_classifier_free(clf);
+    if (cl_open) adm_cl_close(&cl);
+    adm_tensors_free(&cw);
+    if (s) adm_spool_close(s);
+    free(ids);
+    return rc;
+}
