@@ -181,6 +181,13 @@ static int on_image(void *user, int index, int klass, const uint8_t *pixels, int
     o.bytes = (int64_t)bytes;
     o.seconds = adm_now() - c->last_image;
     int rc = adm_spool_record_output(c->spool, &o);
+    /* Someone holds the write lock longer than the busy timeout (an open
+     * transaction in a sqlite3 shell): keep trying for a while. */
+    for (int tries = 0; rc < 0 && strstr(adm_last_error(), "locked") && tries < 12 && !got_term; tries++) {
+        adm_log(ADM_LOG_WARNING, "job %lld image %d: spool busy, retrying: %s", (long long)c->job->id, index,
+                adm_last_error());
+        rc = adm_spool_record_output(c->spool, &o);
+    }
     if (rc != 0) {
         /* Not recorded: the file must not stay unless someone recorded it. */
         char why[1024];
@@ -373,11 +380,23 @@ static void usage(FILE *f) {
             "  --version            print the version\n");
 }
 
+/* A whole-string number for option name (junk like "5s" is refused). */
+static int number(const char *name, const char *v, double *out) {
+    char *end;
+    *out = strtod(v, &end);
+    if (end == v || *end || !isfinite(*out)) {
+        fprintf(stderr, "admd: %s needs a number, not '%s'\n", name, v);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, admd_options *o) {
     memset(o, 0, sizeof *o);
     o->lease_s = 300;
     o->poll_s = 10;
     o->progress_s = 0.5;
+    double num;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -387,18 +406,28 @@ static int parse_args(int argc, char **argv, admd_options *o) {
         else if (!strcmp(a, "--output-root")) { VALUE(); o->output_root = v; }
         else if (!strcmp(a, "--drain")) o->drain = 1;
         else if (!strcmp(a, "--verbose")) o->verbose = 1;
-        else if (!strcmp(a, "--lease")) { VALUE(); o->lease_s = atof(v); }
-        else if (!strcmp(a, "--poll")) { VALUE(); o->poll_s = atof(v); }
-        else if (!strcmp(a, "--progress-interval")) { VALUE(); o->progress_s = atof(v); }
-        else if (!strcmp(a, "--cache-mb")) { VALUE(); o->cache_bytes = (size_t)(atof(v) * 1e6); }
-        else if (!strcmp(a, "--batch")) { VALUE(); o->batch = atoi(v); }
+        else if (!strcmp(a, "--lease")) { VALUE(); if (number(a, v, &o->lease_s)) return 2; }
+        else if (!strcmp(a, "--poll")) { VALUE(); if (number(a, v, &o->poll_s)) return 2; }
+        else if (!strcmp(a, "--progress-interval")) { VALUE(); if (number(a, v, &o->progress_s)) return 2; }
+        else if (!strcmp(a, "--cache-mb")) {
+            VALUE();
+            if (number(a, v, &num) || num < 1 || num > 1e9) { fprintf(stderr, "admd: --cache-mb must be 1..1e9\n"); return 2; }
+            o->cache_bytes = (size_t)(num * 1e6);
+        }
+        else if (!strcmp(a, "--batch")) {
+            VALUE();
+            if (number(a, v, &num) || num < 0 || num > 4096 || num != (int)num) {
+                fprintf(stderr, "admd: --batch must be an integer 0..4096\n");
+                return 2;
+            }
+            o->batch = (int)num;
+        }
         else if (!strcmp(a, "--version")) { printf("admd %s\n", ADM_VERSION); exit(0); }
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); exit(0); }
         else { fprintf(stderr, "admd: unknown option '%s' (see admd --help)\n", a); return 2; }
 #undef VALUE
     }
     if (!o->db_path) { usage(stderr); return 2; }
-    if (o->batch < 0 || o->batch > 4096) { fprintf(stderr, "admd: --batch must be 0..4096\n"); return 2; }
     if (!(o->lease_s >= 1 && o->lease_s <= 86400)) { fprintf(stderr, "admd: --lease must be 1..86400 seconds\n"); return 2; }
     if (!(o->poll_s >= 0.05 && o->poll_s <= 3600)) { fprintf(stderr, "admd: --poll must be 0.05..3600 seconds\n"); return 2; }
     if (!(o->progress_s >= 0 && o->progress_s <= 3600)) { fprintf(stderr, "admd: --progress-interval must be 0..3600 seconds\n"); return 2; }
@@ -436,7 +465,13 @@ int main(int argc, char **argv) {
     char root[PATH_MAX];
     if (opt.output_root) snprintf(root, sizeof root, "%s", opt.output_root);
     else snprintf(root, sizeof root, "%s/outputs", adm_spool_dir(s));
-    if (mkdir_p(root) != 0) { adm_log(ADM_LOG_ERR, "output root: %s", adm_last_error()); adm_spool_close(s); return 1; }
+    char real_root[PATH_MAX];
+    if (mkdir_p(root) != 0 || (!realpath(root, real_root) && adm_error("%s", strerror(errno)))) {
+        adm_log(ADM_LOG_ERR, "output root %s: %s", root, adm_last_error());
+        adm_spool_close(s);
+        return 1;
+    }
+    snprintf(root, sizeof root, "%s", real_root);     /* outputs rows record absolute paths */
     int orphans = adm_job_clean_orphans(root);
     if (orphans > 0) adm_log(ADM_LOG_INFO, "removed %d orphaned temp file%s under %s", orphans, orphans == 1 ? "" : "s", root);
     else if (orphans < 0) adm_log(ADM_LOG_WARNING, "orphan cleanup: %s", adm_last_error());

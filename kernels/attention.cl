@@ -48,15 +48,18 @@ __kernel void adm_softmax_cols(__global float *S, ulong off, int T, int batch) {
     }
 }
 
-/* qs, ks [N*H, ch, T] = q * scale, k * scale of head bh (the reference
- * scales q and k separately before their product).  part: floats from q to
- * k in qkv; head: floats between heads of a sample; sample: floats per sample. */
+/* qs, ks, vs [N*H, ch, T] = q * scale, k * scale, v of head bh (the
+ * reference scales q and k separately before their product).  part: floats
+ * from q to k (and k to v) in qkv; head: floats between heads of a sample;
+ * sample: floats per sample. */
 __kernel void adm_attn_scale_qk(__global const float *qkv, ulong off, __global float *dst, ulong qs_off, ulong ks_off,
-                                int heads, int ch, int T, ulong part, ulong head, ulong sample, float scale, uint n) {
+                                ulong vs_off, int heads, int ch, int T, ulong part, ulong head, ulong sample,
+                                float scale, uint n) {
     uint i = get_global_id(0);
     if (i >= n) return;
     uint per = (uint)ch * T, bh = i / per, r = i % per;
     __global const float *q = qkv + off + (ulong)(bh / heads) * sample + (ulong)(bh % heads) * head + r;
     dst[qs_off + i] = q[0] * scale;
     dst[ks_off + i] = q[part] * scale;
+    dst[vs_off + i] = q[2 * part];
 }

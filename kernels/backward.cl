@@ -10,8 +10,31 @@
  */
 #pragma OPENCL FP_CONTRACT OFF
 
-#define BWD_WG 256   /* work-group size of the GroupNorm reductions */
-#define BWD_ROW_WG 64    /* work-group size of the softmax row kernels */
+#define BWD_WG 64    /* work-group size of the GroupNorm reductions */
+
+/* Vector width and register tiles: the values cl_runtime.c passes for
+ * conv.cl (ADM_VW floats per vector, ADM_NV vectors x ADM_MT rows per
+ * GEMM work-item); fma only where the device has it in hardware. */
+#ifndef ADM_VW
+#define ADM_VW 8
+#endif
+#ifndef ADM_NV
+#define ADM_NV 1
+#endif
+#ifndef ADM_MT
+#define ADM_MT 8
+#endif
+#define BWD_CAT_(a, b) a##b
+#define BWD_CAT(a, b) BWD_CAT_(a, b)
+#define bwd_floatV BWD_CAT(float, ADM_VW)
+#define bwd_vloadV BWD_CAT(vload, ADM_VW)
+#define bwd_vstoreV BWD_CAT(vstore, ADM_VW)
+#if ADM_FMA
+#define BWD_MAD(a, b, c) fma((a), (b), (c))   /* exactly rounded: still deterministic */
+#else
+#define BWD_MAD(a, b, c) ((a) * (b) + (c))
+#endif
+#define BWD_NC (ADM_VW * ADM_NV)              /* columns per work-item */
 
 /* Tree reduction of buf[0..BWD_WG) in local memory; returns the sum to
  * every work-item.  The order is fixed by the work-group size. */
@@ -27,19 +50,16 @@ static float bwd_wg_sum(__local float *buf, float v, int lid, int wg) {
     return r;
 }
 
-static float bwd_wg_max(__local float *buf, float v, int lid, int wg) {
-    buf[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = wg / 2; s > 0; s >>= 1) {
-        if (lid < s) buf[lid] = fmax(buf[lid], buf[lid + s]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float r = buf[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
 static float bwd_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+
+/* Lanes of a vector added in a fixed order. */
+static float bwd_lanes_sum(bwd_floatV v) {
+    float t[ADM_VW];
+    bwd_vstoreV(v, 0, t);
+    float s = t[0];
+    for (int i = 1; i < ADM_VW; i++) s += t[i];
+    return s;
+}
 
 /* GroupNorm backward, with the optional scale-shift and SiLU of the
  * forward fused in.  Forward (per sample n, group g, channel c):
@@ -65,51 +85,78 @@ void bwd_group_norm(__global const float *x, ulong x_off,
     const int ng = get_group_id(0);
     const int n = ng / groups, g = ng % groups;
     const int cpg = C / groups;
-    const int len = cpg * HW;
+    const int len = cpg * HW, nv = len / ADM_VW;
     const ulong base = (ulong)n * C * HW + (ulong)g * len;
     x += x_off + base; dy += dy_off + base; dx += dx_off + base;
-    gamma += gamma_off; beta += beta_off;
-    __global const float *scale = ss + ss_off + (ulong)n * 2 * C;
+    gamma += gamma_off + g * cpg; beta += beta_off + g * cpg;
+    __global const float *scale = ss + ss_off + (ulong)n * 2 * C + g * cpg;
     __global const float *shift = scale + C;
 
-    float s = 0.0f;
-    for (int j = lid; j < len; j += BWD_WG) s += x[j];
+    /* Statistics: item lid sums vectors lid, lid + WG, ... lane by lane,
+     * then the scalar tail; a fixed tree combines the items. */
+    bwd_floatV sv = (bwd_floatV)(0.0f);
+    for (int i = lid; i < nv; i += BWD_WG) sv += bwd_vloadV(i, x);
+    float s = bwd_lanes_sum(sv);
+    for (int j = nv * ADM_VW + lid; j < len; j += BWD_WG) s += x[j];
     const float mu = bwd_wg_sum(buf, s, lid, BWD_WG) / (float)len;
-    s = 0.0f;
-    for (int j = lid; j < len; j += BWD_WG) { float d = x[j] - mu; s += d * d; }
+    sv = (bwd_floatV)(0.0f);
+    for (int i = lid; i < nv; i += BWD_WG) { bwd_floatV d = bwd_vloadV(i, x) - mu; sv += d * d; }
+    s = bwd_lanes_sum(sv);
+    for (int j = nv * ADM_VW + lid; j < len; j += BWD_WG) { float d = x[j] - mu; s += d * d; }
     const float var = bwd_wg_sum(buf, s, lid, BWD_WG) / (float)len;
     const float rstd = 1.0f / sqrt(var + eps);
 
-    /* dy0 for element j (recomputed in both passes below). */
-#define BWD_DY0(j, y0_out, dy0_out) do { \
-        int c_ = g * cpg + (j) / HW; \
-        float y0_ = (x[j] - mu) * rstd; \
-        float d_ = dy[j]; \
-        float m_ = has_ss ? 1.0f + scale[c_] : 1.0f; \
-        if (silu) { \
-            float z_ = y0_ * gamma[c_] + beta[c_]; \
-            if (has_ss) z_ = z_ * m_ + shift[c_]; \
-            float sg_ = bwd_sigmoid(z_); \
-            d_ = d_ * (sg_ * (1.0f + z_ * (1.0f - sg_))); \
-        } \
-        y0_out = y0_; dy0_out = d_ * m_ * gamma[c_]; \
-    } while (0)
-
-    /* dy0 is parked in dx (each work-item rereads only what it wrote) */
-    float s1 = 0.0f, s2 = 0.0f;
-    for (int j = lid; j < len; j += BWD_WG) {
-        float y0, d0;
-        BWD_DY0(j, y0, d0);
-        dx[j] = d0;
-        s1 += d0; s2 += d0 * y0;
+    /* dy0 = dL/dy0, parked in dx (each item rereads only what it wrote) */
+    float s1, s2;
+    if (HW % ADM_VW == 0) {          /* a vector lies in one channel */
+        bwd_floatV v1 = (bwd_floatV)(0.0f), v2 = (bwd_floatV)(0.0f);
+        for (int i = lid; i < nv; i += BWD_WG) {
+            const int c = (i * ADM_VW) / HW;
+            const float ga = gamma[c], m = has_ss ? 1.0f + scale[c] : 1.0f;
+            const bwd_floatV y0 = (bwd_vloadV(i, x) - mu) * rstd;
+            bwd_floatV d = bwd_vloadV(i, dy);
+            if (silu) {
+                bwd_floatV z = y0 * ga + beta[c];
+                if (has_ss) z = z * m + shift[c];
+                const bwd_floatV sg = 1.0f / (1.0f + exp(-z));
+                d = d * (sg * (1.0f + z * (1.0f - sg)));
+            }
+            const bwd_floatV d0 = d * m * ga;
+            bwd_vstoreV(d0, i, dx);
+            v1 += d0; v2 += d0 * y0;
+        }
+        s1 = bwd_lanes_sum(v1); s2 = bwd_lanes_sum(v2);
+    } else {
+        s1 = 0.0f; s2 = 0.0f;
+        for (int j = lid; j < len; j += BWD_WG) {
+            const int c = j / HW;
+            const float ga = gamma[c], m = has_ss ? 1.0f + scale[c] : 1.0f;
+            const float y0 = (x[j] - mu) * rstd;
+            float d = dy[j];
+            if (silu) {
+                float z = y0 * ga + beta[c];
+                if (has_ss) z = z * m + shift[c];
+                const float sg = bwd_sigmoid(z);
+                d = d * (sg * (1.0f + z * (1.0f - sg)));
+            }
+            const float d0 = d * m * ga;
+            dx[j] = d0;
+            s1 += d0; s2 += d0 * y0;
+        }
     }
     const float m1 = bwd_wg_sum(buf, s1, lid, BWD_WG) / (float)len;
     const float m2 = bwd_wg_sum(buf, s2, lid, BWD_WG) / (float)len;
-    for (int j = lid; j < len; j += BWD_WG) {
-        float y0 = (x[j] - mu) * rstd;
-        dx[j] = rstd * (dx[j] - m1 - y0 * m2);
+    if (HW % ADM_VW == 0) {
+        for (int i = lid; i < nv; i += BWD_WG) {
+            const bwd_floatV y0 = (bwd_vloadV(i, x) - mu) * rstd;
+            bwd_vstoreV(rstd * (bwd_vloadV(i, dx) - m1 - y0 * m2), i, dx);
+        }
+    } else {
+        for (int j = lid; j < len; j += BWD_WG) {
+            const float y0 = (x[j] - mu) * rstd;
+            dx[j] = rstd * (dx[j] - m1 - y0 * m2);
+        }
     }
-#undef BWD_DY0
 }
 
 /* dx = dy * SiLU'(x),  SiLU'(x) = s(x) (1 + x (1 - s(x))). */
@@ -144,25 +191,23 @@ __kernel void bwd_conv_weight(__global const float *w, ulong w_off, __global flo
  * d[n, c, 2p, 2q] = dy[n, c, p, q], zero elsewhere; d is [NC, H, W]. */
 __kernel void bwd_dilate2x(__global const float *dy, ulong dy_off, __global float *d, ulong d_off,
                            int NC, int H, int W, int Ho, int Wo) {
-    ulong i = get_global_id(0);
-    if (i >= (ulong)NC * H * W) return;
-    int xx = i % W, yy = (i / W) % H;
-    ulong nc = i / ((ulong)W * H);
+    const int i = get_global_id(0);           /* sizes < 2^31 (checked when planning) */
+    if (i >= NC * H * W) return;
+    const int xx = i % W, yy = (i / W) % H, nc = i / (W * H);
     float v = 0.0f;
     if (!(xx & 1) && !(yy & 1) && (yy >> 1) < Ho && (xx >> 1) < Wo)
-        v = dy[dy_off + (nc * Ho + (yy >> 1)) * Wo + (xx >> 1)];
+        v = dy[dy_off + ((ulong)nc * Ho + (yy >> 1)) * Wo + (xx >> 1)];
     d[d_off + i] = v;
 }
 
 /* 2x2 average pool backward: dx[.., y, x] = dy[.., y/2, x/2] / 4. */
 __kernel void bwd_avgpool2x2(__global const float *dy, ulong dy_off, __global float *dx, ulong dx_off,
                              int NC, int H, int W, int Ho, int Wo) {
-    ulong i = get_global_id(0);
-    if (i >= (ulong)NC * H * W) return;
-    int xx = i % W, yy = (i / W) % H;
-    ulong nc = i / ((ulong)W * H);
+    const int i = get_global_id(0);
+    if (i >= NC * H * W) return;
+    const int xx = i % W, yy = (i / W) % H, nc = i / (W * H);
     float v = 0.0f;
-    if ((yy >> 1) < Ho && (xx >> 1) < Wo) v = 0.25f * dy[dy_off + (nc * Ho + (yy >> 1)) * Wo + (xx >> 1)];
+    if ((yy >> 1) < Ho && (xx >> 1) < Wo) v = 0.25f * dy[dy_off + ((ulong)nc * Ho + (yy >> 1)) * Wo + (xx >> 1)];
     dx[dx_off + i] = v;
 }
 
@@ -189,26 +234,6 @@ __kernel void bwd_linear(__global const float *dy, ulong dy_off, int dy_sn,
  * ADM_MT rows x ADM_NV vectors of ADM_VW columns (the tile sizes
  * cl_runtime.c passes for conv.cl), summing k in increasing order.
  * Launched with work-groups of 1 (the tile is the unit of work). */
-#ifndef ADM_VW
-#define ADM_VW 8
-#endif
-#ifndef ADM_NV
-#define ADM_NV 1
-#endif
-#ifndef ADM_MT
-#define ADM_MT 8
-#endif
-#define BWD_CAT_(a, b) a##b
-#define BWD_CAT(a, b) BWD_CAT_(a, b)
-#define bwd_floatV BWD_CAT(float, ADM_VW)
-#define bwd_vloadV BWD_CAT(vload, ADM_VW)
-#define bwd_vstoreV BWD_CAT(vstore, ADM_VW)
-#if ADM_FMA
-#define BWD_MAD(a, b, c) fma((a), (b), (c))   /* exactly rounded: still deterministic */
-#else
-#define BWD_MAD(a, b, c) ((a) * (b) + (c))
-#endif
-#define BWD_NC (ADM_VW * ADM_NV)              /* columns per work-item */
 
 __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_sm, int a_sk,
                        __global const float *B, ulong b_off, ulong b_bs, int ldb,
@@ -259,44 +284,62 @@ __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_s
     }
 }
 
-/* dst[b](j, i) = src[b](i, j) for T x T blocks (dS^T for dq on the own-GEMM path). */
-__kernel void bwd_transpose(__global const float *src, ulong s_off, __global float *dst, ulong d_off, int T, int batch) {
-    ulong idx = get_global_id(0);
-    if (idx >= (ulong)batch * T * T) return;
-    ulong b = idx / ((ulong)T * T); int r = (idx / T) % T, col = idx % T;
-    dst[d_off + idx] = src[s_off + (b * T + col) * T + r];
-}
-
-/* Row softmax in place (recomputing attention weights): one work-group of
- * BWD_ROW_WG per row of length T.  p = exp(s - max) / sum. */
-__kernel __attribute__((reqd_work_group_size(BWD_ROW_WG, 1, 1)))
-void bwd_softmax_rows(__global float *p, ulong p_off, int T) {
-    __local float buf[BWD_ROW_WG];
-    const int lid = get_local_id(0);
-    __global float *r = p + p_off + (ulong)get_group_id(0) * T;
+/* Row softmax in place (recomputing attention weights), one work-item
+ * per row of length T, vectorised along the row; each lane keeps its own
+ * partial sum, the lanes are added in a fixed order, then the tail.
+ *     p = exp(s - max) / sum */
+__kernel void bwd_softmax_rows(__global float *p, ulong p_off, int T, int rows) {
+    const int row = get_global_id(0);
+    if (row >= rows) return;
+    __global float *r = p + p_off + (ulong)row * T;
+    const int nv = T / ADM_VW;
     float m = -INFINITY;
-    for (int j = lid; j < T; j += BWD_ROW_WG) m = fmax(m, r[j]);
-    m = bwd_wg_max(buf, m, lid, BWD_ROW_WG);
-    float s = 0.0f;
-    for (int j = lid; j < T; j += BWD_ROW_WG) { float e = exp(r[j] - m); r[j] = e; s += e; }
-    s = bwd_wg_sum(buf, s, lid, BWD_ROW_WG);
-    /* every work-item reads back only the elements it wrote */
-    for (int j = lid; j < T; j += BWD_ROW_WG) r[j] = r[j] / s;
+    for (int i = 0; i < nv; i++) {
+        bwd_floatV v = bwd_vloadV(i, r);
+        float t[ADM_VW];
+        bwd_vstoreV(v, 0, t);
+        for (int l = 0; l < ADM_VW; l++) m = fmax(m, t[l]);
+    }
+    for (int j = nv * ADM_VW; j < T; j++) m = fmax(m, r[j]);
+    bwd_floatV sv = (bwd_floatV)(0.0f);
+    for (int i = 0; i < nv; i++) { bwd_floatV e = exp(bwd_vloadV(i, r) - m); bwd_vstoreV(e, i, r); sv += e; }
+    float s = bwd_lanes_sum(sv);
+    for (int j = nv * ADM_VW; j < T; j++) { float e = exp(r[j] - m); r[j] = e; s += e; }
+    for (int i = 0; i < nv; i++) bwd_vstoreV(bwd_vloadV(i, r) / s, i, r);
+    for (int j = nv * ADM_VW; j < T; j++) r[j] = r[j] / s;
 }
 
-/* Softmax backward per row, in place on dp:
- *     ds[t, s] = p[t, s] * (dp[t, s] - sum_s' p[t, s'] dp[t, s']). */
-__kernel __attribute__((reqd_work_group_size(BWD_ROW_WG, 1, 1)))
-void bwd_softmax_grad_rows(__global const float *p, ulong p_off, __global float *dp, ulong dp_off, int T) {
-    __local float buf[BWD_ROW_WG];
-    const int lid = get_local_id(0);
-    const ulong row = (ulong)get_group_id(0) * T;
-    __global const float *pr = p + p_off + row;
-    __global float *dr = dp + dp_off + row;
-    float s = 0.0f;
-    for (int j = lid; j < T; j += BWD_ROW_WG) s += pr[j] * dr[j];
-    s = bwd_wg_sum(buf, s, lid, BWD_ROW_WG);
-    for (int j = lid; j < T; j += BWD_ROW_WG) dr[j] = pr[j] * (dr[j] - s);
+/* Softmax backward per row (one work-item per row), in place on dp:
+ *     ds[t, s] = p[t, s] * (dp[t, s] - sum_s' p[t, s'] dp[t, s'])
+ */
+__kernel void bwd_softmax_grad_rows(__global const float *p, ulong p_off, __global float *dp, ulong dp_off,
+                                    int T, int rows) {
+    const int row = get_global_id(0);
+    if (row >= rows) return;
+    __global const float *pr = p + p_off + (ulong)row * T;
+    __global float *dr = dp + dp_off + (ulong)row * T;
+    const int nv = T / ADM_VW;
+    bwd_floatV sv = (bwd_floatV)(0.0f);
+    for (int i = 0; i < nv; i++) sv += bwd_vloadV(i, pr) * bwd_vloadV(i, dr);
+    float s = bwd_lanes_sum(sv);
+    for (int j = nv * ADM_VW; j < T; j++) s += pr[j] * dr[j];
+    for (int i = 0; i < nv; i++) bwd_vstoreV(bwd_vloadV(i, pr) * (bwd_vloadV(i, dr) - s), i, dr);
+    for (int j = nv * ADM_VW; j < T; j++) dr[j] = pr[j] * (dr[j] - s);
+}
+
+/* dst[b](j, i) = src[b](i, j) for T x T blocks, 16 x 16 tiles per
+ * work-item (dS^T, dq's operand on the own-GEMM path). */
+__kernel void bwd_transpose(__global const float *src, ulong s_off, __global float *dst, ulong d_off, int T) {
+    const int c0 = get_global_id(0) * 16, r0 = get_global_id(1) * 16, b = get_global_id(2);
+    if (c0 >= T || r0 >= T) return;
+    __global const float *sb = src + s_off + (ulong)b * T * T;
+    __global float *db = dst + d_off + (ulong)b * T * T;
+    const int nr = min(16, T - r0), nc = min(16, T - c0);
+    float t[16][16];
+    for (int i = 0; i < nr; i++)
+        for (int j = 0; j < nc; j++) t[i][j] = sb[(ulong)(r0 + i) * T + c0 + j];
+    for (int j = 0; j < nc; j++)
+        for (int i = 0; i < nr; i++) db[(ulong)(c0 + j) * T + r0 + i] = t[i][j];
 }
 
 /* AttentionPool2d backward of the token building
@@ -304,10 +347,10 @@ void bwd_softmax_grad_rows(__global const float *p, ulong p_off, __global float 
  *     da[n, c, hw] = dxp[n, c, 1+hw] + dxp[n, c, 0] / HW. */
 __kernel void bwd_pool_tokens(__global const float *dxp, ulong dxp_off, __global float *da, ulong da_off,
                               int NC, int HW) {
-    ulong i = get_global_id(0);
-    if (i >= (ulong)NC * HW) return;
-    ulong nc = i / HW; int hw = i % HW;
-    __global const float *r = dxp + dxp_off + nc * (HW + 1);
+    const int i = get_global_id(0);
+    if (i >= NC * HW) return;
+    const int nc = i / HW, hw = i % HW;
+    __global const float *r = dxp + dxp_off + (ulong)nc * (HW + 1);
     da[da_off + i] = r[1 + hw] + r[0] / (float)HW;
 }
 
@@ -315,9 +358,9 @@ __kernel void bwd_pool_tokens(__global const float *dxp, ulong dxp_off, __global
  * vector: dx[n, c, hw] (+)= d[n, off + c] / HW. */
 __kernel void bwd_spatial_mean(__global const float *d, ulong d_off, int F, int off,
                                __global float *dx, ulong dx_off, int C, int HW, int N, int accumulate) {
-    ulong i = get_global_id(0);
-    if (i >= (ulong)N * C * HW) return;
-    int c = (i / HW) % C; int n = i / ((ulong)HW * C);
+    const int i = get_global_id(0);
+    if (i >= N * C * HW) return;
+    const int c = (i / HW) % C, n = i / (HW * C);
     float v = d[d_off + (ulong)n * F + off + c] / (float)HW;
     dx[dx_off + i] = accumulate ? dx[dx_off + i] + v : v;
 }

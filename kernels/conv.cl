@@ -66,22 +66,28 @@ __kernel void adm_conv2d_direct(__global const float *x, ulong xoff, __global co
     y[yoff + i] = acc;
 }
 
-/* xp [P, H+2, W+2] (+ tail) = x [P, H, W] with a zero border; n = total floats of xp written */
+/* xp [P, H+2, W+2] (+ zero rows of slack) = x [P, H, W] with a zero border.
+ * One work-item per padded row (rows = all padded rows + slack rows). */
 __kernel void adm_pad2d(__global const float *x, ulong xoff, __global float *xp,
-                        int H, int W, uint planes, uint n) {
-    uint i = get_global_id(0);
-    if (i >= n) return;
+                        int H, int W, uint planes, uint rows) {
+    uint r = get_global_id(0);
+    if (r >= rows) return;
     int Wp = W + 2, Hp = H + 2;
-    uint plane = i / (uint)(Wp * Hp), r = i % (uint)(Wp * Hp);
-    int py = (int)r / Wp - 1, px = (int)r % Wp - 1;
-    float v = 0.0f;
-    if (plane < planes && py >= 0 && py < H && px >= 0 && px < W)
-        v = x[xoff + ((ulong)plane * H + py) * W + px];
-    xp[i] = v;
+    uint plane = r / (uint)Hp;
+    int py = (int)(r % (uint)Hp) - 1;
+    __global float *d = xp + (ulong)r * Wp;
+    if (plane >= planes || py < 0 || py >= H) {
+        for (int i = 0; i < Wp; i++) d[i] = 0.0f;
+        return;
+    }
+    __global const float *s = x + xoff + ((ulong)plane * H + py) * W;
+    d[0] = 0.0f;
+    for (int i = 0; i < W; i++) d[i + 1] = s[i];
+    d[W + 1] = 0.0f;
 }
 
 /* 3x3 stride-1 conv on the padded input xp [N, Ci, H+2, W+2].
- * Work-item (tp, tc, n): ADM_NV vectors of ADM_VW padded-grid positions,
+ * Work-item (tc, tp, n): ADM_NV vectors of ADM_VW padded-grid positions,
  * p = tp*NV*VW .. +NV*VW-1 (p = oy*Wp + ox), times output channels
  * co = tc*COT .. +COT-1, all in registers; each weight is broadcast once
  * per NV vectors.  xp has >= NV*VW+2 floats of slack past its end, so the
@@ -89,7 +95,7 @@ __kernel void adm_pad2d(__global const float *x, ulong xoff, __global float *xp,
 __kernel void adm_conv3x3_vec(__global const float *xp, __global const float *w, ulong woff,
                               __global const float *b, ulong boff, int has_bias,
                               __global float *y, ulong yoff, int Ci, int H, int W, int Co) {
-    int tp = get_global_id(0), tc = get_global_id(1), n = get_global_id(2);
+    int tc = get_global_id(0), tp = get_global_id(1), n = get_global_id(2);
     int Wp = W + 2, plane = (H + 2) * Wp;
     int p0 = tp * ADM_VW * ADM_NV;
     if (p0 >= H * Wp) return;

@@ -3,12 +3,22 @@
  *   y = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c]
  *   y = y * (1 + scale[n, c]) + shift[n, c]       (if has_ss; ss = [scale | shift])
  *   y = y * sigmoid(y)                            (if silu)
- * One work-group of ADM_GN_WG work-items per (sample, group); each item sums
- * a fixed strided subset and the partial sums are combined by a fixed tree,
- * so the result does not depend on timing.
+ * One work-group of ADM_GN_WG work-items per (sample, group).  Item l sums
+ * the ADM_VW-wide chunks l, l + WG, l + 2 WG, ... lane by lane, adds its
+ * lanes in a fixed order, then the scalar tail; the items' partial sums
+ * are combined by a fixed tree.  Nothing depends on timing, so the result
+ * is the same on every run.
  */
 #pragma OPENCL FP_CONTRACT OFF
 #define ADM_GN_WG 64
+#ifndef ADM_VW
+#define ADM_VW 8
+#endif
+#define NCAT_(a, b) a##b
+#define NCAT(a, b) NCAT_(a, b)
+#define floatN NCAT(float, ADM_VW)
+#define vloadN NCAT(vload, ADM_VW)
+#define vstoreN NCAT(vstore, ADM_VW)
 
 static float wg_sum(__local float *buf, float v) {
     uint l = get_local_id(0);
@@ -23,6 +33,14 @@ static float wg_sum(__local float *buf, float v) {
     return r;
 }
 
+static float lanes_sum(floatN v) {
+    float t[ADM_VW];
+    vstoreN(v, 0, t);
+    float s = t[0];
+    for (int i = 1; i < ADM_VW; i++) s += t[i];
+    return s;
+}
+
 __kernel __attribute__((reqd_work_group_size(ADM_GN_WG, 1, 1)))
 void adm_group_norm(__global const float *x, ulong xoff, __global const float *gamma, ulong goff,
                     __global const float *beta, ulong boff, __global const float *ss, ulong ssoff,
@@ -30,26 +48,39 @@ void adm_group_norm(__global const float *x, ulong xoff, __global const float *g
                     uint C, uint HW, uint G, float eps) {
     __local float buf[ADM_GN_WG];
     uint g = get_group_id(0), n = get_group_id(1), l = get_local_id(0);
-    uint cpg = C / G, cnt = cpg * HW;
+    uint cpg = C / G, cnt = cpg * HW, nv = cnt / ADM_VW;
     ulong base = ((ulong)n * C + (ulong)g * cpg) * HW;
     __global const float *xs = x + xoff + base;
     __global float *ys = y + yoff + base;
 
-    float s = 0.0f;
-    for (uint i = l; i < cnt; i += ADM_GN_WG) s += xs[i];
+    floatN sv = (floatN)(0.0f);
+    for (uint i = l; i < nv; i += ADM_GN_WG) sv += vloadN(i, xs);
+    float s = lanes_sum(sv);
+    for (uint i = nv * ADM_VW + l; i < cnt; i += ADM_GN_WG) s += xs[i];
     float mean = wg_sum(buf, s) / (float)cnt;
-    float v = 0.0f;
-    for (uint i = l; i < cnt; i += ADM_GN_WG) { float d = xs[i] - mean; v += d * d; }
+
+    floatN vv = (floatN)(0.0f);
+    for (uint i = l; i < nv; i += ADM_GN_WG) { floatN d = vloadN(i, xs) - mean; vv += d * d; }
+    float v = lanes_sum(vv);
+    for (uint i = nv * ADM_VW + l; i < cnt; i += ADM_GN_WG) { float d = xs[i] - mean; v += d * d; }
     float var = wg_sum(buf, v) / (float)cnt;
     float rstd = 1.0f / sqrt(var + eps);
 
+    __global const float *sn = ss + ssoff + (ulong)n * 2 * C;
+    if (HW % ADM_VW == 0) {              /* a chunk lies in one channel */
+        for (uint i = l; i < nv; i += ADM_GN_WG) {
+            uint c = g * cpg + (i * ADM_VW) / HW;
+            floatN o = (vloadN(i, xs) - mean) * rstd * gamma[goff + c] + beta[boff + c];
+            if (has_ss) o = o * (1.0f + sn[c]) + sn[C + c];
+            if (silu) o = o / (1.0f + exp(-o));
+            vstoreN(o, i, ys);
+        }
+        return;
+    }
     for (uint i = l; i < cnt; i += ADM_GN_WG) {
         uint c = g * cpg + i / HW;
         float o = (xs[i] - mean) * rstd * gamma[goff + c] + beta[boff + c];
-        if (has_ss) {
-            __global const float *sn = ss + ssoff + (ulong)n * 2 * C;
-            o = o * (1.0f + sn[c]) + sn[C + c];
-        }
+        if (has_ss) o = o * (1.0f + sn[c]) + sn[C + c];
         if (silu) o = o / (1.0f + exp(-o));
         ys[i] = o;
     }

@@ -40,6 +40,13 @@ const char *adm_ops_backend(adm_cl *cl) {
     return s && s->backend == ADM_BACKEND_CLBLAST ? "clblast" : "own";
 }
 
+int adm_ops_set_attention_chunk(adm_cl *cl, size_t floats) {
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (!s) return -1;
+    s->attn_cap = floats;
+    return 0;
+}
+
 cl_mem adm_ops_scratch(adm_cl *cl, size_t floats) {
     struct adm_ops_state *s = adm_ops_state_get(cl);
     if (!s) return NULL;

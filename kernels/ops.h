@@ -82,6 +82,10 @@ void adm_ops_times_by_kernel(int on);
  * default. */
 int adm_ops_set_backend(adm_cl *cl, const char *name);
 const char *adm_ops_backend(adm_cl *cl);
+/* Attention computes the [T, T] scores for as many heads at a time as fit
+ * in `floats` (default 64 Mi floats, capped by the max allocation); 0
+ * restores the default.  Smaller values save memory (and test chunking). */
+int adm_ops_set_attention_chunk(adm_cl *cl, size_t floats);
 /* Floats of scratch now held (for memory reports). */
 size_t adm_ops_scratch_floats(adm_cl *cl);
 /* Run the GEMM shapes once so CLBlast compiles its kernels now (it caches

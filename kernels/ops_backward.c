@@ -10,8 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#define BWD_WG 256   /* must match backward.cl */
-#define BWD_ROW_WG 64
+#define BWD_WG 64    /* must match backward.cl */
 #define ELEM_WG 64   /* fixed work-group size of the elementwise kernels */
 
 /* ---- kernel argument helper ---- */
@@ -201,20 +200,22 @@ int adm_bwd_attention(adm_cl *cl, const adm_dt *qkv, const adm_dt *dy, int heads
         if (gemm(cl, 1, 0, T, T, ch, s2, Q, K, P, heads)) return -1;
         kargs a;
         if (kbegin(cl, &a, "bwd_softmax_rows", "bwd_attention")) return -1;
-        kmem(&a, P.mem); kulong(&a, P.off); kint(&a, T);
-        if (klaunch(cl, &a, (size_t)heads * T * BWD_ROW_WG, BWD_ROW_WG)) return -1;
+        kmem(&a, P.mem); kulong(&a, P.off); kint(&a, T); kint(&a, heads * T);
+        if (klaunch(cl, &a, (size_t)heads * T, ELEM_WG)) return -1;
         /* dP = dA^T v;  dv = dA P */
         if (gemm(cl, 1, 0, T, T, ch, 1.0f, dA, V, dP, heads)) return -1;
         if (gemm(cl, 0, 0, ch, T, T, 1.0f, dA, P, dV, heads)) return -1;
         /* dS = P * (dP - rowsum(P * dP)), in place in dP */
         if (kbegin(cl, &a, "bwd_softmax_grad_rows", "bwd_attention")) return -1;
-        kmem(&a, P.mem); kulong(&a, P.off); kmem(&a, dP.mem); kulong(&a, dP.off); kint(&a, T);
-        if (klaunch(cl, &a, (size_t)heads * T * BWD_ROW_WG, BWD_ROW_WG)) return -1;
+        kmem(&a, P.mem); kulong(&a, P.off); kmem(&a, dP.mem); kulong(&a, dP.off); kint(&a, T); kint(&a, heads * T);
+        if (klaunch(cl, &a, (size_t)heads * T, ELEM_WG)) return -1;
         /* dq = s2 k dS^T (own GEMM: with dS^T made explicit);  dk = s2 q dS */
         if (own) {
             if (kbegin(cl, &a, "bwd_transpose", "bwd_attention")) return -1;
-            kmem(&a, dP.mem); kulong(&a, dP.off); kmem(&a, dST.mem); kulong(&a, dST.off); kint(&a, T); kint(&a, heads);
-            if (klaunch(cl, &a, (size_t)heads * TT, ELEM_WG)) return -1;
+            kmem(&a, dP.mem); kulong(&a, dP.off); kmem(&a, dST.mem); kulong(&a, dST.off); kint(&a, T);
+            if (a.err != CL_SUCCESS) return adm_cl_fail(a.name, a.err);
+            size_t gws[3] = {((size_t)T + 15) / 16, ((size_t)T + 15) / 16, (size_t)heads}, lws[3] = {1, 1, 1};
+            if (adm_launch(cl, a.k, a.name, a.kind, 3, gws, lws)) return -1;
             if (gemm(cl, 0, 0, ch, T, T, s2, K, dST, dQ, heads)) return -1;
         } else if (gemm(cl, 0, 1, ch, T, T, s2, K, dP, dQ, heads)) {
             return -1;

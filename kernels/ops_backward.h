@@ -50,7 +50,8 @@ int adm_bwd_linear(adm_cl *cl, const adm_dt *dy, const adm_dt *w, int O, int I,
 /* Attention backward (both head orders, as adm_op_attention):
  * qkv [N, 3C, T] is the forward's input, dy [N, C, T]; writes dqkv
  * [N, 3C, T].  Attention weights are recomputed per sample into scratch
- * (adm_bwd_attention_scratch floats). */
+ * (adm_bwd_attention_scratch floats).  The products run on the ops'
+ * matrix backend: backward.cl's bwd_gemm ("own", CPUs) or CLBlast. */
 int adm_bwd_attention(adm_cl *cl, const adm_dt *qkv, const adm_dt *dy, int heads, int legacy,
                       const adm_dt *scratch, adm_dt *dqkv);
 size_t adm_bwd_attention_scratch(int heads, int T);

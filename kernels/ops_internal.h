@@ -14,6 +14,7 @@ struct adm_ops_state {
     cl_mem scratch;          /* grows on demand; adm_ops_reserve_scratch sizes it up front */
     size_t scratch_floats;
     adm_backend backend;
+    size_t attn_cap;         /* floats of attention scores per chunk (0: default) */
 };
 
 /* The state of cl (created on first use); NULL + adm_error on failure. */

@@ -38,7 +38,7 @@ typedef struct {
 } gemm_operand;
 
 /* C[b](M x N) = bias + A[b] B[b]; A(m, k) at m*asm + k*ask; B and C row-major. */
-static int gemm_own(adm_cl *cl, const char *kind, int M, int N, int K, int batch, int bdiv,
+static int gemm_own(adm_cl *cl, const char *kind, const char *label, int M, int N, int K, int batch, int bdiv,
                     const gemm_operand *A, int asm_, int ask, const gemm_operand *B, int ldb,
                     const adm_dt *bias, const gemm_operand *C, int ldc) {
     const char *name = "adm_gemm_vec";
@@ -53,7 +53,7 @@ static int gemm_own(adm_cl *cl, const char *kind, int M, int N, int K, int batch
                      ARG(C->mem), ARG(co), ARG(c1), ARG(c2), ARG(ldc), ARG(M), ARG(N), ARG(K), ARG(bdiv), 0))
         return -1;
     size_t gws[3] = {(size_t)(M + MT - 1) / MT, (size_t)(N + VW - 1) / VW, (size_t)batch}, lws[3] = {1, 1, 1};
-    return adm_launch(cl, k, name, kind, 3, gws, lws);
+    return adm_launch(cl, k, label, kind, 3, gws, lws);
 }
 
 /* y[n, c, :] += b[c] (the bias after a CLBlast GEMM) */
@@ -86,15 +86,16 @@ static int conv_direct(adm_cl *cl, const char *kind, const adm_dt *x, const adm_
 /* 3x3 stride 1: pad into scratch, then the register-tiled kernel */
 static int conv3x3_own(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
     int H = x->h, W = x->w, Wp = W + 2, Hp = H + 2;
-    size_t planes = (size_t)x->n * x->c, padded = planes * Hp * Wp + VW + 8;
-    cl_mem xp = adm_ops_scratch(cl, padded);
+    /* padded planes, then whole zero rows covering the vector loads' overrun (VW + 2 floats) */
+    size_t planes = (size_t)x->n * x->c, rows = planes * Hp + (size_t)(VW + 2 + Wp - 1) / Wp;
+    cl_mem xp = adm_ops_scratch(cl, rows * Wp);
     if (!xp) return -1;
     cl_kernel kp = get(cl, "adm_pad2d"), kc = get(cl, "adm_conv3x3_vec");
     if (!kp || !kc) return -1;
     cl_ulong xo = x->off;
-    cl_uint np = (cl_uint)planes, n = (cl_uint)padded;
-    if (adm_set_args(kp, "adm_pad2d", ARG(x->mem), ARG(xo), ARG(xp), ARG(H), ARG(W), ARG(np), ARG(n), 0) ||
-        adm_launch1(cl, kp, "adm_pad2d", "conv3x3", padded))
+    cl_uint np = (cl_uint)planes, nr = (cl_uint)rows;
+    if (adm_set_args(kp, "adm_pad2d", ARG(x->mem), ARG(xo), ARG(xp), ARG(H), ARG(W), ARG(np), ARG(nr), 0) ||
+        adm_launch1(cl, kp, "adm_pad2d", "conv3x3", rows))
         return -1;
     cl_ulong wo = w->off, bo = b ? b->off : 0, yo = y->off;
     cl_int hb = b != NULL;
@@ -102,7 +103,8 @@ static int conv3x3_own(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_d
     if (adm_set_args(kc, "adm_conv3x3_vec", ARG(xp), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
                      ARG(y->mem), ARG(yo), ARG(x->c), ARG(H), ARG(W), ARG(y->c), 0))
         return -1;
-    size_t gws[3] = {((size_t)H * Wp + VW - 1) / VW, ((size_t)y->c + COT - 1) / COT, (size_t)x->n}, lws[3] = {1, 1, 1};
+    /* channel tiles vary fastest: neighbouring work-items share the input rows */
+    size_t gws[3] = {((size_t)y->c + COT - 1) / COT, ((size_t)H * Wp + VW - 1) / VW, (size_t)x->n}, lws[3] = {1, 1, 1};
     return adm_launch(cl, kc, "adm_conv3x3_vec", "conv3x3", 3, gws, lws);
 }
 
@@ -163,7 +165,7 @@ int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
         gemm_operand A = {w->mem, w->off, 0, 0};
         gemm_operand B = {x->mem, x->off, (size_t)x->c * HW, 0};
         gemm_operand C = {y->mem, y->off, (size_t)y->c * HW, 0};
-        return gemm_own(cl, kind, y->c, (int)HW, x->c, x->n, 1, &A, x->c, 1, &B, (int)HW, b, &C, (int)HW);
+        return gemm_own(cl, kind, "adm_gemm_vec (conv1x1)", y->c, (int)HW, x->c, x->n, 1, &A, x->c, 1, &B, (int)HW, b, &C, (int)HW);
     }
     return conv_direct(cl, kind, x, w, b, stride, y);
 }
@@ -191,7 +193,56 @@ int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
 /* Head bh = n * H + h reads q, k, v from qkv [N, 3C, T]:
  *   legacy (QKVAttentionLegacy): [N*H, 3*ch, T] -> q, k, v = rows 0, ch, 2ch of head bh
  *   new (QKVAttention): chunk(3) first -> q, k, v = channel blocks 0, C, 2C, head h = rows h*ch..
- * S^T[s, t] = sum_c (k[c, s] * scale) (q[c, t] * scale), softmax over s, a[c, t] = sum_s v[c, s] S^T[s, t]. */
+ * Either way head bh's output is rows bh*ch.. of y viewed as [N*H, ch, T].
+ *   qs = q * scale, ks = k * scale (scale = 1/sqrt(sqrt(ch)), each rounded to fp32 as the reference)
+ *   S^T[s, t] = sum_c ks[c, s] qs[c, t];  softmax over s;  a[c, t] = sum_s v[c, s] S^T[s, t].
+ * Scratch: qs, ks, vs [N*H, ch, T], then S^T for a chunk of heads at a time
+ * (at most ~256 MiB, or what the device's max allocation allows). */
+#define ATTN_SCORE_CAP ((size_t)64 << 20)       /* floats of S^T per chunk */
+
+static int attn_gemms_clblast(adm_cl *cl, int T, int ch, size_t nb, cl_mem scr, size_t ks_off, size_t qs_off,
+                              size_t vs_off, size_t s_off, const adm_dt *y, size_t y_off) {
+    size_t qk = (size_t)ch * T, TT = (size_t)T * T;
+    cl_event ev = NULL;
+    CLBlastStatusCode st = CLBlastSgemmStridedBatched(
+        CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, (size_t)T, (size_t)T, (size_t)ch, 1.0f,
+        scr, ks_off, (size_t)T, qk, scr, qs_off, (size_t)T, qk, 0.0f, scr, s_off, (size_t)T, TT, nb, &cl->queue, &ev);
+    if (st != CLBlastSuccess) return clblast_fail("SGEMM strided batched (attention scores)", st);
+    adm_ops_record(cl, "attention", ev);
+    cl_kernel k = get(cl, "adm_softmax_cols");
+    cl_ulong so = s_off;
+    cl_int nbi = (cl_int)nb;
+    size_t gws[2] = {((size_t)T + cl->tile_vw - 1) / cl->tile_vw, nb}, lws[2] = {1, 1};
+    if (!k || adm_set_args(k, "adm_softmax_cols", ARG(scr), ARG(so), ARG(T), ARG(nbi), 0) ||
+        adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws))
+        return -1;
+    ev = NULL;
+    st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)ch,
+                                    (size_t)T, (size_t)T, 1.0f, scr, vs_off, (size_t)T, qk, scr, s_off, (size_t)T, TT,
+                                    0.0f, y->mem, y_off, (size_t)T, qk, nb, &cl->queue, &ev);
+    if (st != CLBlastSuccess) return clblast_fail("SGEMM strided batched (attention output)", st);
+    adm_ops_record(cl, "attention", ev);
+    return 0;
+}
+
+static int attn_gemms_own(adm_cl *cl, int T, int ch, size_t nb, cl_mem scr, size_t ks_off, size_t qs_off,
+                          size_t vs_off, size_t s_off, const adm_dt *y, size_t y_off) {
+    size_t qk = (size_t)ch * T, TT = (size_t)T * T;
+    /* S^T (T_s x T_t) = ks^T qs: A(m=s, k=c) = ks[c*T + s] */
+    gemm_operand Ak = {scr, ks_off, qk, 0}, Bq = {scr, qs_off, qk, 0}, Cs = {scr, s_off, TT, 0};
+    if (gemm_own(cl, "attention", "adm_gemm_vec (attention scores)", T, T, ch, (int)nb, 1, &Ak, 1, T, &Bq, T, NULL, &Cs, T)) return -1;
+    cl_kernel k = get(cl, "adm_softmax_cols");
+    cl_ulong so = s_off;
+    cl_int nbi = (cl_int)nb;
+    size_t gws[2] = {((size_t)T + cl->tile_vw - 1) / cl->tile_vw, nb}, lws[2] = {1, 1};
+    if (!k || adm_set_args(k, "adm_softmax_cols", ARG(scr), ARG(so), ARG(T), ARG(nbi), 0) ||
+        adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws))
+        return -1;
+    /* a (ch x T_t) = vs (ch x T_s) S^T (T_s x T_t) */
+    gemm_operand Av = {scr, vs_off, qk, 0}, Bs = {scr, s_off, TT, 0}, Cy = {y->mem, y_off, qk, 0};
+    return gemm_own(cl, "attention", "adm_gemm_vec (attention output)", ch, T, T, (int)nb, 1, &Av, T, 1, &Bs, T, NULL, &Cy, T);
+}
+
 int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_dt *y) {
     int N = qkv->n, C3 = qkv->c, T = qkv->h * qkv->w;
     if (heads < 1 || C3 % (3 * heads)) return adm_error("attention: %d qkv channels do not split into 3 x %d heads", C3, heads);
@@ -200,85 +251,32 @@ int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_d
         return adm_shape_error("attention", "y", y, "[N, C, T] with C = qkv channels / 3");
     struct adm_ops_state *s = adm_ops_state_get(cl);
     if (!s) return -1;
-    size_t TT = (size_t)T * T, BH = (size_t)N * heads;
-    cl_mem S = adm_ops_scratch(cl, BH * TT);
-    if (!S) return -1;
+    size_t TT = (size_t)T * T, BH = (size_t)N * heads, qk = (size_t)ch * T;
+    size_t cap = s->attn_cap ? s->attn_cap : ATTN_SCORE_CAP;
+    if (cap > cl->max_alloc / sizeof(float)) cap = cl->max_alloc / sizeof(float);
+    size_t room = cap > 3 * BH * qk + TT ? cap - 3 * BH * qk : TT;
+    size_t nb = room / TT < 1 ? 1 : room / TT > BH ? BH : room / TT;      /* heads per chunk */
+    size_t qs_off = 0, ks_off = BH * qk, vs_off = 2 * BH * qk, s_off = 3 * BH * qk;
+    cl_mem scr = adm_ops_scratch(cl, s_off + nb * TT);
+    if (!scr) return adm_error_prefix("attention (%zu heads of %d x %d)", BH, T, T);
+
     float scale = (float)(1.0 / sqrt(sqrt((double)ch)));
-    size_t part = (size_t)(legacy ? ch : C) * T;            /* distance q -> k -> v */
-    size_t head = (size_t)(legacy ? 3 * ch : ch) * T;       /* distance between heads of a sample */
-    size_t sample = (size_t)C3 * T;
-
-    if (s->backend == ADM_BACKEND_CLBLAST) {
-        size_t *offs = adm_malloc(BH * 3 * sizeof(size_t) * 2);
-        float *ab = adm_malloc(BH * 2 * sizeof(float));
-        if (!offs || !ab) { free(offs); free(ab); return -1; }
-        size_t *qo = offs, *ko = offs + BH, *vo = offs + 2 * BH, *so = offs + 3 * BH, *yo = offs + 4 * BH;
-        for (size_t b = 0; b < BH; b++) {
-            size_t n = b / heads, h = b % heads;
-            qo[b] = qkv->off + n * sample + h * head;
-            ko[b] = qo[b] + part;
-            vo[b] = qo[b] + 2 * part;
-            so[b] = b * TT;
-            yo[b] = y->off + n * (size_t)C * T + h * (size_t)ch * T;
-            ab[b] = scale * scale;    /* (q*s).(k*s) computed as s^2 (q.k): equal up to rounding */
-            ab[BH + b] = 0.0f;
-        }
-        cl_event ev = NULL;
-        CLBlastStatusCode st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo,
-                                                   (size_t)T, (size_t)T, (size_t)ch, ab, qkv->mem, ko, (size_t)T,
-                                                   qkv->mem, qo, (size_t)T, ab + BH, S, so, (size_t)T, BH, &cl->queue, &ev);
-        if (st == CLBlastSuccess) adm_ops_record(cl, "attention", ev);
-        int rc = st == CLBlastSuccess ? 0 : clblast_fail("SGEMM batched (attention scores)", st);
-        if (!rc) {
-            cl_kernel k = get(cl, "adm_softmax_cols");
-            cl_ulong z = 0;
-            cl_int bh = (cl_int)BH;
-            size_t gws[2] = {((size_t)T + cl->tile_vw - 1) / cl->tile_vw, BH}, lws[2] = {1, 1};
-            rc = !k || adm_set_args(k, "adm_softmax_cols", ARG(S), ARG(z), ARG(T), ARG(bh), 0) ||
-                 adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws);
-        }
-        if (!rc) {
-            for (size_t b = 0; b < BH; b++) ab[b] = 1.0f;
-            ev = NULL;
-            st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)ch,
-                                     (size_t)T, (size_t)T, ab, qkv->mem, vo, (size_t)T, S, so, (size_t)T, ab + BH,
-                                     y->mem, yo, (size_t)T, BH, &cl->queue, &ev);
-            if (st == CLBlastSuccess) adm_ops_record(cl, "attention", ev);
-            else rc = clblast_fail("SGEMM batched (attention output)", st);
-        }
-        free(offs);
-        free(ab);
-        return rc ? -1 : 0;
-    }
-
-    /* qs, ks = q * scale, k * scale (scratch, after S); then
-     * scores: S^T (T_s x T_t) = ks^T qs per head */
-    size_t qk = (size_t)ch * T, qs_off = BH * TT, ks_off = qs_off + BH * qk;
-    if (!(S = adm_ops_scratch(cl, BH * TT + 2 * BH * qk))) return -1;
-    cl_kernel ksc = get(cl, "adm_attn_scale_qk");
-    cl_ulong qo = qkv->off, qso = qs_off, kso = ks_off, pa = part, he = head, sa = sample;
+    cl_ulong part = (cl_ulong)(legacy ? ch : C) * T;          /* distance q -> k -> v */
+    cl_ulong head = (cl_ulong)(legacy ? 3 * ch : ch) * T;     /* distance between heads of a sample */
+    cl_ulong sample = (cl_ulong)C3 * T, qo = qkv->off, qso = qs_off, kso = ks_off, vso = vs_off;
     cl_uint nqk = (cl_uint)(BH * qk);
-    if (!ksc || adm_set_args(ksc, "adm_attn_scale_qk", ARG(qkv->mem), ARG(qo), ARG(S), ARG(qso), ARG(kso), ARG(heads),
-                             ARG(ch), ARG(T), ARG(pa), ARG(he), ARG(sa), ARG(scale), ARG(nqk), 0) ||
+    cl_kernel ksc = get(cl, "adm_attn_scale_qk");
+    if (!ksc || adm_set_args(ksc, "adm_attn_scale_qk", ARG(qkv->mem), ARG(qo), ARG(scr), ARG(qso), ARG(kso), ARG(vso),
+                             ARG(heads), ARG(ch), ARG(T), ARG(part), ARG(head), ARG(sample), ARG(scale), ARG(nqk), 0) ||
         adm_launch1(cl, ksc, "adm_attn_scale_qk", "attention", BH * qk))
         return -1;
-    gemm_operand Ak = {S, ks_off, qk, 0};
-    gemm_operand Bq = {S, qs_off, qk, 0};
-    gemm_operand Cs = {S, 0, TT, 0};
-    if (gemm_own(cl, "attention", T, T, ch, (int)BH, 1, &Ak, 1, T, &Bq, T, NULL, &Cs, T))
-        return -1;
-    cl_kernel k = get(cl, "adm_softmax_cols");
-    cl_ulong z = 0;
-    cl_int bh = (cl_int)BH;
-    size_t gws[2] = {((size_t)T + cl->tile_vw - 1) / cl->tile_vw, BH}, lws[2] = {1, 1};
-    if (!k || adm_set_args(k, "adm_softmax_cols", ARG(S), ARG(z), ARG(T), ARG(bh), 0) ||
-        adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws))
-        return -1;
-    /* a (ch x T_t) = v (ch x T_s) S^T (T_s x T_t) */
-    gemm_operand Av = {qkv->mem, qkv->off + 2 * part, sample, head};
-    gemm_operand Bs = {S, 0, (size_t)heads * TT, TT};
-    gemm_operand Cy = {y->mem, y->off, (size_t)C * T, (size_t)ch * T};
-    return gemm_own(cl, "attention", ch, T, T, (int)BH, heads, &Av, T, 1, &Bs, T, NULL, &Cy, T);
+    for (size_t b0 = 0; b0 < BH; b0 += nb) {
+        size_t n = BH - b0 < nb ? BH - b0 : nb;
+        int rc = (s->backend == ADM_BACKEND_CLBLAST ? attn_gemms_clblast : attn_gemms_own)(
+            cl, T, ch, n, scr, ks_off + b0 * qk, qs_off + b0 * qk, vs_off + b0 * qk, s_off, y, y->off + b0 * qk);
+        if (rc) return -1;
+    }
+    return 0;
 }
 
 /* ---- CLBlast warm-up ------------------------------------------------------------- */
@@ -301,14 +299,12 @@ int adm_ops_warmup(adm_cl *cl, double *seconds) {
             CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, d, d, d,
                                                 1.0f, a, 0, d, a, n * n, d, 0.0f, a, 2 * n * n, d, &cl->queue, NULL);
             if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM warm-up", st); break; }
-            size_t ao[1] = {0}, bo[1] = {n * n}, co[1] = {2 * n * n};
-            float al[1] = {1.0f}, be[1] = {0.0f};
-            st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, d, d, d, al, a, ao,
-                                     d, a, bo, d, be, a, co, d, 1, &cl->queue, NULL);
-            if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM batched warm-up", st); break; }
-            st = CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, d, d, d, al, a, ao,
-                                     d, a, bo, d, be, a, co, d, 1, &cl->queue, NULL);
-            if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM batched warm-up", st); break; }
+            st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, d, d, d, 1.0f,
+                                            a, 0, d, 0, a, n * n, d, 0, 0.0f, a, 2 * n * n, d, 0, 1, &cl->queue, NULL);
+            if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM strided batched warm-up", st); break; }
+            st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, d, d, d, 1.0f,
+                                            a, 0, d, 0, a, n * n, d, 0, 0.0f, a, 2 * n * n, d, 0, 1, &cl->queue, NULL);
+            if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM strided batched warm-up", st); break; }
         }
         clFinish(cl->queue);
         clReleaseMemObject(a);

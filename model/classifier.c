@@ -403,6 +403,10 @@ static int plan_batch(adm_classifier *c, int B) {
     }
     need(&r, &p->logits, N, K, 1, 1);
     need(&r, &p->dlogits, N, K, 1, 1);
+    if (ws > (size_t)INT32_MAX || att > (size_t)INT32_MAX) {
+        free(r.t); plan_free(c);
+        return adm_error("classifier: batch %d needs a %zu-float workspace, more than one buffer can hold; use a smaller batch", B, max_z(ws, att));
+    }
     p->ws_floats = ws;
     for (int k = 0; k < 4; k++) need(&r, &p->ws[k], 1, (int)ws, 1, 1);
     need(&r, &p->att_scratch, 1, (int)(att ? att : 1), 1, 1);
@@ -561,7 +565,8 @@ int adm_classifier_forward(adm_classifier *c, const float *x, const int64_t *t, 
 
 int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, const int64_t *y, int B,
                         float *logits, float *grad) {
-    const int K = c ? c->cfg.out_channels : 0;
+    if (!c) return adm_error("classifier: not loaded");
+    const int K = c->cfg.out_channels;
     for (int b = 0; b < B; b++)
         if (y[b] < 0 || y[b] >= K) return adm_error("classifier: label %lld of sample %d is outside 0..%d", (long long)y[b], b, K - 1);
     TRY(forward(c, x, t, B));

@@ -26,7 +26,12 @@ int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, con
                         float *logits, float *grad);
 
 const adm_config *adm_classifier_config(const adm_classifier *c);
+/* Device bytes held: weights, their input-gradient copies, and the
+ * activations + workspace planned for the last batch size (the ops'
+ * shared scratch, adm_ops_scratch_floats, is not included). */
 size_t adm_classifier_device_bytes(const adm_classifier *c);
+/* 2 x multiply-adds of a forward (with_backward: plus the input-gradient
+ * pass); GroupNorm and elementwise work not counted. */
 double adm_classifier_flops(const adm_config *cfg, int B, int with_backward);
 
 /* A random checkpoint for cfg (every tensor adm_config_params lists, fp32,

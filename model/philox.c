@@ -3,6 +3,11 @@
 #include "philox.h"
 #include <string.h>
 
+/* Never fuse a*b+c into an FMA here (the Makefile also passes -ffp-contract=off). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* What kernels/noise.cl expects from its host. */
 typedef uint32_t adm_u32;
 typedef uint64_t adm_u64;

@@ -208,8 +208,9 @@ int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_
  * (cancelled, reaped, taken): stop working on it. */
 int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps);
 /* Record one image (an outputs row) and advance images_done, in one
- * transaction.  1 when the job is no longer ours (nothing recorded: the
- * caller removes the file). */
+ * transaction.  Images are recorded in index order: o->index must equal
+ * the job's images_done (a retry resumes there).  1 when the job is no
+ * longer ours (nothing recorded: the caller removes the file). */
 int adm_spool_record_output(adm_spool *s, const adm_spool_output *o);
 /* running -> done (+ provenance, may be NULL).  1 when no longer ours. */
 int adm_spool_finish(adm_spool *s, int64_t job_id, const adm_spool_provenance *p);

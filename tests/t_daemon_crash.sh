@@ -9,7 +9,7 @@
 make_spool || { fail spool_create "admd could not create the spool"; exit 1; }
 
 # ---- kill -9 in the middle of a job, then restart ----
-q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 3, '12', 77)"
+q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 3, '25', 77)"
 start_admd "$T/a1.log" --batch 1 --lease 30 || { fail daemon_start "$(cat "$T/a1.log")"; exit 1; }
 first=$ADMD_PID
 # after the first image is recorded, a few steps into the second
@@ -41,7 +41,7 @@ if [ -x "$ADMCTL" ] && [ -z "$ADMD_QUICK" ]; then
 fi
 
 # ---- SIGTERM mid-job: back in the queue, exit 0 within seconds ----
-q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 2, '12', 78)"
+q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 2, '25', 78)"
 start_admd "$T/b1.log" --batch 1 || { fail daemon_start "$(cat "$T/b1.log")"; exit 1; }
 wait_for 120 step_at_least 2 2
 t0=$(date +%s)
@@ -69,15 +69,24 @@ check cancelled_not_finished [ "$(q "SELECT images_done < count FROM jobs WHERE 
 q "INSERT INTO jobs(model, count, respacing) VALUES ('a0', 1, '4')"
 check daemon_carries_on_after_cancel wait_for 120 state_is 4 done
 
+# ---- a sqlite3 shell holding the write lock for 8 s (longer than the busy
+# timeout) in the middle of a job: the daemon waits, warns, and completes ----
+q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 2, '25', 80)"
+wait_for 120 step_at_least 5 3
+(echo "BEGIN IMMEDIATE;"; sleep 8; echo "COMMIT;") | sqlite3 "$DB"
+check locked_job_completes wait_for 120 state_is 5 done
+check lock_warned grep -q "^<4>.*locked" "$T/c1.log"
+check locked_job_intact outputs_intact 5
+
 # ---- expired leases of a worker on another host ----
+kill -TERM "$ADMD_PID"; wait "$ADMD_PID"
 q "INSERT INTO jobs(model, count, respacing, max_attempts) VALUES ('a0', 1, '4', 1);
    INSERT INTO jobs(model, count, respacing, max_attempts) VALUES ('a0', 1, '4', 3);"
 # Another host's worker claimed both and vanished (as a claim would look).
 q "UPDATE jobs SET state = 'running', worker = 'elsewhere:1:x', attempts = 1,
-     lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 seconds') WHERE id IN (5, 6)"
-kill -TERM "$ADMD_PID"; wait "$ADMD_PID"
+     lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 seconds') WHERE id IN (6, 7)"
 "$ADMD" --db "$DB" --drain $DEVICE_ARGS > "$T/d1.log" 2>&1
-check lease_exhausted_dead [ "$(q "SELECT state FROM jobs WHERE id = 5")" = dead ]
-check dead_error_names_worker sh -c "sqlite3 '$DB' 'SELECT error FROM jobs WHERE id = 5' | grep -q 'elsewhere:1:x'"
-check lease_retry_done [ "$(q "SELECT state || ' ' || attempts FROM jobs WHERE id = 6")" = "done 2" ]
+check lease_exhausted_dead [ "$(q "SELECT state FROM jobs WHERE id = 6")" = dead ]
+check dead_error_names_worker sh -c "sqlite3 '$DB' 'SELECT error FROM jobs WHERE id = 6' | grep -q 'elsewhere:1:x'"
+check lease_retry_done [ "$(q "SELECT state || ' ' || attempts FROM jobs WHERE id = 7")" = "done 2" ]
 check reap_logged grep -q "expired leases: 1 job requeued, 1 dead" "$T/d1.log"

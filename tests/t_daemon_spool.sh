@@ -79,11 +79,49 @@ check ddim_job_recorded [ "$(q "SELECT sampler || ' ' || respacing || ' ' || eta
 check model_cached_across_jobs [ "$(grep -c 'model a0: loaded' "$T/admd.log")" = 1 ]
 check log_priority_prefixes sh -c "! grep -v '^<[3467]>' '$T/admd.log'"
 
+# ---- audit notices tampering: a swapped file, a missing file ----
+if [ -x "$ADMCTL" ]; then
+  "$ADMCTL" audit --db "$DB" 2 > "$T/audit-ok.out" 2>&1
+  check audit_clean_job [ $? = 0 ]
+  cp "$T/outputs/job-2/job2-0000.png" "$T/saved.png"
+  cp "$T/outputs/job-2/job2-0001.png" "$T/outputs/job-2/job2-0000.png"
+  "$ADMCTL" audit --db "$DB" 2 --files-only > "$T/audit-f.out" 2>&1; rc=$?
+  check audit_files_detects_swap sh -c "[ $rc = 1 ] && grep -q 'image 0: .*sha256 DIFFERS' '$T/audit-f.out'"
+  "$ADMCTL" audit --db "$DB" 2 > "$T/audit-d.out" 2>&1; rc=$?
+  grep "image 0" "$T/audit-d.out" | tail -1 | sed 's/^/ /'
+  check audit_detects_pixel_difference sh -c "[ $rc = 1 ] && grep -q 'image 0: regenerated identical to the record, but the file differs from it: max pixel difference [1-9]' '$T/audit-d.out' && grep -q 'image 1: identical bytes' '$T/audit-d.out'"
+  rm "$T/outputs/job-2/job2-0001.png"
+  "$ADMCTL" audit --db "$DB" 2 --output 1 --files-only > "$T/audit-m.out" 2>&1; rc=$?
+  check audit_detects_missing sh -c "[ $rc = 1 ] && grep -q 'MISSING' '$T/audit-m.out'"
+  "$ADMCTL" audit --db "$DB" 99 > "$T/audit-n.out" 2>&1; rc=$?
+  check audit_unknown_job sh -c "[ $rc = 1 ] && grep -q 'no job 99' '$T/audit-n.out'"
+else
+  echo "SKIP audit ($ADMCTL not built)"
+fi
+
+# ---- jobs the schema cannot judge fail with a clear error; the daemon carries on ----
+q "INSERT INTO models (name, unet_path, unet_config) VALUES ('gone', '$T/no-such-file.pt', '$R/unet_a/config.txt');
+   INSERT INTO models (name, unet_path, unet_config) VALUES ('a2', '$R/unet_a/model.pt', '$R/unet_a/config.txt');"
+q "INSERT INTO jobs(model, respacing) VALUES ('gone', '4');
+   INSERT INTO jobs(model, respacing) VALUES ('a0', '5000');
+   INSERT INTO jobs(model, class, respacing) VALUES ('a2', 12, '4');"
+check bad_jobs_end wait_for 60 sh -c "[ \$(sqlite3 -cmd '.timeout 5000' '$DB' \"SELECT count(*) FROM jobs WHERE id IN (5,6,7) AND state = 'failed'\") = 3 ]"
+check missing_file_error sh -c "sqlite3 '$DB' 'SELECT error FROM jobs WHERE id = 5' | grep -q 'no-such-file.pt'"
+echo "  job 6 error: $(q "SELECT error FROM jobs WHERE id = 6")"
+check respacing_error_recorded [ -n "$(q "SELECT error FROM jobs WHERE id = 6 AND length(error) > 10")" ]
+check class_checked_after_load sh -c "sqlite3 '$DB' 'SELECT error FROM jobs WHERE id = 7' | grep -q 'jobs.class 12'"
+check num_classes_learned [ "$(q "SELECT num_classes FROM models WHERE name = 'a2'")" = 10 ]
+reject class_after_learning "jobs.class" "INSERT INTO jobs(model, class) VALUES ('a2', 12)"
+check daemon_alive_after_failures kill -0 "$ADMD_PID"
+before=$(q "SELECT finished_at FROM jobs WHERE id = 6")
+check failed_job_requeue_accepted q "UPDATE jobs SET state = 'queued' WHERE id = 6"
+check requeued_job_runs_again wait_for 60 sh -c "[ \"\$(sqlite3 -cmd '.timeout 5000' '$DB' \"SELECT state FROM jobs WHERE id = 6 AND finished_at > '$before'\")\" = failed ]"
+
 # ---- SIGHUP drops the model cache; the daemon carries on ----
 kill -HUP "$ADMD_PID"
 check sighup_logged wait_for 10 grep -q "SIGHUP" "$T/admd.log"
 q "INSERT INTO jobs(model, count, seed) VALUES ('a0', 1, 13)"
-check job_after_sighup wait_for 120 state_is 5 done
+check job_after_sighup wait_for 120 state_is 8 done
 check model_reloaded_after_sighup [ "$(grep -c 'model a0: loaded' "$T/admd.log")" = 2 ]
 
 # ---- SIGTERM while idle: exit 0 at once ----

@@ -48,6 +48,12 @@ static void test_reference_configs_validate_and_infer(void) {
         CHECK(same_shape_fields(&cfg, &inf, with_size), "%s: inferred config differs", pm);
         CHECK(strstr(unknown, "num_heads") && strstr(unknown, "attention order") && strstr(unknown, "schedule"),
               "unknown list: %s", unknown);
+        /* The layout is the reference's state dict, in its order. */
+        adm_param_spec *ps; int np, order = 0;
+        CHECK(adm_config_params(&cfg, &ps, &np) == 0 && np == w.n, "%s: %d tensors, config has %d", pm, w.n, np);
+        for (int k = 0; k < np && k < w.n; k++) order += strcmp(ps[k].name, w.t[k].name) != 0;
+        CHECK(order == 0, "%s: %d tensors out of the reference's order", pm, order);
+        free(ps);
         /* The inferred config validates against its own checkpoint. */
         CHECK(adm_config_validate(&inf, &w) == 0, "%s: %s", pm, adm_last_error());
         adm_tensors_free(&w);

@@ -382,6 +382,11 @@ static void test_attention(void) {
     attn_case("attention new N2 H3 ch8 T=35", 2, 3, 8, 5, 7, 0);
     attn_case("attention legacy N1 H2 ch32 T=64", 1, 2, 32, 8, 8, 1);
     attn_case("attention new N3 H4 ch16 T=16", 3, 4, 16, 4, 4, 0);
+    /* scores for 2 heads at a time: chunks of 2, 2, 2 of 6 heads (and 5 = 2+2+1 of legacy N1 H5) */
+    adm_ops_set_attention_chunk(&cl, 2 * 35 * 35 + 10);
+    attn_case("attention new chunked N2 H3 T=35", 2, 3, 8, 5, 7, 0);
+    attn_case("attention legacy chunked N1 H5 T=35", 1, 5, 8, 7, 5, 1);
+    adm_ops_set_attention_chunk(&cl, 0);
     adm_dt q = dev(1, 10, 2, 2), y = dev(1, 3, 2, 2);
     CHECK(adm_op_attention(&cl, &q, 2, 0, &y) == -1, "10 channels accepted as qkv");
     printf("  error (expected): %s\n", adm_last_error());

@@ -15,6 +15,7 @@
 #include "schedule.h"
 #include "unet.h"
 #include "util.h"
+#include <dirent.h>
 
 static adm_cl g_cl;
 static int g_cl_ok;
@@ -57,7 +58,7 @@ static int cb_grad(void *u, const float *x, const int64_t *t, const int64_t *y, 
 
 /* A trajectory case: its config and arrays. */
 typedef struct {
-    char sampler[16], respacing[64], schedule[16], tmap[4096];
+    char sampler[16], respacing[64], schedule[16], tmap[4096], unet[64], classifier[64];
     double eta, scale;
     int steps;
     adm_tensor x_T, y, noise, samples, final, final_u8;
@@ -85,7 +86,8 @@ static int traj_load(const char *name, traj *tr) {
     if (adm_read_file(test_path(p, sizeof p, rel), &text, &len)) return -1;
     const char *t = (const char *)text;
     int ok = kv(t, "sampler", tr->sampler, sizeof tr->sampler) && kv(t, "respacing", tr->respacing, sizeof tr->respacing)
-          && kv(t, "noise_schedule", tr->schedule, sizeof tr->schedule) && kv(t, "timestep_map", tr->tmap, sizeof tr->tmap);
+          && kv(t, "noise_schedule", tr->schedule, sizeof tr->schedule) && kv(t, "timestep_map", tr->tmap, sizeof tr->tmap)
+          && kv(t, "unet", tr->unet, sizeof tr->unet) && kv(t, "classifier", tr->classifier, sizeof tr->classifier);
     tr->eta = atof(kv(t, "eta", v, sizeof v) ? v : "0");
     tr->scale = atof(kv(t, "classifier_scale", v, sizeof v) ? v : "0");
     free(text);
@@ -149,6 +151,8 @@ static void replay_case(const char *name) {
     traj tr;
     REQUIRE(load_nets() == 0, "%s", adm_last_error());
     REQUIRE(traj_load(name, &tr) == 0, "%s", adm_last_error());
+    REQUIRE(!strcmp(tr.unet, "unet_a") && !strcmp(tr.classifier, "classifier_a"),
+            "%s: networks %s + %s (this test loads unet_a + classifier_a)", name, tr.unet, tr.classifier);
     adm_schedule s;
     REQUIRE(adm_schedule_build(&s, tr.schedule, 1000, tr.respacing) == 0, "%s", adm_last_error());
     /* the kept timesteps are the recorded ones */
@@ -182,10 +186,22 @@ static void replay_case(const char *name) {
     traj_free(&tr);
 }
 
-static void test_replay_ddpm10_guided(void) { replay_case("traj_ddpm10_guided"); }
-static void test_replay_ddpm25_unguided(void) { replay_case("traj_ddpm25_unguided"); }
-static void test_replay_ddim10_guided(void) { replay_case("traj_ddim10_guided"); }
-static void test_replay_ddim10_eta05_guided(void) { replay_case("traj_ddim10_eta05_guided"); }
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Every reference/traj_* folder, in name order. */
+static void test_replay_all_trajectories(void) {
+    char p[512];
+    DIR *d = opendir(test_path(p, sizeof p, "reference"));
+    REQUIRE(d, "cannot list %s", p);
+    char *names[64];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 64;)
+        if (!strncmp(e->d_name, "traj_", 5)) names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    CHECK(n >= 4, "only %d trajectories found", n);
+    for (int i = 0; i < n; i++) { replay_case(names[i]); free(names[i]); }
+}
 
 /* The same through generate.h: model loading, schedule override, replay. */
 static void test_generate_batch_replay(void) {
@@ -294,6 +310,40 @@ static void test_generate_batch_independence(void) {
     adm_model_free(m);
 }
 
+/* An unconditional model without learned sigma (unet_c: FIXED_LARGE
+ * variance), no classifier: images come out with class -1; guidance is
+ * refused without a classifier. */
+static int uncond_image(void *user, int index, int klass, const uint8_t *px, int h, int w, int c) {
+    int *seen = user;
+    if (klass != -1) return adm_error("unconditional image %d has class %d", index, klass);
+    long sum = 0;
+    for (int i = 0; i < h * w * c; i++) sum += px[i];
+    if (sum == 0 || sum == 255L * h * w * c) return adm_error("image %d is flat", index);
+    (*seen)++;
+    return 0;
+}
+
+static void test_generate_unconditional_fixed_variance(void) {
+    REQUIRE(open_device() == 0, "%s", adm_last_error());
+    char p1[512], p2[512];
+    adm_model_spec spec = {test_path(p1, sizeof p1, "reference/unet_c/model.pt"),
+                           test_path(p2, sizeof p2, "reference/unet_c/config.txt"), NULL, NULL};
+    adm_model *m = adm_model_load(&g_cl, &spec);
+    REQUIRE(m, "%s", adm_last_error());
+    adm_model_info info;
+    adm_model_get_info(m, &info);
+    CHECK(info.num_classes == 0 && !info.has_classifier, "classes %d", info.num_classes);
+    int seen = 0;
+    adm_gen_request req = {.sampler = "ddpm", .respacing = "10", .seed = 3, .count = 2};
+    CHECK(adm_generate(m, &req, NULL, uncond_image, &seen) == 0 && seen == 2, "%s (%d images)", adm_last_error(), seen);
+    req.sampler = "ddim";
+    seen = 0;
+    CHECK(adm_generate(m, &req, NULL, uncond_image, &seen) == 0 && seen == 2, "%s (%d images)", adm_last_error(), seen);
+    req.scale = 1;
+    CHECK(adm_generate(m, &req, NULL, NULL, NULL) == -1 && strstr(adm_last_error(), "classifier"), "%s", adm_last_error());
+    adm_model_free(m);
+}
+
 /* Step math on hand-made numbers (no device): DDIM eta 0 unguided with a
  * model predicting the true eps recovers x0 exactly in one step to t=0. */
 static void test_step_math(void) {
@@ -324,12 +374,10 @@ static void test_step_math(void) {
 
 int main(void) {
     RUN(test_step_math);
-    RUN(test_replay_ddpm10_guided);
-    RUN(test_replay_ddpm25_unguided);
-    RUN(test_replay_ddim10_guided);
-    RUN(test_replay_ddim10_eta05_guided);
+    RUN(test_replay_all_trajectories);
     RUN(test_generate_batch_replay);
     RUN(test_generate_batch_independence);
+    RUN(test_generate_unconditional_fixed_variance);
     if (g_unet) adm_unet_free(g_unet);
     if (g_clf) adm_classifier_free(g_clf);
     if (g_cl_ok) adm_cl_close(&g_cl);

@@ -143,6 +143,22 @@ static void test_validation(void) {
     CHECK(adm_spool_model_remove(s, "m") != 0 && strstr(adm_last_error(), "queued"), "remove: %s", adm_last_error());
     CHECK(adm_spool_model_remove(s, "zz") != 0 && strstr(adm_last_error(), "unknown model"), "remove unknown");
     CHECK(adm_spool_model_remove(s, "u") == 0, "remove u: %s", adm_last_error());
+    /* Adding a name twice is refused; replace updates; set_info fills what the daemon learns. */
+    adm_spool_model mm;
+    REQUIRE(adm_spool_model_get(s, "m", &mm) == 0, "get m");
+    CHECK(adm_spool_model_add(s, &mm, 0) != 0 && strstr(adm_last_error(), "already exists"), "duplicate: %s",
+          adm_last_error());
+    snprintf(mm.default_sampler, sizeof mm.default_sampler, "ddim");
+    CHECK(adm_spool_model_add(s, &mm, 1) == 0, "replace: %s", adm_last_error());
+    char sha[65];
+    memset(sha, 'a', 64); sha[64] = 0;
+    CHECK(adm_spool_model_set_info(s, "m", sha, NULL, 32, 3, -1) == 0, "set_info: %s", adm_last_error());
+    REQUIRE(adm_spool_model_get(s, "m", &mm) == 0, "get m");
+    CHECK(!strcmp(mm.default_sampler, "ddim") && !strcmp(mm.unet_sha256, sha) && !mm.classifier_sha256[0] &&
+          mm.image_size == 32 && mm.channels == 3 && mm.num_classes == 10, "after set_info: %s %d %d %d",
+          mm.default_sampler, mm.image_size, mm.channels, mm.num_classes);
+    CHECK(adm_spool_model_set_info(s, "m", "not-hex", NULL, -1, -1, -1) != 0 &&
+          strstr(adm_last_error(), "models.unet_sha256"), "bad sha accepted: %s", adm_last_error());
     adm_spool_model *ms;
     int n;
     REQUIRE(adm_spool_model_list(s, &ms, &n) == 0, "list");
@@ -324,6 +340,46 @@ static void test_concurrent_claims(void) {
     printf("  claims per worker: %d, %d\n", per[0], per[1]);
 }
 
+/* Four processes create and migrate one new spool at the same moment: the
+ * migration runs once (one transaction), every open succeeds. */
+static void test_concurrent_migration(void) {
+    char path[512];
+    snprintf(path, sizeof path, "%s", fresh("mig.db"));
+    int gate[2];
+    REQUIRE(pipe(gate) == 0, "pipe");
+    pid_t pids[4];
+    for (int w = 0; w < 4; w++) {
+        pids[w] = fork();
+        REQUIRE(pids[w] >= 0, "fork");
+        if (pids[w] == 0) {
+            char c;
+            close(gate[1]);
+            if (read(gate[0], &c, 1) < 0) _exit(3);   /* wait until the parent opens the gate */
+            adm_spool *c2;
+            if (adm_spool_open(path, ADM_SPOOL_CREATE | ADM_SPOOL_MIGRATE, &c2) != 0) {
+                printf("  child %d: %s\n", w, adm_last_error());
+                fflush(stdout);
+                _exit(2);
+            }
+            adm_spool_close(c2);
+            _exit(0);
+        }
+    }
+    close(gate[0]);
+    close(gate[1]);   /* EOF releases all children at once */
+    for (int w = 0; w < 4; w++) {
+        int st;
+        waitpid(pids[w], &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "opener %d exit %d", w, WEXITSTATUS(st));
+    }
+    adm_spool *s;
+    REQUIRE(adm_spool_open(path, 0, &s) == 0, "open: %s", adm_last_error());
+    CHECK(adm_spool_schema_version(s) == adm_spool_latest_version(), "version %d", adm_spool_schema_version(s));
+    int counts[6];
+    CHECK(adm_spool_counts(s, counts) == 0, "jobs table usable: %s", adm_last_error());
+    adm_spool_close(s);
+}
+
 static void test_png(void) {
     uint8_t rgb[5 * 3 * 3], gray[4 * 2];
     for (size_t i = 0; i < sizeof rgb; i++) rgb[i] = (uint8_t)(i * 17);
@@ -369,6 +425,7 @@ int main(void) {
     RUN(test_lifecycle);
     RUN(test_leases);
     RUN(test_concurrent_claims);
+    RUN(test_concurrent_migration);
     RUN(test_png);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

@@ -214,18 +214,31 @@ int cmd_audit(int argc, char **argv) {
     int identical = 0;
     for (int i = 0; i < n; i++) {
         audit_image *im = &imgs[i];
-        if (im->identical) {
+        int total = im->file.w * im->file.h * im->file.c;
+        if (!im->regenerated) {
+            printf("  image %d: not regenerated\n", im->out->index);
+        } else if (im->identical && im->file_ok) {
             printf("  image %d: identical bytes (sha256 %.16s...)\n", im->out->index, im->out->sha256);
             identical++;
-        } else if (!im->regenerated) {
-            printf("  image %d: not regenerated\n", im->out->index);
+        } else if (im->identical) {
+            identical++;
+            if (im->file.pixels)
+                printf("  image %d: regenerated identical to the record, but the file differs from it: "
+                       "max pixel difference %d (%ld of %d values)\n", im->out->index, im->max_diff, im->n_diff, total);
+            else
+                printf("  image %d: regenerated identical to the record, but the file is missing or unreadable\n",
+                       im->out->index);
+        } else if (im->max_diff == 0 && im->file_ok) {
+            printf("  image %d: same pixels, different PNG bytes (the encoder differs from the recording)\n",
+                   im->out->index);
         } else {
-            printf("  image %d: DIFFERS: max pixel difference %d (%ld of %d values differ)\n", im->out->index,
-                   im->max_diff, im->n_diff, im->file.w * im->file.h * im->file.c);
+            printf("  image %d: DIFFERS from the record: max pixel difference %d (%ld of %d values, against the file%s)\n",
+                   im->out->index, im->max_diff, im->n_diff, total, im->file_ok ? "" : ", which itself differs from the record");
         }
     }
-    printf("audit: %d of %d image%s identical (regenerated in %.2f s)%s\n", identical, n, n == 1 ? "" : "s",
-           adm_now() - t0, env_diff ? "; the environment differs from the recording (see above)" : "");
+    printf("audit: %d of %d image%s regenerated identically, %d file%s differ from the record (regenerated in %.2f s)%s\n",
+           identical, n, n == 1 ? "" : "s", files_bad, files_bad == 1 ? "" : "s", adm_now() - t0,
+           env_diff ? "; the environment differs from the recording (see above)" : "");
     rc = identical == n && !files_bad ? ADMCTL_OK : ADMCTL_FAIL;
 done:
     for (int i = 0; i < n; i++) adm_png_free(&imgs[i].file);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static uint64_t rng_state = 0x853c49e6748fea9bull;
 static float frand(void) {   /* uniform in [-1, 1) */
@@ -92,6 +93,7 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
     }
     double first = adm_now() - t0;
     adm_ops_times_reset();
+    clock_t c0 = clock();
     t0 = adm_now();
     for (int i = 0; i < iters; i++)
         if (adm_unet_forward_sized(u, B, S, S, x, t, yp, sr ? lr : NULL, lo, lo, out)) {
@@ -99,14 +101,18 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
             goto done;
         }
     double ms = (adm_now() - t0) * 1e3 / iters;
+    /* CPU time of the whole process (all device threads on a CPU device):
+     * on a shared machine this says more than the wall clock */
+    double cpu_ms = (double)(clock() - c0) * 1e3 / CLOCKS_PER_SEC / iters;
     double flops = adm_unet_flops(cfg, B);
     double gflops = flops / (ms * 1e-3) / 1e9;
     size_t mem = adm_unet_device_bytes(u) + adm_ops_scratch_floats(cl) * sizeof(float);
     int finite = 1;
     for (size_t i = 0; i < nout; i++) if (!isfinite(out[i])) { finite = 0; break; }
 
-    printf("%s batch %d on %s (%s): %.1f ms/forward (first %.1f ms), %.1f GFLOP/s (%.2f GFLOP), device memory %.1f MiB%s\n",
-           name, B, cl->device_name, adm_ops_backend(cl), ms, first * 1e3, gflops, flops / 1e9,
+    printf("%s batch %d on %s (%s): %.1f ms/forward (first %.1f ms), %.1f GFLOP/s (%.2f GFLOP), "
+           "process CPU %.1f ms/forward, device memory %.1f MiB%s\n",
+           name, B, cl->device_name, adm_ops_backend(cl), ms, first * 1e3, gflops, flops / 1e9, cpu_ms,
            (double)mem / 1048576.0, finite ? "" : " — OUTPUT NOT FINITE");
     adm_op_time tm[32];
     int nk = adm_ops_times(tm, 32);
@@ -116,8 +122,9 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
         printf("  %-12s %9.2f ms/forward %5.1f%%  (%ld calls)\n", tm[k].kind, tm[k].ms / iters,
                tot > 0 ? 100.0 * tm[k].ms / tot : 0.0, tm[k].calls / iters);
     printf("{\"bench\":\"unet\",\"model\":\"%s\",\"batch\":%d,\"device\":\"%s\",\"backend\":\"%s\",\"iters\":%d,"
-           "\"ms_per_forward\":%.2f,\"first_ms\":%.1f,\"gflop\":%.3f,\"gflops\":%.2f,\"device_bytes\":%zu,\"ops_ms\":{",
-           name, B, cl->device_name, adm_ops_backend(cl), iters, ms, first * 1e3, flops / 1e9, gflops, mem);
+           "\"ms_per_forward\":%.2f,\"cpu_ms_per_forward\":%.1f,\"first_ms\":%.1f,\"gflop\":%.3f,\"gflops\":%.2f,"
+           "\"device_bytes\":%zu,\"ops_ms\":{",
+           name, B, cl->device_name, adm_ops_backend(cl), iters, ms, cpu_ms, first * 1e3, flops / 1e9, gflops, mem);
     for (int k = 0; k < nk; k++) printf("%s\"%s\":%.3f", k ? "," : "", tm[k].kind, tm[k].ms / iters);
     printf("}}\n");
     fflush(stdout);

@@ -89,8 +89,9 @@ int cmd_convert(int argc, char **argv) {
     adm_tensors_free(&set);
     if (rc != 0) return admctl_fail("%s", adm_last_error());
     printf("%s: %d tensors, %.1f MB of data -> %s: %.1f MB", in, n, bytes_in / 1e6, out, bytes_out / 1e6);
-    if (fp16) printf(" (%d tensors as fp16; largest rounding error %.3g, %.3g of the tensor's largest weight)",
-                     n_half, max_abs, max_rel);
+    if (fp16 && max_abs == 0) printf(" (%d tensors as fp16; lossless: every weight was already an fp16 value)", n_half);
+    else if (fp16) printf(" (%d tensors as fp16; largest rounding error %.3g, %.3g of the tensor's largest weight)",
+                          n_half, max_abs, max_rel);
     printf("\n");
     return ADMCTL_OK;
 }

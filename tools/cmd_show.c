@@ -34,7 +34,8 @@ static void show_job(const adm_spool_job *j) {
     printf("  created     %s\n", j->created_at);
     if (j->started_at[0]) printf("  started     %s\n", j->started_at);
     if (j->finished_at[0]) printf("  finished    %s\n", j->finished_at);
-    if (j->worker[0]) printf("  worker      %s (lease until %s)\n", j->worker, j->lease_until);
+    if (j->worker[0] && j->lease_until[0]) printf("  worker      %s (lease until %s)\n", j->worker, j->lease_until);
+    else if (j->worker[0]) printf("  worker      %s\n", j->worker);
     if (j->error[0]) printf("  error       %s\n", j->error);
 }
 

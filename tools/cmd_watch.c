@@ -133,7 +133,10 @@ int cmd_watch(int argc, char **argv) {
                                                                          j.error[0] ? ": " : "", j.error);
             break;
         }
-        if (!strcmp(j.state, "running")) {
+        if (!strcmp(j.state, "running") && j.total_steps == 0) {
+            snprintf(line, sizeof line, "job %lld running: starting (model load, kernel build), image %d/%d", (long long)id,
+                     j.images_done, j.req.count);
+        } else if (!strcmp(j.state, "running")) {
             observe(&w, &j, now);
             fmt_duration(eta(&w, &j, now, rate, sizeof rate), left, sizeof left);
             /* overall fraction: finished images plus the current pass's share, taking the
