@@ -188,27 +188,30 @@ __kernel void bwd_conv_weight(__global const float *w, ulong w_off, __global flo
 }
 
 /* Zero-insertion for the stride-2 conv's input gradient:
- * d[n, c, 2p, 2q] = dy[n, c, p, q], zero elsewhere; d is [NC, H, W]. */
+ * d[n, c, 2p, 2q] = dy[n, c, p, q], zero elsewhere; d is [NC, H, W].
+ * One work-item per row of d. */
 __kernel void bwd_dilate2x(__global const float *dy, ulong dy_off, __global float *d, ulong d_off,
                            int NC, int H, int W, int Ho, int Wo) {
-    const int i = get_global_id(0);           /* sizes < 2^31 (checked when planning) */
-    if (i >= NC * H * W) return;
-    const int xx = i % W, yy = (i / W) % H, nc = i / (W * H);
-    float v = 0.0f;
-    if (!(xx & 1) && !(yy & 1) && (yy >> 1) < Ho && (xx >> 1) < Wo)
-        v = dy[dy_off + ((ulong)nc * Ho + (yy >> 1)) * Wo + (xx >> 1)];
-    d[d_off + i] = v;
+    const int row = get_global_id(0);         /* nc * H + yy */
+    if (row >= NC * H) return;
+    const int yy = row % H, nc = row / H;
+    __global float *o = d + d_off + (ulong)row * W;
+    __global const float *r = dy + dy_off + ((ulong)nc * Ho + (yy >> 1)) * Wo;
+    const int live = !(yy & 1) && (yy >> 1) < Ho;
+    for (int xx = 0; xx < W; xx++) o[xx] = live && !(xx & 1) && (xx >> 1) < Wo ? r[xx >> 1] : 0.0f;
 }
 
-/* 2x2 average pool backward: dx[.., y, x] = dy[.., y/2, x/2] / 4. */
+/* 2x2 average pool backward: dx[.., y, x] = dy[.., y/2, x/2] / 4.
+ * One work-item per row of dx. */
 __kernel void bwd_avgpool2x2(__global const float *dy, ulong dy_off, __global float *dx, ulong dx_off,
                              int NC, int H, int W, int Ho, int Wo) {
-    const int i = get_global_id(0);
-    if (i >= NC * H * W) return;
-    const int xx = i % W, yy = (i / W) % H, nc = i / (W * H);
-    float v = 0.0f;
-    if ((yy >> 1) < Ho && (xx >> 1) < Wo) v = 0.25f * dy[dy_off + ((ulong)nc * Ho + (yy >> 1)) * Wo + (xx >> 1)];
-    dx[dx_off + i] = v;
+    const int row = get_global_id(0);
+    if (row >= NC * H) return;
+    const int yy = row % H, nc = row / H;
+    __global float *o = dx + dx_off + (ulong)row * W;
+    __global const float *r = dy + dy_off + ((ulong)nc * Ho + (yy >> 1)) * Wo;
+    const int live = (yy >> 1) < Ho;
+    for (int xx = 0; xx < W; xx++) o[xx] = live && (xx >> 1) < Wo ? 0.25f * r[xx >> 1] : 0.0f;
 }
 
 /* Linear input gradient with strides: dx[n, i] = sum_o dy[n, o] w[o, i],

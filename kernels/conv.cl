@@ -143,6 +143,87 @@ __kernel void adm_conv3x3_vec(__global const float *xp, __global const float *w,
     }
 }
 
+/* Row-interleaved padding for wide images: xr [N, H+2, Ci, W+2] (row py of every
+ * channel side by side) = x [N, Ci, H, W] with a zero border, + zero rows of
+ * slack.  Then the rows a 3x3 window needs for channel ci and ci+1 are W+2
+ * floats apart, a stream the hardware prefetcher follows, instead of a plane apart. */
+__kernel void adm_pad2d_rows(__global const float *x, ulong xoff, __global float *xr,
+                             int N, int Ci, int H, int W, uint rows) {
+    uint r = get_global_id(0);
+    if (r >= rows) return;
+    int Wp = W + 2, Hp = H + 2;
+    uint ci = r % (uint)Ci, t = r / (uint)Ci;
+    int py = (int)(t % (uint)Hp) - 1, n = (int)(t / (uint)Hp);
+    __global float *d = xr + (ulong)r * Wp;
+    if (n >= N || py < 0 || py >= H) {
+        for (int i = 0; i < Wp; i++) d[i] = 0.0f;
+        return;
+    }
+    __global const float *s = x + xoff + (((ulong)n * Ci + ci) * H + py) * W;
+    d[0] = 0.0f;
+    for (int i = 0; i < W; i++) d[i + 1] = s[i];
+    d[W + 1] = 0.0f;
+}
+
+/* 3x3 stride-1 conv on the row-interleaved input xr [N, H+2, Ci, W+2].
+ * Work-item (tc, tx, n*H + oy): output row oy, columns x0 = tx*NV*VW .. +NV*VW-1
+ * (those >= W computed from the next row's floats and dropped), channels
+ * co = tc*COT .. +COT-1.  Two instances: NV = ADM_NV vectors x ADM_COT
+ * channels (adm_conv3x3_rows) and one vector x 2*ADM_COT channels for
+ * narrower images (adm_conv3x3_rows1). */
+#define CONV_ROWS(NAME, NV, COT)                                                                 \
+__kernel void NAME(__global const float *xr, __global const float *w, ulong woff,               \
+                   __global const float *b, ulong boff, int has_bias,                          \
+                   __global float *y, ulong yoff, int Ci, int H, int W, int Co) {              \
+    int tc = get_global_id(0), tx = get_global_id(1), r = get_global_id(2);                     \
+    int Wp = W + 2, oy = r % H, n = r / H;                                                     \
+    int x0 = tx * ADM_VW * NV;                                                                  \
+    if (x0 >= W) return;                                                                        \
+    int co0 = tc * COT;                                                                         \
+    floatV acc[COT][NV];                                                                        \
+    __global const float *wr[COT];                                                              \
+    _Pragma("unroll")                                                                           \
+    for (int j = 0; j < COT; j++) {                                                             \
+        int co = min(co0 + j, Co - 1);       /* tail channels: computed, never stored */        \
+        float bj = has_bias ? b[boff + co] : 0.0f;                                              \
+        _Pragma("unroll")                                                                       \
+        for (int v = 0; v < NV; v++) acc[j][v] = (floatV)(bj);                                  \
+        wr[j] = w + woff + (ulong)co * Ci * 9;                                                  \
+    }                                                                                           \
+    ulong rs = (ulong)Ci * Wp;                /* one padded row of all channels */              \
+    __global const float *xc = xr + ((ulong)n * (H + 2) + oy) * rs + x0;                       \
+    for (int ci = 0; ci < Ci; ci++, xc += Wp) {                                                 \
+        int wo = ci * 9;                                                                        \
+        _Pragma("unroll")                                                                       \
+        for (int ky = 0; ky < 3; ky++)                                                          \
+            _Pragma("unroll")                                                                   \
+            for (int kx = 0; kx < 3; kx++) {                                                    \
+                floatV xv[NV];                                                                  \
+                _Pragma("unroll")                                                               \
+                for (int v = 0; v < NV; v++) xv[v] = vloadV(0, xc + ky * rs + kx + v * ADM_VW); \
+                _Pragma("unroll")                                                               \
+                for (int j = 0; j < COT; j++) {                                                 \
+                    floatV wv = (floatV)(wr[j][wo + ky * 3 + kx]);                              \
+                    _Pragma("unroll")                                                           \
+                    for (int v = 0; v < NV; v++) acc[j][v] = ADM_MAD(wv, xv[v], acc[j][v]);     \
+                }                                                                               \
+            }                                                                                   \
+    }                                                                                           \
+    __global float *ys = y + yoff + (((ulong)n * Co + co0) * H + oy) * W + x0;                 \
+    for (int j = 0; j < COT; j++, ys += (ulong)H * W) {                                         \
+        if (co0 + j >= Co) break;                                                               \
+        for (int v = 0; v < NV; v++) {                                                          \
+            if (x0 + (v + 1) * ADM_VW <= W) { vstoreV(acc[j][v], v, ys); continue; }            \
+            float o[ADM_VW];                                                                    \
+            vstoreV(acc[j][v], 0, o);                                                           \
+            for (int l = 0; l < ADM_VW && x0 + v * ADM_VW + l < W; l++) ys[v * ADM_VW + l] = o[l]; \
+        }                                                                                       \
+    }                                                                                           \
+}
+
+CONV_ROWS(adm_conv3x3_rows, ADM_NV, ADM_COT)
+CONV_ROWS(adm_conv3x3_rows1, 1, (2 * ADM_COT))
+
 /* Batched strided GEMM: for batch b (b1 = b / bdiv, b2 = b % bdiv)
  *   C[m, n] = bias[m] + sum_k A[m, k] B[k, n]
  * A(m, k) = A[aoff + b1*a1 + b2*a2 + m*asm + k*ask]; B(k, n) = B[boff + b1*b1s + b2*b2s + k*ldb + n];

@@ -1,8 +1,11 @@
 /* ops_backward.c — host wrappers of the classifier's backward ops (see
  * ops_backward.h).  Kernels are in kernels/backward.cl; the attention
- * backward uses CLBlast's strided-batched GEMM; conv input gradients run
- * as forward convolutions (adm_op_conv2d) with transposed, flipped
- * weights. */
+ * backward's products run on the ops' matrix backend (bwd_gemm on CPUs,
+ * CLBlast's strided-batched SGEMM elsewhere); conv input gradients run as
+ * forward convolutions (adm_op_conv2d) with transposed, flipped weights.
+ * Launches go through adm_launch, so admctl bench's per-kind profile
+ * counts them (kinds bwd_norm, bwd_attention, bwd_linear, bwd_elementwise,
+ * cls_head). */
 #include "ops_backward.h"
 #include "ops_internal.h"
 #include "util.h"
@@ -52,6 +55,7 @@ int adm_bwd_group_norm(adm_cl *cl, const adm_dt *x, const adm_dt *gamma, const a
                        float eps, const adm_dt *ss, int silu, const adm_dt *dy, adm_dt *dx) {
     if (same_shape(x, dy, "group_norm backward") || same_shape(x, dx, "group_norm backward")) return -1;
     if (groups <= 0 || x->c % groups) return adm_error("group_norm backward: %d channels not divisible by %d groups", x->c, groups);
+    if (dx->mem == x->mem && dx->off == x->off) return adm_error("group_norm backward: dx must not overwrite x");
     if (cl->max_wg && cl->max_wg < BWD_WG)
         return adm_error("group_norm backward: device work-group limit %zu < %d", cl->max_wg, BWD_WG);
     kargs a;
@@ -99,7 +103,7 @@ int adm_bwd_conv2d(adm_cl *cl, const adm_dt *dy, const adm_dt *wt, int stride, c
     if (kbegin(cl, &a, "bwd_dilate2x", "bwd_elementwise")) return -1;
     kdt(&a, dy); kdt(&a, &d); kint(&a, dy->n * dy->c); kint(&a, dx->h); kint(&a, dx->w);
     kint(&a, dy->h); kint(&a, dy->w);
-    if (klaunch(cl, &a, adm_dt_numel(&d), ELEM_WG)) return -1;
+    if (klaunch(cl, &a, (size_t)d.n * d.c * d.h, ELEM_WG)) return -1;   /* a row per work-item */
     return adm_op_conv2d(cl, &d, wt, NULL, 1, dx);
 }
 
@@ -111,7 +115,7 @@ int adm_bwd_avgpool2x2(adm_cl *cl, const adm_dt *dy, adm_dt *dx) {
     if (kbegin(cl, &a, "bwd_avgpool2x2", "bwd_elementwise")) return -1;
     kdt(&a, dy); kdt(&a, dx); kint(&a, dx->n * dx->c); kint(&a, dx->h); kint(&a, dx->w);
     kint(&a, dy->h); kint(&a, dy->w);
-    return klaunch(cl, &a, adm_dt_numel(dx), ELEM_WG);
+    return klaunch(cl, &a, (size_t)dx->n * dx->c * dx->h, ELEM_WG);   /* a row per work-item */
 }
 
 int adm_bwd_linear(adm_cl *cl, const adm_dt *dy, const adm_dt *w, int O, int I,

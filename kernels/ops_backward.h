@@ -17,7 +17,7 @@
 
 /* GroupNorm (+ scale-shift, + SiLU) backward: the exact inverse path of
  * adm_op_group_norm with the same arguments; x is the forward's input
- * (statistics are recomputed), ss may be NULL. */
+ * (statistics are recomputed), ss may be NULL.  dx may alias dy, not x. */
 int adm_bwd_group_norm(adm_cl *cl, const adm_dt *x, const adm_dt *gamma, const adm_dt *beta, int groups,
                        float eps, const adm_dt *ss, int silu, const adm_dt *dy, adm_dt *dx);
 

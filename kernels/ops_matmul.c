@@ -84,6 +84,34 @@ static int conv_direct(adm_cl *cl, const char *kind, const adm_dt *x, const adm_
 }
 
 /* 3x3 stride 1: pad into scratch, then the register-tiled kernel */
+/* 3x3 stride 1 on images at least one vector wide: row-interleaved padding,
+ * then one output row segment per work-item (NV vectors wide if the row
+ * has them, else one vector with twice the channels). */
+static int conv3x3_rows(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
+    int N = x->n, Ci = x->c, H = x->h, W = x->w, Wp = W + 2, Hp = H + 2;
+    size_t rows = (size_t)N * Hp * Ci + (size_t)(VW + 2 + Wp - 1) / Wp;
+    cl_mem xr = adm_ops_scratch(cl, rows * Wp);
+    if (!xr) return -1;
+    int wide = W >= VW;
+    const char *name = wide ? "adm_conv3x3_rows" : "adm_conv3x3_rows1";
+    size_t tw = wide ? (size_t)VW : (size_t)cl->tile_vw, tc = wide ? (size_t)COT : 2 * (size_t)COT;
+    cl_kernel kp = get(cl, "adm_pad2d_rows"), kc = get(cl, name);
+    if (!kp || !kc) return -1;
+    cl_ulong xo = x->off;
+    cl_uint nr = (cl_uint)rows;
+    if (adm_set_args(kp, "adm_pad2d_rows", ARG(x->mem), ARG(xo), ARG(xr), ARG(N), ARG(Ci), ARG(H), ARG(W), ARG(nr), 0) ||
+        adm_launch1(cl, kp, "adm_pad2d_rows", "conv3x3", rows))
+        return -1;
+    cl_ulong wo = w->off, bo = b ? b->off : 0, yo = y->off;
+    cl_int hb = b != NULL;
+    cl_mem bm = b ? b->mem : w->mem;
+    if (adm_set_args(kc, name, ARG(xr), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+                     ARG(y->mem), ARG(yo), ARG(Ci), ARG(H), ARG(W), ARG(y->c), 0))
+        return -1;
+    size_t gws[3] = {((size_t)y->c + tc - 1) / tc, ((size_t)W + tw - 1) / tw, (size_t)N * H}, lws[3] = {1, 1, 1};
+    return adm_launch(cl, kc, name, "conv3x3", 3, gws, lws);
+}
+
 static int conv3x3_own(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
     int H = x->h, W = x->w, Wp = W + 2, Hp = H + 2;
     /* padded planes, then whole zero rows covering the vector loads' overrun (VW + 2 floats) */
@@ -158,7 +186,8 @@ int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
     if (!s) return -1;
     const char *kind = k == 1 ? "conv1x1" : stride == 2 ? "conv3x3s2" : "conv3x3";
     if (s->backend == ADM_BACKEND_CLBLAST) return conv_clblast(cl, kind, x, w, b, stride, y);
-    if (k == 3 && stride == 1) return conv3x3_own(cl, x, w, b, y);
+    if (k == 3 && stride == 1)
+        return x->w >= cl->tile_vw && !getenv("NOROWS") ? conv3x3_rows(cl, x, w, b, y) : conv3x3_own(cl, x, w, b, y);
     if (k == 1 && stride == 1) {
         /* y[n] (O x HW) = W (O x I) x[n] (I x HW) + b */
         size_t HW = (size_t)x->h * x->w;

@@ -190,17 +190,8 @@ static int config_finish(adm_config *cfg) {
 /* ---- (a) key=value ------------------------------------------------------ */
 
 int adm_config_parse_kv(const char *text, adm_config *cfg) {
-    /* The kind comes first so that the defaults are the right class's. */
+    /* The three classes share their defaults, so kind= may come on any line. */
     adm_kind kind = (unsigned)cfg->kind <= ADM_KIND_CLASSIFIER ? cfg->kind : ADM_KIND_UNET;
-    const char *k = strstr(text, "kind=");
-    if (k && (k == text || k[-1] == '\n')) {
-        char v[32] = {0};
-        sscanf(k + 5, "%31[^\n\r ]", v);
-        if (!strcmp(v, "unet")) kind = ADM_KIND_UNET;
-        else if (!strcmp(v, "superres")) kind = ADM_KIND_SUPERRES;
-        else if (!strcmp(v, "classifier")) kind = ADM_KIND_CLASSIFIER;
-        else return adm_error("kind=%s is not a model (unet, superres, classifier)", v);
-    }
     adm_config_defaults(cfg, kind);
     int lineno = 0, have_attn = 0;
     const char *p = text;
@@ -221,8 +212,12 @@ int adm_config_parse_kv(const char *text, adm_config *cfg) {
         char *key = line, *val = eq + 1;
         trim(key); trim(val);
         int rc = 0, tmp;
-        if (!strcmp(key, "kind")) continue;
-        else if (!strcmp(key, "image_size")) rc = parse_int(key, val, &cfg->image_size);
+        if (!strcmp(key, "kind")) {
+            if (!strcmp(val, "unet")) cfg->kind = ADM_KIND_UNET;
+            else if (!strcmp(val, "superres")) cfg->kind = ADM_KIND_SUPERRES;
+            else if (!strcmp(val, "classifier")) cfg->kind = ADM_KIND_CLASSIFIER;
+            else rc = adm_error("kind=%s is not a model (unet, superres, classifier)", val);
+        } else if (!strcmp(key, "image_size")) rc = parse_int(key, val, &cfg->image_size);
         else if (!strcmp(key, "in_channels")) rc = parse_int(key, val, &cfg->in_channels);
         else if (!strcmp(key, "model_channels")) rc = parse_int(key, val, &cfg->model_channels);
         else if (!strcmp(key, "out_channels")) rc = parse_int(key, val, &cfg->out_channels);

@@ -215,6 +215,11 @@ static void test_bad_configs(void) {
     adm_config c;
     c.kind = ADM_KIND_UNET;
     CHECK(adm_config_parse_kv("kind=unet\nimage_size=32\nbogus=1\n", &c) != 0 && strstr(adm_last_error(), "bogus"), "unknown key");
+    c.kind = ADM_KIND_UNET;   /* kind= on any line, indented, after other keys */
+    REQUIRE(adm_config_parse_kv("image_size=32\nin_channels=3\nmodel_channels=32\nout_channels=10\nnum_res_blocks=1\n"
+                                "attention_resolutions=2\nchannel_mult=1,2\nnum_head_channels=16\n  kind = classifier\npool=attention\n", &c) == 0,
+            "%s", adm_last_error());
+    CHECK(c.kind == ADM_KIND_CLASSIFIER, "kind on a later line");
     CHECK(adm_config_parse_kv("kind=trajectory\n", &c) != 0 && strstr(adm_last_error(), "trajectory"), "not a model");
     CHECK(adm_config_parse_kv("kind=unet\nimage_size=32\nin_channels=3\nmodel_channels=32\nout_channels=3\nnum_res_blocks=1\nchannel_mult=1\n", &c) != 0
           && strstr(adm_last_error(), "attention_resolutions"), "missing key");

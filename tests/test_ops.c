@@ -116,6 +116,11 @@ static void test_conv3x3(void) {
     conv_case("conv3x3 N1 64->32 16x16", 1, 64, 16, 16, 32, 3, 1, 0);
     conv_case("conv3x3 N3 3->8 1x1", 3, 3, 1, 1, 8, 3, 1, 1);
     conv_case("conv3x3 N1 33->6 8x8", 1, 33, 8, 8, 6, 3, 1, 1);
+    /* wide rows (the row-interleaved kernel on CPUs): full and partial vectors */
+    conv_case("conv3x3 N2 7->10 5x37 bias", 2, 7, 5, 37, 10, 3, 1, 1);
+    conv_case("conv3x3 N1 16->24 6x64", 1, 16, 6, 64, 24, 3, 1, 0);
+    conv_case("conv3x3 N3 3->9 2x32 bias", 3, 3, 2, 32, 9, 3, 1, 1);
+    conv_case("conv3x3 N2 5->19 3x20 bias", 2, 5, 3, 20, 19, 3, 1, 1);
 }
 
 static void test_conv1x1(void) {
