@@ -230,22 +230,32 @@ __kernel void bwd_linear(__global const float *dy, ulong dy_off, int dy_sn,
     dx[dx_off + (ulong)n * dx_sn + (ulong)i * dx_si] = s;
 }
 
-/* Strided GEMM for the attention backward on CPUs (CLBlast elsewhere):
- *     C[b](m, n) = alpha * sum_k A[b](m, k) B[b](k, n)
- * A(m, k) at a_off + b*a_bs + m*a_sm + k*a_sk (any strides); B row-major
- * (ldb), C row-major (ldc).  Each work-item computes a register tile of
- * ADM_MT rows x ADM_NV vectors of ADM_VW columns (the tile sizes
- * cl_runtime.c passes for conv.cl), summing k in increasing order.
- * Launched with work-groups of 1 (the tile is the unit of work). */
+/* Attention-backward matrices.  A T x T matrix of a head (scores P,
+ * their gradients dP = dS, dS^T) is stored in column panels of width pw:
+ *     M(r, c) = M[(c / pw) * T * pw + r * pw + c % pw]
+ * pw = BWD_NC on the own-GEMM path (a GEMM work-item then reads its B
+ * columns as one contiguous stream, which the prefetcher follows), pw = T
+ * (plain row-major) for CLBlast.  The last panel's pad lanes are never read
+ * as data: they only feed output columns >= T, which are dropped. */
+#define BWD_PIDX(r, c, T, pw) ((ulong)((uint)(c) / (pw)) * (ulong)(T) * (pw) + (ulong)(r) * (pw) + (uint)(c) % (pw))
 
+/* Strided GEMM (own path):  C[b](m, n) = alpha * sum_k A[b](m, k) B[b](k, n)
+ * A(m, k) at a_off + b*a_bs + m*a_sm + k*a_sk (any strides); B row-major
+ * (ldb) or, with b_panels, in panels of BWD_NC columns (K rows each); C
+ * row-major (ldc) or, with c_panels, in panels of BWD_NC columns (M rows,
+ * every lane written).  Each work-item computes a register tile of ADM_MT
+ * rows x ADM_NV vectors of ADM_VW columns, summing k in increasing order.
+ * Launched with work-groups of 1 (the tile is the unit of work). */
 __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_sm, int a_sk,
-                       __global const float *B, ulong b_off, ulong b_bs, int ldb,
-                       __global float *C, ulong c_off, ulong c_bs, int ldc,
+                       __global const float *B, ulong b_off, ulong b_bs, int ldb, int b_panels,
+                       __global float *C, ulong c_off, ulong c_bs, int ldc, int c_panels,
                        int M, int N, int K, float alpha) {
     const int n0 = get_global_id(0) * BWD_NC, m0 = get_global_id(1) * ADM_MT, b = get_global_id(2);
     if (n0 >= N || m0 >= M) return;
     __global const float *Ab = A + a_off + (ulong)b * a_bs;
-    __global const float *Bb = B + b_off + (ulong)b * b_bs + n0;
+    __global const float *Bb = B + b_off + (ulong)b * b_bs +
+                               (b_panels ? (ulong)(n0 / BWD_NC) * K * BWD_NC : (ulong)n0);
+    const int bstride = b_panels ? BWD_NC : ldb;
     bwd_floatV acc[ADM_MT][ADM_NV];
     __global const float *ar[ADM_MT];
     #pragma unroll
@@ -254,10 +264,10 @@ __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_s
         for (int v = 0; v < ADM_NV; v++) acc[j][v] = (bwd_floatV)(0.0f);
         ar[j] = Ab + (ulong)min(m0 + j, M - 1) * a_sm;   /* tail rows: computed, never stored */
     }
-    const int full = n0 + BWD_NC <= N;
+    const int full = b_panels || n0 + BWD_NC <= N;
     for (int k = 0; k < K; k++) {
         bwd_floatV bv[ADM_NV];
-        __global const float *br = Bb + (ulong)k * ldb;
+        __global const float *br = Bb + (ulong)k * bstride;
         if (full) {
             #pragma unroll
             for (int v = 0; v < ADM_NV; v++) bv[v] = bwd_vloadV(v, br);
@@ -275,8 +285,14 @@ __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_s
     }
     __global float *Cb = C + c_off + (ulong)b * c_bs;
     for (int j = 0; j < ADM_MT && m0 + j < M; j++) {
+        if (c_panels) {
+            __global float *cr = Cb + ((ulong)(n0 / BWD_NC) * M + m0 + j) * BWD_NC;
+            #pragma unroll
+            for (int v = 0; v < ADM_NV; v++) bwd_vstoreV(acc[j][v] * alpha, v, cr);
+            continue;
+        }
         __global float *cr = Cb + (ulong)(m0 + j) * ldc + n0;
-        if (full) {
+        if (n0 + BWD_NC <= N) {
             #pragma unroll
             for (int v = 0; v < ADM_NV; v++) bwd_vstoreV(acc[j][v] * alpha, v, cr);
         } else {
@@ -287,62 +303,84 @@ __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_s
     }
 }
 
-/* Row softmax in place (recomputing attention weights), one work-item
- * per row of length T, vectorised along the row; each lane keeps its own
- * partial sum, the lanes are added in a fixed order, then the tail.
- *     p = exp(s - max) / sum */
-__kernel void bwd_softmax_rows(__global float *p, ulong p_off, int T, int rows) {
+/* Row r of block blk in the panel layout: its T entries are the chunks
+ * [base + pi*T*pw, + w) with w = min(pw, T - pi*pw). */
+#define BWD_ROW_CHUNKS(pi, w, T, pw) for (int pi = 0, w = min((pw), (T)); pi * (pw) < (T); pi++, w = min((pw), (T) - pi * (pw)))
+
+/* Row softmax in place (recomputing attention weights), one work-item per
+ * row, vectorised along the row; lanes keep their own partial sums, added
+ * in a fixed order.  p = exp(s - max) / sum.  Matrices are mstride floats
+ * apart. */
+__kernel void bwd_softmax_rows(__global float *p, ulong p_off, ulong mstride, int T, int pw, int rows) {
     const int row = get_global_id(0);
     if (row >= rows) return;
-    __global float *r = p + p_off + (ulong)row * T;
-    const int nv = T / ADM_VW;
+    __global float *base = p + p_off + (ulong)(row / T) * mstride + (ulong)(row % T) * pw;
+    const ulong pstep = (ulong)T * pw;
     float m = -INFINITY;
-    for (int i = 0; i < nv; i++) {
-        bwd_floatV v = bwd_vloadV(i, r);
-        float t[ADM_VW];
-        bwd_vstoreV(v, 0, t);
-        for (int l = 0; l < ADM_VW; l++) m = fmax(m, t[l]);
+    BWD_ROW_CHUNKS(pi, w, T, pw) {
+        __global float *r = base + pi * pstep;
+        for (int j = 0; j < w; j++) m = fmax(m, r[j]);
     }
-    for (int j = nv * ADM_VW; j < T; j++) m = fmax(m, r[j]);
-    bwd_floatV sv = (bwd_floatV)(0.0f);
-    for (int i = 0; i < nv; i++) { bwd_floatV e = exp(bwd_vloadV(i, r) - m); bwd_vstoreV(e, i, r); sv += e; }
-    float s = bwd_lanes_sum(sv);
-    for (int j = nv * ADM_VW; j < T; j++) { float e = exp(r[j] - m); r[j] = e; s += e; }
-    for (int i = 0; i < nv; i++) bwd_vstoreV(bwd_vloadV(i, r) / s, i, r);
-    for (int j = nv * ADM_VW; j < T; j++) r[j] = r[j] / s;
+    float s = 0.0f;
+    BWD_ROW_CHUNKS(pi, w, T, pw) {
+        __global float *r = base + pi * pstep;
+        const int nv = w / ADM_VW;
+        bwd_floatV sv = (bwd_floatV)(0.0f);
+        for (int i = 0; i < nv; i++) { bwd_floatV e = exp(bwd_vloadV(i, r) - m); bwd_vstoreV(e, i, r); sv += e; }
+        s += bwd_lanes_sum(sv);
+        for (int j = nv * ADM_VW; j < w; j++) { float e = exp(r[j] - m); r[j] = e; s += e; }
+    }
+    BWD_ROW_CHUNKS(pi, w, T, pw) {
+        __global float *r = base + pi * pstep;
+        const int nv = w / ADM_VW;
+        for (int i = 0; i < nv; i++) bwd_vstoreV(bwd_vloadV(i, r) / s, i, r);
+        for (int j = nv * ADM_VW; j < w; j++) r[j] = r[j] / s;
+    }
 }
 
 /* Softmax backward per row (one work-item per row), in place on dp:
- *     ds[t, s] = p[t, s] * (dp[t, s] - sum_s' p[t, s'] dp[t, s'])
- */
+ *     ds[t, s] = p[t, s] * (dp[t, s] - sum_s' p[t, s'] dp[t, s']) */
 __kernel void bwd_softmax_grad_rows(__global const float *p, ulong p_off, __global float *dp, ulong dp_off,
-                                    int T, int rows) {
+                                    ulong mstride, int T, int pw, int rows) {
     const int row = get_global_id(0);
     if (row >= rows) return;
-    __global const float *pr = p + p_off + (ulong)row * T;
-    __global float *dr = dp + dp_off + (ulong)row * T;
-    const int nv = T / ADM_VW;
-    bwd_floatV sv = (bwd_floatV)(0.0f);
-    for (int i = 0; i < nv; i++) sv += bwd_vloadV(i, pr) * bwd_vloadV(i, dr);
-    float s = bwd_lanes_sum(sv);
-    for (int j = nv * ADM_VW; j < T; j++) s += pr[j] * dr[j];
-    for (int i = 0; i < nv; i++) bwd_vstoreV(bwd_vloadV(i, pr) * (bwd_vloadV(i, dr) - s), i, dr);
-    for (int j = nv * ADM_VW; j < T; j++) dr[j] = pr[j] * (dr[j] - s);
+    const ulong o = (ulong)(row / T) * mstride + (ulong)(row % T) * pw, pstep = (ulong)T * pw;
+    __global const float *pb = p + p_off + o;
+    __global float *db = dp + dp_off + o;
+    float s = 0.0f;
+    BWD_ROW_CHUNKS(pi, w, T, pw) {
+        __global const float *pr = pb + pi * pstep;
+        __global const float *dr = db + pi * pstep;
+        const int nv = w / ADM_VW;
+        bwd_floatV sv = (bwd_floatV)(0.0f);
+        for (int i = 0; i < nv; i++) sv += bwd_vloadV(i, pr) * bwd_vloadV(i, dr);
+        s += bwd_lanes_sum(sv);
+        for (int j = nv * ADM_VW; j < w; j++) s += pr[j] * dr[j];
+    }
+    BWD_ROW_CHUNKS(pi, w, T, pw) {
+        __global const float *pr = pb + pi * pstep;
+        __global float *dr = db + pi * pstep;
+        const int nv = w / ADM_VW;
+        for (int i = 0; i < nv; i++) bwd_vstoreV(bwd_vloadV(i, pr) * (bwd_vloadV(i, dr) - s), i, dr);
+        for (int j = nv * ADM_VW; j < w; j++) dr[j] = pr[j] * (dr[j] - s);
+    }
 }
 
-/* dst[b](j, i) = src[b](i, j) for T x T blocks, 16 x 16 tiles per
- * work-item (dS^T, dq's operand on the own-GEMM path). */
-__kernel void bwd_transpose(__global const float *src, ulong s_off, __global float *dst, ulong d_off, int T) {
+/* dst(j, i) = src(i, j) for T x T blocks in the own path's panel layout
+ * (pw = BWD_NC, a constant: no division per element), 16 x 16 tiles per
+ * work-item: dS^T, dq's operand. */
+__kernel void bwd_transpose(__global const float *src, ulong s_off, __global float *dst, ulong d_off,
+                            ulong mstride, int T) {
     const int c0 = get_global_id(0) * 16, r0 = get_global_id(1) * 16, b = get_global_id(2);
     if (c0 >= T || r0 >= T) return;
-    __global const float *sb = src + s_off + (ulong)b * T * T;
-    __global float *db = dst + d_off + (ulong)b * T * T;
+    __global const float *sb = src + s_off + (ulong)b * mstride;
+    __global float *db = dst + d_off + (ulong)b * mstride;
     const int nr = min(16, T - r0), nc = min(16, T - c0);
     float t[16][16];
     for (int i = 0; i < nr; i++)
-        for (int j = 0; j < nc; j++) t[i][j] = sb[(ulong)(r0 + i) * T + c0 + j];
+        for (int j = 0; j < nc; j++) t[i][j] = sb[BWD_PIDX(r0 + i, c0 + j, T, BWD_NC)];
     for (int j = 0; j < nc; j++)
-        for (int i = 0; i < nr; i++) db[(ulong)(c0 + j) * T + r0 + i] = t[i][j];
+        for (int i = 0; i < nr; i++) db[BWD_PIDX(c0 + j, r0 + i, T, BWD_NC)] = t[i][j];
 }
 
 /* AttentionPool2d backward of the token building

@@ -156,8 +156,9 @@ static void make_dirs(const char *path) {
     mkdir(tmp, 0755);
 }
 
-static char *concat_sources(size_t *len_out) {
-    size_t len = 0;
+/* All embedded kernels/NAME.cl, each headed by its name, plus `extra` (may be NULL). */
+static char *concat_sources(const char *extra, size_t *len_out) {
+    size_t len = extra ? strlen(extra) + 64 : 0;
     for (const adm_embedded_file *f = adm_cl_sources; f->name; f++)
         len += strlen(f->name) + strlen(f->text) + 64;
     char *all = adm_malloc(len + 1);
@@ -165,6 +166,7 @@ static char *concat_sources(size_t *len_out) {
     size_t off = 0;
     for (const adm_embedded_file *f = adm_cl_sources; f->name; f++)
         off += (size_t)sprintf(all + off, "\n/* ---- %s ---- */\n#line 1\n%s\n", f->name, f->text);
+    if (extra) off += (size_t)sprintf(all + off, "\n/* ---- extra ---- */\n#line 1\n%s\n", extra);
     *len_out = off;
     return all;
 }
@@ -223,10 +225,10 @@ static void save_binary(adm_cl *cl, const char *dir, const char *path) {
     free(bin);
 }
 
-static int build_program(adm_cl *cl) {
+static int build_program(adm_cl *cl, const char *extra) {
     double t0 = adm_now();
     size_t src_len = 0;
-    char *src = concat_sources(&src_len);
+    char *src = concat_sources(extra, &src_len);
     if (!src) return -1;
     adm_sha256_hex(src, src_len, cl->source_hash);
 
@@ -265,6 +267,10 @@ static int build_program(adm_cl *cl) {
 /* ---- open / close ------------------------------------------------------- */
 
 int adm_cl_open(adm_cl *cl, const char *spec, int flags) {
+    return adm_cl_open_extra(cl, spec, flags, NULL);
+}
+
+int adm_cl_open_extra(adm_cl *cl, const char *spec, int flags, const char *extra_source) {
     memset(cl, 0, sizeof *cl);
     if (select_device(spec, &cl->platform, &cl->device)) return -1;
     str_info_dev(cl->device, CL_DEVICE_NAME, cl->device_name, sizeof cl->device_name);
@@ -311,7 +317,7 @@ int adm_cl_open(adm_cl *cl, const char *spec, int flags) {
              "-cl-std=CL1.2%s%s -DADM_VW=%d -DADM_NV=%d -DADM_COT=%d -DADM_MT=%d",
              (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) ? " -cl-fp32-correctly-rounded-divide-sqrt" : "",
              cl->fp_fma ? " -DADM_FMA=1" : " -DADM_FMA=0", cl->tile_vw, cl->tile_nv, cl->tile_cot, cl->tile_mt);
-    if (build_program(cl)) { adm_cl_close(cl); return -1; }
+    if (build_program(cl, extra_source)) { adm_cl_close(cl); return -1; }
     return 0;
 }
 

@@ -42,6 +42,10 @@ typedef struct adm_cl {
 #define ADM_CL_PROFILE 1
 
 int adm_cl_open(adm_cl *cl, const char *spec, int flags);
+/* The same with extra_source (OpenCL C, may be NULL) built into the program
+ * after the embedded files: for kernels under development, and for tests
+ * of the build-failure path (the error then carries the build log). */
+int adm_cl_open_extra(adm_cl *cl, const char *spec, int flags, const char *extra_source);
 void adm_cl_close(adm_cl *cl);
 
 /* A kernel by name (created once, cached); NULL + adm_error if absent. */

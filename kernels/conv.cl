@@ -1,19 +1,26 @@
 /* conv.cl — convolutions and matrix products of the ADM UNet.
  *
- *   adm_conv2d_direct  any k, stride, padding k/2: one work-item per output
- *                      (reference kernel; used for stride 2 and odd cases)
- *   adm_pad2d          copy x [P, H, W] into a zero-bordered [P, H+2, W+2]
- *   adm_conv3x3_vec    3x3, stride 1 on the padded input: each work-item
- *                      computes ADM_VW consecutive positions of the padded
- *                      grid (vector) for ADM_COT output channels (registers);
- *                      the 2 border columns per row are computed and dropped.
- *   adm_gemm_vec       C[b] = A[b] B[b] (+ bias[m]) with A addressed by
- *                      strides, B row-major: 1x1 convs and attention.
+ *   adm_conv2d_direct   any k, stride, padding k/2: one work-item per output
+ *                       (used for the stride-2 Downsample and as reference)
+ *   adm_pad2d_rows      x [N, Ci, H, W] -> zero-bordered rows of all channels
+ *                       side by side, [N, H+2, Ci, W+2]
+ *   adm_conv3x3_rows*   3x3, stride 1 on that layout: a work-item holds a row
+ *                       segment (ADM_NV vectors of ADM_VW columns) x ADM_COT
+ *                       output channels in registers
+ *   adm_pad2d           x -> zero-bordered planes [N*Ci, H+2, W+2]
+ *   adm_conv3x3_vec     3x3, stride 1 on planes, for images narrower than a
+ *                       vector: tiles run across row ends (the 2 border
+ *                       columns are computed and dropped)
+ *   adm_pack_panels     a row-major matrix -> column panels
+ *   adm_gemm_panel      C = A B (+ bias) with B in panels: 1x1 convs, attention
+ *   adm_linear          y = x w^T + b (small: time embedding, classifier head)
+ *   adm_im2col          for the CLBlast backend
  *
- * Sums run over (ci, ky, kx) / k in increasing order in every kernel, so
- * the result does not depend on the launch shape.  ADM_MAD is fma() where
- * the device has it in hardware (exactly rounded, so deterministic) and a
- * separate multiply and add otherwise.
+ * Layouts are chosen so that the innermost loop (input channels, or k)
+ * walks memory sequentially.  Sums run over (ci, ky, kx) / k in increasing
+ * order in every kernel, so the result does not depend on the launch
+ * shape.  ADM_MAD is fma() where the device has it in hardware (exactly
+ * rounded, so deterministic) and a separate multiply and add otherwise.
  */
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -224,79 +231,101 @@ __kernel void NAME(__global const float *xr, __global const float *w, ulong woff
 CONV_ROWS(adm_conv3x3_rows, ADM_NV, ADM_COT)
 CONV_ROWS(adm_conv3x3_rows1, 1, (2 * ADM_COT))
 
-/* Batched strided GEMM: for batch b (b1 = b / bdiv, b2 = b % bdiv)
- *   C[m, n] = bias[m] + sum_k A[m, k] B[k, n]
- * A(m, k) = A[aoff + b1*a1 + b2*a2 + m*asm + k*ask]; B(k, n) = B[boff + b1*b1s + b2*b2s + k*ldb + n];
- * C(m, n) = C[coff + b1*c1 + b2*c2 + m*ldc + n].  A work-item
- * holds ADM_MT rows x ADM_NV vectors of ADM_VW columns in registers. */
+/* Panels: a row-major matrix B [K, N] stored as ceil(N / NVW) panels of
+ * [K, NVW] (NVW = ADM_NV * ADM_VW columns, the last one zero-padded), so a
+ * GEMM work-item walks its columns' rows contiguously — a stream the
+ * hardware prefetcher follows, where row-major rows would be a plane apart.
+ *   B(k, n) = Bp[(n / NVW) * K * NVW + k * NVW + n % NVW]
+ * adm_pack_panels: dst[b] = panels of src[b] (K rows of ld floats, N used). */
 #define NVW (ADM_NV * ADM_VW)
-#define GEMM_BODY                                                                        \
-    int tm = get_global_id(0), tn = get_global_id(1), bb = get_global_id(2);                     \
-    int n0 = tn * NVW, m0 = tm * ADM_MT;                                                         \
-    if (n0 >= N || m0 >= M) return;                                                             \
-    ulong b1 = (ulong)(bb / bdiv), b2 = (ulong)(bb % bdiv);                                     \
-    __global const float *Ab = A + aoff + b1 * a1 + b2 * a2;                                    \
-    __global const float *Bb = B + boff + b1 * b1s + b2 * b2s + n0;                             \
-    floatV acc[ADM_MT][ADM_NV];                                                                  \
-    __global const float *ar[ADM_MT];                                                            \
-    _Pragma("unroll")                                                                            \
-    for (int j = 0; j < ADM_MT; j++) {                                                           \
-        int m = min(m0 + j, M - 1);                                                              \
-        float bj = has_bias ? bias[biasoff + m] : 0.0f;                                          \
-        _Pragma("unroll")                                                                        \
-        for (int v = 0; v < ADM_NV; v++) acc[j][v] = (floatV)(bj);                               \
-        ar[j] = Ab + (ulong)m * asm_;                                                            \
-    }                                                                                            \
-    int full = n0 + NVW <= N;                                                                    \
-    for (int k = 0; k < K; k++) {                                                                \
-        floatV bv[ADM_NV];                                                                       \
-        if (full) {                                                                              \
-            _Pragma("unroll")                                                                    \
-            for (int v = 0; v < ADM_NV; v++) bv[v] = vloadV(v, Bb + (ulong)k * ldb);             \
-        } else {                                                                                 \
-            float t[NVW];                                                                        \
-            for (int l = 0; l < NVW; l++) t[l] = n0 + l < N ? Bb[(ulong)k * ldb + l] : 0.0f;     \
-            for (int v = 0; v < ADM_NV; v++) bv[v] = vloadV(v, t);                               \
-        }                                                                                        \
-        _Pragma("unroll")                                                                        \
-        for (int j = 0; j < ADM_MT; j++) {                                                       \
-            float av = ar[j][(ulong)k * ask];                                                    \
-            _Pragma("unroll")                                                                    \
-            for (int v = 0; v < ADM_NV; v++) acc[j][v] = ADM_MAD((floatV)(av), bv[v], acc[j][v]);\
-        }                                                                                        \
-    }                                                                                            \
-    __global float *Cb = C + coff + b1 * c1 + b2 * c2;                                          \
-    for (int j = 0; j < ADM_MT; j++) {                                                           \
-        if (m0 + j >= M) break;                                                                  \
-        __global float *cr = Cb + (ulong)(m0 + j) * ldc + n0;                                    \
-        if (full) { for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v], v, cr); }                \
-        else {                                                                                   \
-            float o[NVW];                                                                        \
-            for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v], v, o);                           \
-            for (int l = 0; l < NVW && n0 + l < N; l++) cr[l] = o[l];                            \
-        }                                                                                        \
+__kernel void adm_pack_panels(__global const float *src, ulong soff, ulong sbs, int ld,
+                              __global float *dst, ulong doff, ulong dbs, int K, int N, uint rows) {
+    uint r = get_global_id(0);                     /* (b, panel, k) */
+    if (r >= rows) return;
+    int np = (N + NVW - 1) / NVW;
+    uint k = r % (uint)K, p = (r / (uint)K) % (uint)np, b = r / ((uint)K * np);
+    __global const float *s = src + soff + b * sbs + (ulong)k * ld + p * NVW;
+    __global float *d = dst + doff + b * dbs + ((ulong)p * K + k) * NVW;
+    int n = min(NVW, N - (int)p * NVW);
+    for (int l = 0; l < NVW; l++) d[l] = l < n ? s[l] : 0.0f;
+}
+
+/* Batched GEMM with a panel-packed B:  C[b] (M x N) = bias[m] + A[b] (M x K) B[b] (K x N)
+ *   A(m, k) = A[aoff + b*abs + m*asm + k*ask]
+ *   B: panels at bpoff + b*bpbs (see above)
+ *   C(m, n) = C[coff + b*cbs + m*ldc + n], or with c_panels the panel layout
+ *             C[coff + b*cbs + (n / NVW) * M * NVW + m * NVW + n % NVW] (all NVW lanes written).
+ * Work-item (tm, tn, b): ADM_MT rows x NVW columns in registers; k runs 0..K-1 in order. */
+__kernel void adm_gemm_panel(__global const float *A, ulong aoff, ulong abs_, int asm_, int ask,
+                             __global const float *Bp, ulong bpoff, ulong bpbs,
+                             __global const float *bias, ulong biasoff, int has_bias,
+                             __global float *C, ulong coff, ulong cbs, int ldc, int c_panels,
+                             int M, int N, int K) {
+    int tm = get_global_id(0), tn = get_global_id(1), b = get_global_id(2);
+    int n0 = tn * NVW, m0 = tm * ADM_MT;
+    if (n0 >= N || m0 >= M) return;
+    __global const float *Ab = A + aoff + (ulong)b * abs_;
+    __global const float *Bb = Bp + bpoff + (ulong)b * bpbs + (ulong)tn * K * NVW;
+    floatV acc[ADM_MT][ADM_NV];
+    __global const float *ar[ADM_MT];
+    #pragma unroll
+    for (int j = 0; j < ADM_MT; j++) {
+        int m = min(m0 + j, M - 1);                /* tail rows: computed, never stored */
+        float bj = has_bias ? bias[biasoff + m] : 0.0f;
+        #pragma unroll
+        for (int v = 0; v < ADM_NV; v++) acc[j][v] = (floatV)(bj);
+        ar[j] = Ab + (ulong)m * asm_;
     }
+    for (int k = 0; k < K; k++, Bb += NVW) {
+        floatV bv[ADM_NV];
+        #pragma unroll
+        for (int v = 0; v < ADM_NV; v++) bv[v] = vloadV(v, Bb);
+        #pragma unroll
+        for (int j = 0; j < ADM_MT; j++) {
+            floatV av = (floatV)(ar[j][(ulong)k * ask]);
+            #pragma unroll
+            for (int v = 0; v < ADM_NV; v++) acc[j][v] = ADM_MAD(av, bv[v], acc[j][v]);
+        }
+    }
+    __global float *Cb = C + coff + (ulong)b * cbs;
+    for (int j = 0; j < ADM_MT; j++) {
+        if (m0 + j >= M) break;
+        if (c_panels) {
+            __global float *cr = Cb + ((ulong)tn * M + m0 + j) * NVW;
+            for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v], v, cr);
+            continue;
+        }
+        __global float *cr = Cb + (ulong)(m0 + j) * ldc + n0;
+        if (n0 + NVW <= N) { for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v], v, cr); continue; }
+        float o[NVW];
+        for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v], v, o);
+        for (int l = 0; l < NVW && n0 + l < N; l++) cr[l] = o[l];
+    }
+}
 
-#define GEMM_ARGS                                                                                \
-    __global const float *A, ulong aoff, ulong a1, ulong a2, int asm_, int ask,                  \
-    __global const float *B, ulong boff, ulong b1s, ulong b2s, int ldb,                          \
-    __global const float *bias, ulong biasoff, int has_bias,                                     \
-    __global float *C, ulong coff, ulong c1, ulong c2, int ldc,                                  \
-    int M, int N, int K, int bdiv
-
-__kernel void adm_gemm_vec(GEMM_ARGS) { GEMM_BODY }
-
-/* y [N, O] = x [N, I] w^T + b  (torch Linear); one work-item per output */
+/* y [N, O] = x [N, I] w^T + b  (torch Linear).  One work-item per output
+ * feature o; for each sample the dot product runs in ADM_VW lanes (lane l
+ * sums i = l, l + VW, ... in order), then the lanes are added in order and
+ * the tail i >= I - I % VW last: a fixed order, with independent chains. */
 __kernel void adm_linear(__global const float *x, ulong xoff, __global const float *w, ulong woff,
                          __global const float *b, ulong boff, int has_bias, __global float *y, ulong yoff,
                          int N, int I, int O) {
-    int i = get_global_id(0);
-    if (i >= N * O) return;
-    int o = i % O, n = i / O;
-    float acc = has_bias ? b[boff + o] : 0.0f;
-    __global const float *xr = x + xoff + (ulong)n * I, *wr = w + woff + (ulong)o * I;
-    for (int k = 0; k < I; k++) acc = ADM_MAD(xr[k], wr[k], acc);
-    y[yoff + i] = acc;
+    int o = get_global_id(0);
+    if (o >= O) return;
+    __global const float *wr = w + woff + (ulong)o * I;
+    float b0 = has_bias ? b[boff + o] : 0.0f;
+    int nv = I / ADM_VW;
+    for (int n = 0; n < N; n++) {
+        __global const float *xr = x + xoff + (ulong)n * I;
+        floatV acc = (floatV)(0.0f);
+        for (int i = 0; i < nv; i++) acc = ADM_MAD(vloadV(i, xr), vloadV(i, wr), acc);
+        float t[ADM_VW];
+        vstoreV(acc, 0, t);
+        float sum = b0;
+        for (int l = 0; l < ADM_VW; l++) sum += t[l];
+        for (int i = nv * ADM_VW; i < I; i++) sum = ADM_MAD(xr[i], wr[i], sum);
+        y[yoff + (ulong)n * O + o] = sum;
+    }
 }
 
 /* im2col for the GEMM path (CLBlast): col[(ci*k + ky)*k + kx, oy*OW + ox] of one sample */

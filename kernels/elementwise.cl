@@ -2,8 +2,9 @@
  * per-channel add (emb_out added to h), copy, channel concat, nearest 2x
  * upsample, 2x2 average pool, bilinear resize (align_corners=False).
  * Every tensor is float32 NCHW; xoff/yoff are element offsets into the
- * buffers.  One work-item per output element; no reductions, so results do
- * not depend on the launch shape.
+ * buffers.  One work-item per output element, or per output row / plane
+ * where that saves index divisions (slow on CPUs); no reductions, so
+ * results do not depend on the launch shape.
  */
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -22,12 +23,14 @@ __kernel void adm_add(__global const float *a, ulong aoff, __global const float 
     y[yoff + i] = a[aoff + i] + b[boff + i];
 }
 
-/* y[nc, :] += v[nc]  over nc planes of hw elements */
+/* y[p, :] += v[p] over planes p of hw elements; one work-item per plane */
 __kernel void adm_add_channel(__global float *y, ulong yoff, __global const float *v, ulong voff,
-                              uint n, uint hw) {
-    uint i = get_global_id(0);
-    if (i >= n) return;
-    y[yoff + i] += v[voff + i / hw];
+                              uint planes, uint hw) {
+    uint p = get_global_id(0);
+    if (p >= planes) return;
+    __global float *d = y + yoff + (ulong)p * hw;
+    float a = v[voff + p];
+    for (uint i = 0; i < hw; i++) d[i] += a;
 }
 
 __kernel void adm_copy(__global const float *x, ulong xoff, __global float *y, ulong yoff, uint n) {
@@ -36,38 +39,44 @@ __kernel void adm_copy(__global const float *x, ulong xoff, __global float *y, u
     y[yoff + i] = x[xoff + i];
 }
 
-/* y[s] = cat(a[s] (sa floats), b[s] (sb floats)) for each sample s */
+/* y[s] = cat(a[s] (ca planes), b[s] (cb planes)) of hw floats; one work-item per output plane */
 __kernel void adm_concat(__global const float *a, ulong aoff, __global const float *b, ulong boff,
-                         __global float *y, ulong yoff, uint sa, uint sb, uint n) {
-    uint i = get_global_id(0);
-    if (i >= n) return;
-    uint per = sa + sb, s = i / per, r = i % per;
-    y[yoff + i] = r < sa ? a[aoff + (ulong)s * sa + r] : b[boff + (ulong)s * sb + (r - sa)];
+                         __global float *y, ulong yoff, uint ca, uint cb, uint hw, uint planes) {
+    uint r = get_global_id(0);
+    if (r >= planes) return;
+    uint s = r / (ca + cb), c = r % (ca + cb);
+    __global const float *src = c < ca ? a + aoff + ((ulong)s * ca + c) * hw : b + boff + ((ulong)s * cb + (c - ca)) * hw;
+    __global float *d = y + yoff + (ulong)r * hw;
+    for (uint i = 0; i < hw; i++) d[i] = src[i];
 }
 
-/* y [NC, 2H, 2W] = x [NC, H, W] repeated (F.interpolate nearest, scale 2) */
+/* y [NC, 2H, 2W] = x [NC, H, W] repeated (F.interpolate nearest, scale 2); one work-item per output row */
 __kernel void adm_upsample_nearest2x(__global const float *x, ulong xoff, __global float *y, ulong yoff,
-                                     uint h, uint w, uint n) {
-    uint i = get_global_id(0);
-    if (i >= n) return;
-    uint W2 = 2 * w, H2 = 2 * h;
-    uint ox = i % W2, oy = (i / W2) % H2, p = i / (W2 * H2);
-    y[yoff + i] = x[xoff + ((ulong)p * h + oy / 2) * w + ox / 2];
+                                     uint h, uint w, uint rows) {
+    uint r = get_global_id(0);
+    if (r >= rows) return;
+    uint p = r / (2 * h), oy = r % (2 * h);
+    __global const float *s = x + xoff + ((ulong)p * h + oy / 2) * w;
+    __global float *d = y + yoff + (ulong)r * 2 * w;
+    for (uint i = 0; i < 2 * w; i++) d[i] = s[i / 2];
 }
 
-/* y [NC, H/2, W/2] = mean of each 2x2 block (avg_pool2d(2), summed row-major like torch) */
+/* y [NC, H/2, W/2] = mean of each 2x2 block (avg_pool2d(2), summed row-major like torch);
+ * one work-item per output row */
 __kernel void adm_avgpool2x2(__global const float *x, ulong xoff, __global float *y, ulong yoff,
-                             uint h, uint w, uint n) {
-    uint i = get_global_id(0);
-    if (i >= n) return;
-    uint ow = w / 2, oh = h / 2;
-    uint ox = i % ow, oy = (i / ow) % oh, p = i / (ow * oh);
-    __global const float *s = x + xoff + ((ulong)p * h + 2 * oy) * w + 2 * ox;
-    float sum = s[0];
-    sum += s[1];
-    sum += s[w];
-    sum += s[w + 1];
-    y[yoff + i] = sum / 4.0f;
+                             uint h, uint w, uint rows) {
+    uint r = get_global_id(0);
+    if (r >= rows) return;
+    uint oh = h / 2, ow = w / 2, p = r / oh, oy = r % oh;
+    __global const float *s0 = x + xoff + ((ulong)p * h + 2 * oy) * w, *s1 = s0 + w;
+    __global float *d = y + yoff + (ulong)r * ow;
+    for (uint i = 0; i < ow; i++) {
+        float sum = s0[2 * i];
+        sum += s0[2 * i + 1];
+        sum += s1[2 * i];
+        sum += s1[2 * i + 1];
+        d[i] = sum / 4.0f;
+    }
 }
 
 /* Source index and weight of torch's linear interpolation (align_corners=False):
@@ -86,30 +95,37 @@ static void lin_index(float scale, uint dst, uint in, uint *i0, uint *i1, float 
     *l0 = 1.0f - l;
 }
 
-/* y [NC, oh, ow] = bilinear(x [NC, h, w]); sh = h/oh, sw = w/ow as float */
+/* y [NC, oh, ow] = bilinear(x [NC, h, w]); sh = h/oh, sw = w/ow as float; one work-item per output row */
 __kernel void adm_upsample_bilinear(__global const float *x, ulong xoff, __global float *y, ulong yoff,
-                                    uint h, uint w, uint oh, uint ow, float sh, float sw, uint n) {
-    uint i = get_global_id(0);
-    if (i >= n) return;
-    uint ox = i % ow, oy = (i / ow) % oh, p = i / (ow * oh);
-    uint h0, h1, w0, w1;
-    float lh0, lh1, lw0, lw1;
+                                    uint h, uint w, uint oh, uint ow, float sh, float sw, uint rows) {
+    uint r = get_global_id(0);
+    if (r >= rows) return;
+    uint oy = r % oh, p = r / oh;
+    uint h0, h1;
+    float lh0, lh1;
     lin_index(sh, oy, h, &h0, &h1, &lh0, &lh1);
-    lin_index(sw, ox, w, &w0, &w1, &lw0, &lw1);
     __global const float *s = x + xoff + (ulong)p * h * w;
-    float t0 = s[h0 * w + w0] * lw0;
-    t0 += s[h0 * w + w1] * lw1;
-    float t1 = s[h1 * w + w0] * lw0;
-    t1 += s[h1 * w + w1] * lw1;
-    float out = t0 * lh0;
-    out += t1 * lh1;
-    y[yoff + i] = out;
+    __global float *d = y + yoff + (ulong)r * ow;
+    for (uint ox = 0; ox < ow; ox++) {
+        uint w0, w1;
+        float lw0, lw1;
+        lin_index(sw, ox, w, &w0, &w1, &lw0, &lw1);
+        float t0 = s[h0 * w + w0] * lw0;
+        t0 += s[h0 * w + w1] * lw1;
+        float t1 = s[h1 * w + w0] * lw0;
+        t1 += s[h1 * w + w1] * lw1;
+        float out = t0 * lh0;
+        out += t1 * lh1;
+        d[ox] = out;
+    }
 }
 
-/* y[n, c, :] += b[c]  (conv bias after a GEMM) */
+/* y[n, c, :] += b[c]  (conv bias after a GEMM); one work-item per plane (n, c) */
 __kernel void adm_add_bias(__global float *y, ulong yoff, __global const float *b, ulong boff,
-                           uint n, uint hw, uint C) {
-    uint i = get_global_id(0);
-    if (i >= n) return;
-    y[yoff + i] += b[boff + (i / hw) % C];
+                           uint planes, uint hw, uint C) {
+    uint p = get_global_id(0);
+    if (p >= planes) return;
+    __global float *d = y + yoff + (ulong)p * hw;
+    float a = b[boff + p % C];
+    for (uint i = 0; i < hw; i++) d[i] += a;
 }

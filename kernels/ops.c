@@ -210,7 +210,7 @@ int adm_op_add_channel(adm_cl *cl, adm_dt *y, const adm_dt *v) {
         return adm_shape_error("add_channel", "v", v, "one value per (sample, channel) of y");
     cl_kernel k = get(cl, "adm_add_channel");
     cl_ulong yo = y->off, vo = v->off;
-    cl_uint n = (cl_uint)adm_dt_numel(y), hw = (cl_uint)(y->h * y->w);
+    cl_uint n = (cl_uint)(y->n * y->c), hw = (cl_uint)(y->h * y->w);
     if (!k || adm_set_args(k, "adm_add_channel", ARG(y->mem), ARG(yo), ARG(v->mem), ARG(vo), ARG(n), ARG(hw), 0))
         return -1;
     return adm_launch1(cl, k, "adm_add_channel", "add", n);
@@ -231,9 +231,9 @@ int adm_op_concat(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
         return adm_shape_error("concat", "y", y, "[N, Ca + Cb, H, W] of a and b");
     cl_kernel k = get(cl, "adm_concat");
     cl_ulong ao = a->off, bo = b->off, yo = y->off;
-    cl_uint sa = (cl_uint)(a->c * a->h * a->w), sb = (cl_uint)(b->c * b->h * b->w), n = (cl_uint)adm_dt_numel(y);
+    cl_uint ca = (cl_uint)a->c, cb = (cl_uint)b->c, hw = (cl_uint)(a->h * a->w), n = (cl_uint)(y->n * y->c);
     if (!k || adm_set_args(k, "adm_concat", ARG(a->mem), ARG(ao), ARG(b->mem), ARG(bo), ARG(y->mem), ARG(yo),
-                           ARG(sa), ARG(sb), ARG(n), 0))
+                           ARG(ca), ARG(cb), ARG(hw), ARG(n), 0))
         return -1;
     return adm_launch1(cl, k, "adm_concat", "concat", n);
 }
@@ -245,7 +245,7 @@ int adm_op_upsample_nearest2x(adm_cl *cl, const adm_dt *x, adm_dt *y) {
         return adm_shape_error("upsample_nearest2x", "y", y, "[N, C, 2H, 2W] of x");
     cl_kernel k = get(cl, "adm_upsample_nearest2x");
     cl_ulong xo = x->off, yo = y->off;
-    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, n = (cl_uint)adm_dt_numel(y);
+    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, n = (cl_uint)(y->n * y->c * y->h);   /* output rows */
     if (!k || adm_set_args(k, "adm_upsample_nearest2x", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo),
                            ARG(h), ARG(w), ARG(n), 0))
         return -1;
@@ -257,7 +257,7 @@ int adm_op_avgpool2x2(adm_cl *cl, const adm_dt *x, adm_dt *y) {
         return adm_shape_error("avgpool2x2", "y", y, "[N, C, H/2, W/2] of x");
     cl_kernel k = get(cl, "adm_avgpool2x2");
     cl_ulong xo = x->off, yo = y->off;
-    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, n = (cl_uint)adm_dt_numel(y);
+    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, n = (cl_uint)(y->n * y->c * y->h);   /* output rows */
     if (!k || adm_set_args(k, "adm_avgpool2x2", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(h), ARG(w), ARG(n), 0))
         return -1;
     return adm_launch1(cl, k, "adm_avgpool2x2", "resample", n);
@@ -268,7 +268,8 @@ int adm_op_upsample_bilinear(adm_cl *cl, const adm_dt *x, adm_dt *y) {
         return adm_shape_error("upsample_bilinear", "y", y, "[N, C, H', W'] with x's N and C");
     cl_kernel k = get(cl, "adm_upsample_bilinear");
     cl_ulong xo = x->off, yo = y->off;
-    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, oh = (cl_uint)y->h, ow = (cl_uint)y->w, n = (cl_uint)adm_dt_numel(y);
+    cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, oh = (cl_uint)y->h, ow = (cl_uint)y->w;
+    cl_uint n = (cl_uint)(y->n * y->c * y->h);   /* output rows */
     float sh = (float)x->h / (float)y->h, sw = (float)x->w / (float)y->w;   /* torch: (float)in / out */
     if (!k || adm_set_args(k, "adm_upsample_bilinear", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(h), ARG(w),
                            ARG(oh), ARG(ow), ARG(sh), ARG(sw), ARG(n), 0))

@@ -132,13 +132,18 @@ int adm_bwd_linear(adm_cl *cl, const adm_dt *dy, const adm_dt *w, int O, int I,
 
 /* ---- attention ---- */
 
-size_t adm_bwd_attention_scratch(int heads, int T) { return 3 * (size_t)heads * T * T; }
+/* Floats per T x T matrix: room for the panel layout's padding (panel
+ * widths are at most 64 columns: ADM_VW <= 16 times ADM_NV <= 4). */
+static size_t matrix_floats(int T) { return ((size_t)T + 63) / 64 * 64 * T; }
 
-/* Batched GEMM over the heads of one sample (row-major, batch strides):
- *     C[b] = alpha op(A[b]) op(B[b]),  op = transpose when ta / tb.
- * CLBlast's strided-batched SGEMM when the ops use CLBlast (GPUs), else
- * bwd_gemm (no transposed B there: the caller passes B^T instead). */
-typedef struct { cl_mem mem; size_t off, ld, bs; } mat;
+size_t adm_bwd_attention_scratch(int heads, int T) { return 3 * (size_t)heads * matrix_floats(T); }
+
+/* Batched GEMM over the heads of one sample:  C[b] = alpha op(A[b]) op(B[b]),
+ * op = transpose when ta / tb; matrices row-major with leading dimension
+ * ld, or (own path, panels = 1) in the panel layout of backward.cl.
+ * CLBlast's strided-batched SGEMM when the ops use CLBlast (GPUs: no
+ * panels there), else bwd_gemm (no transposed B: the caller passes B^T). */
+typedef struct { cl_mem mem; size_t off, ld, bs; int panels; } mat;
 
 static int gemm(adm_cl *cl, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
                 mat A, mat B, mat C, size_t batch) {
@@ -150,16 +155,16 @@ static int gemm(adm_cl *cl, int ta, int tb, size_t m, size_t n, size_t k, float 
             A.mem, A.off, A.ld, A.bs, B.mem, B.off, B.ld, B.bs, 0.0f, C.mem, C.off, C.ld, C.bs, batch,
             &cl->queue, cl->profiling ? &ev : NULL);
         if (st != CLBlastSuccess) return adm_error("attention backward: CLBlast GEMM failed (status %d)", (int)st);
-        adm_ops_record(cl, "bwd_attention", ev);
+        adm_ops_record(cl, "bwd_attn_gemm", ev);
         return 0;
     }
-    if (tb) return adm_error("attention backward: internal error (transposed B on the own GEMM)");
+    if (tb || A.panels) return adm_error("attention backward: internal error (unsupported GEMM operand)");
     kargs a;
-    if (kbegin(cl, &a, "bwd_gemm", "bwd_attention")) return -1;
+    if (kbegin(cl, &a, "bwd_gemm", "bwd_attn_gemm")) return -1;
     kmem(&a, A.mem); kulong(&a, A.off); kulong(&a, A.bs);
     kint(&a, ta ? 1 : (int)A.ld); kint(&a, ta ? (int)A.ld : 1);      /* A(m, k) strides */
-    kmem(&a, B.mem); kulong(&a, B.off); kulong(&a, B.bs); kint(&a, (int)B.ld);
-    kmem(&a, C.mem); kulong(&a, C.off); kulong(&a, C.bs); kint(&a, (int)C.ld);
+    kmem(&a, B.mem); kulong(&a, B.off); kulong(&a, B.bs); kint(&a, (int)B.ld); kint(&a, B.panels);
+    kmem(&a, C.mem); kulong(&a, C.off); kulong(&a, C.bs); kint(&a, (int)C.ld); kint(&a, C.panels);
     kint(&a, (int)m); kint(&a, (int)n); kint(&a, (int)k); kfloat(&a, alpha);
     if (a.err != CL_SUCCESS) return adm_cl_fail(a.name, a.err);
     const size_t nc = (size_t)cl->tile_vw * cl->tile_nv, mt = (size_t)cl->tile_mt;   /* backward.cl's tile */
@@ -187,36 +192,41 @@ int adm_bwd_attention(adm_cl *cl, const adm_dt *qkv, const adm_dt *dy, int heads
     if (adm_dt_numel(scratch) < adm_bwd_attention_scratch(heads, T))
         return adm_error("attention backward: scratch too small");
     const int own = strcmp(adm_ops_backend(cl), "clblast") != 0;
+    const int pw = own ? cl->tile_vw * cl->tile_nv : T;   /* panel width of the T x T matrices */
+    if (own && (pw < 1 || pw > 64)) return adm_error("attention backward: tile width %d outside 1..64", pw);
     const float s2 = 1.0f / sqrtf((float)ch);
-    const size_t TT = (size_t)T * T, cT = (size_t)ch * T;
+    const size_t cT = (size_t)ch * T, ms = matrix_floats(T);
     const size_t hstride = legacy ? 3 * cT : cT;          /* between heads of one sample */
     const size_t koff = legacy ? cT : (size_t)C * T;      /* from q to k of a head */
     const size_t voff = 2 * koff;
-    const mat P = {scratch->mem, scratch->off, T, TT};
-    const mat dP = {scratch->mem, scratch->off + (size_t)heads * TT, T, TT};
-    const mat dST = {scratch->mem, scratch->off + 2 * (size_t)heads * TT, T, TT};
+    const mat P = {scratch->mem, scratch->off, T, ms, own};
+    const mat dP = {scratch->mem, scratch->off + (size_t)heads * ms, T, ms, own};
+    const mat dST = {scratch->mem, scratch->off + 2 * (size_t)heads * ms, T, ms, own};
     for (int n = 0; n < N; n++) {
         const size_t q = qkv->off + (size_t)n * C3 * T, dq = dqkv->off + (size_t)n * C3 * T;
-        const mat Q = {qkv->mem, q, T, hstride}, K = {qkv->mem, q + koff, T, hstride}, V = {qkv->mem, q + voff, T, hstride};
-        const mat dQ = {dqkv->mem, dq, T, hstride}, dK = {dqkv->mem, dq + koff, T, hstride}, dV = {dqkv->mem, dq + voff, T, hstride};
-        const mat dA = {dy->mem, dy->off + (size_t)n * C * T, T, cT};
+        const mat Q = {qkv->mem, q, T, hstride, 0}, K = {qkv->mem, q + koff, T, hstride, 0};
+        const mat V = {qkv->mem, q + voff, T, hstride, 0};
+        const mat dQ = {dqkv->mem, dq, T, hstride, 0}, dK = {dqkv->mem, dq + koff, T, hstride, 0};
+        const mat dV = {dqkv->mem, dq + voff, T, hstride, 0};
+        const mat dA = {dy->mem, dy->off + (size_t)n * C * T, T, cT, 0};
         /* P = softmax(s2 q^T k) */
         if (gemm(cl, 1, 0, T, T, ch, s2, Q, K, P, heads)) return -1;
         kargs a;
-        if (kbegin(cl, &a, "bwd_softmax_rows", "bwd_attention")) return -1;
-        kmem(&a, P.mem); kulong(&a, P.off); kint(&a, T); kint(&a, heads * T);
+        if (kbegin(cl, &a, "bwd_softmax_rows", "bwd_attn_softmax")) return -1;
+        kmem(&a, P.mem); kulong(&a, P.off); kulong(&a, ms); kint(&a, T); kint(&a, pw); kint(&a, heads * T);
         if (klaunch(cl, &a, (size_t)heads * T, ELEM_WG)) return -1;
         /* dP = dA^T v;  dv = dA P */
         if (gemm(cl, 1, 0, T, T, ch, 1.0f, dA, V, dP, heads)) return -1;
         if (gemm(cl, 0, 0, ch, T, T, 1.0f, dA, P, dV, heads)) return -1;
         /* dS = P * (dP - rowsum(P * dP)), in place in dP */
-        if (kbegin(cl, &a, "bwd_softmax_grad_rows", "bwd_attention")) return -1;
-        kmem(&a, P.mem); kulong(&a, P.off); kmem(&a, dP.mem); kulong(&a, dP.off); kint(&a, T); kint(&a, heads * T);
+        if (kbegin(cl, &a, "bwd_softmax_grad_rows", "bwd_attn_softmax")) return -1;
+        kmem(&a, P.mem); kulong(&a, P.off); kmem(&a, dP.mem); kulong(&a, dP.off); kulong(&a, ms);
+        kint(&a, T); kint(&a, pw); kint(&a, heads * T);
         if (klaunch(cl, &a, (size_t)heads * T, ELEM_WG)) return -1;
         /* dq = s2 k dS^T (own GEMM: with dS^T made explicit);  dk = s2 q dS */
         if (own) {
-            if (kbegin(cl, &a, "bwd_transpose", "bwd_attention")) return -1;
-            kmem(&a, dP.mem); kulong(&a, dP.off); kmem(&a, dST.mem); kulong(&a, dST.off); kint(&a, T);
+            if (kbegin(cl, &a, "bwd_transpose", "bwd_attn_transpose")) return -1;
+            kmem(&a, dP.mem); kulong(&a, dP.off); kmem(&a, dST.mem); kulong(&a, dST.off); kulong(&a, ms); kint(&a, T);
             if (a.err != CL_SUCCESS) return adm_cl_fail(a.name, a.err);
             size_t gws[3] = {((size_t)T + 15) / 16, ((size_t)T + 15) / 16, (size_t)heads}, lws[3] = {1, 1, 1};
             if (adm_launch(cl, a.k, a.name, a.kind, 3, gws, lws)) return -1;

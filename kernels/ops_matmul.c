@@ -1,11 +1,15 @@
 /* ops_matmul.c — the compute-bound ops: conv2d (3x3 and 1x1, stride 1 or
  * 2), linear, and the attention core, each on one of two backends:
  *
- *   own      kernels/conv.cl: a register-tiled 3x3 kernel on a zero-padded
- *            copy of the input, a vector GEMM for 1x1 convs and attention.
- *            Fast on CPUs (PoCL vectorises the explicit float vectors).
- *   clblast  im2col + CLBlastSgemm, CLBlastSgemmBatched for attention.
- *            Usually the faster choice on GPUs.
+ *   own      kernels/conv.cl: register-tiled 3x3 kernels on a zero-padded
+ *            copy of the input (rows of all channels side by side for
+ *            images at least one vector wide, whole planes for narrower
+ *            ones), and a GEMM on column panels for 1x1 convs and
+ *            attention.  Written for CPUs: PoCL turns the explicit float
+ *            vectors into AVX-512, and the layouts keep every stream
+ *            sequential for the hardware prefetcher.
+ *   clblast  im2col + CLBlastSgemm, CLBlastSgemmStridedBatched for
+ *            attention.  Usually the faster choice on GPUs.
  *
  * Both sum in a fixed order, so each is deterministic on a given device.
  */
@@ -33,24 +37,34 @@ static int clblast_fail(const char *what, CLBlastStatusCode st) {
 
 /* ---- GEMM (own kernel) ------------------------------------------------------ */
 
-typedef struct {
-    cl_mem mem; size_t off; size_t s1, s2;   /* batch b -> off + (b / bdiv) * s1 + (b % bdiv) * s2 */
-} gemm_operand;
-
-/* C[b](M x N) = bias + A[b] B[b]; A(m, k) at m*asm + k*ask; B and C row-major. */
-static int gemm_own(adm_cl *cl, const char *kind, const char *label, int M, int N, int K, int batch, int bdiv,
-                    const gemm_operand *A, int asm_, int ask, const gemm_operand *B, int ldb,
-                    const adm_dt *bias, const gemm_operand *C, int ldc) {
-    const char *name = "adm_gemm_vec";
-    cl_kernel k = get(cl, name);
+/* dst[b] = src[b] (K rows of ld floats, N used) as column panels of VW (see conv.cl) */
+static int pack_panels(adm_cl *cl, const char *kind, cl_mem src, size_t soff, size_t sbs, int ld,
+                       cl_mem dst, size_t doff, size_t dbs, int K, int N, int batch) {
+    cl_kernel k = get(cl, "adm_pack_panels");
     if (!k) return -1;
-    cl_ulong ao = A->off, a1 = A->s1, a2 = A->s2, bo = B->off, b1 = B->s1, b2 = B->s2;
-    cl_ulong co = C->off, c1 = C->s1, c2 = C->s2, biasoff = bias ? bias->off : 0;
-    cl_int hb = bias != NULL;
-    cl_mem bm = bias ? bias->mem : A->mem;
-    if (adm_set_args(k, name, ARG(A->mem), ARG(ao), ARG(a1), ARG(a2), ARG(asm_), ARG(ask),
-                     ARG(B->mem), ARG(bo), ARG(b1), ARG(b2), ARG(ldb), ARG(bm), ARG(biasoff), ARG(hb),
-                     ARG(C->mem), ARG(co), ARG(c1), ARG(c2), ARG(ldc), ARG(M), ARG(N), ARG(K), ARG(bdiv), 0))
+    size_t np = ((size_t)N + VW - 1) / VW, rows = (size_t)batch * np * K;
+    cl_ulong so = soff, sb = sbs, dof = doff, db = dbs;
+    cl_uint nr = (cl_uint)rows;
+    if (adm_set_args(k, "adm_pack_panels", ARG(src), ARG(so), ARG(sb), ARG(ld), ARG(dst), ARG(dof), ARG(db),
+                     ARG(K), ARG(N), ARG(nr), 0))
+        return -1;
+    return adm_launch1(cl, k, "adm_pack_panels", kind, rows);
+}
+
+/* C[b] (M x N) = bias + A[b] Bp[b]: A(m, k) at aoff + b*abs + m*asm + k*ask; Bp: panels at
+ * bpoff + b*bpbs; C row-major (ldc) or, with c_panels, panels.  label names the call in
+ * per-kernel profiles. */
+static int gemm_own(adm_cl *cl, const char *kind, const char *label, int M, int N, int K, int batch,
+                    cl_mem A, size_t aoff, size_t abs_, int asm_, int ask, cl_mem Bp, size_t bpoff, size_t bpbs,
+                    const adm_dt *bias, cl_mem C, size_t coff, size_t cbs, int ldc, int c_panels) {
+    cl_kernel k = get(cl, "adm_gemm_panel");
+    if (!k) return -1;
+    cl_ulong ao = aoff, ab = abs_, bo = bpoff, bb = bpbs, co = coff, cb = cbs, biasoff = bias ? bias->off : 0;
+    cl_int hb = bias != NULL, cp = c_panels;
+    cl_mem bm = bias ? bias->mem : A;
+    if (adm_set_args(k, "adm_gemm_panel", ARG(A), ARG(ao), ARG(ab), ARG(asm_), ARG(ask), ARG(Bp), ARG(bo), ARG(bb),
+                     ARG(bm), ARG(biasoff), ARG(hb), ARG(C), ARG(co), ARG(cb), ARG(ldc), ARG(cp),
+                     ARG(M), ARG(N), ARG(K), 0))
         return -1;
     size_t gws[3] = {(size_t)(M + MT - 1) / MT, (size_t)(N + VW - 1) / VW, (size_t)batch}, lws[3] = {1, 1, 1};
     return adm_launch(cl, k, label, kind, 3, gws, lws);
@@ -61,7 +75,7 @@ static int add_bias(adm_cl *cl, const char *kind, const adm_dt *b, adm_dt *y) {
     cl_kernel k = get(cl, "adm_add_bias");
     if (!k) return -1;
     cl_ulong yo = y->off, bo = b->off;
-    cl_uint n = (cl_uint)adm_dt_numel(y), hw = (cl_uint)(y->h * y->w), C = (cl_uint)y->c;
+    cl_uint n = (cl_uint)(y->n * y->c), hw = (cl_uint)(y->h * y->w), C = (cl_uint)y->c;   /* planes */
     if (adm_set_args(k, "adm_add_bias", ARG(y->mem), ARG(yo), ARG(b->mem), ARG(bo), ARG(n), ARG(hw), ARG(C), 0))
         return -1;
     return adm_launch1(cl, k, "adm_add_bias", kind, n);
@@ -83,7 +97,6 @@ static int conv_direct(adm_cl *cl, const char *kind, const adm_dt *x, const adm_
     return adm_launch1(cl, k, "adm_conv2d_direct", kind, adm_dt_numel(y));
 }
 
-/* 3x3 stride 1: pad into scratch, then the register-tiled kernel */
 /* 3x3 stride 1 on images at least one vector wide: row-interleaved padding,
  * then one output row segment per work-item (NV vectors wide if the row
  * has them, else one vector with twice the channels). */
@@ -112,7 +125,8 @@ static int conv3x3_rows(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_
     return adm_launch(cl, kc, name, "conv3x3", 3, gws, lws);
 }
 
-static int conv3x3_own(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
+/* 3x3 stride 1 on narrow images: pad whole planes, tiles run across rows */
+static int conv3x3_planes(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
     int H = x->h, W = x->w, Wp = W + 2, Hp = H + 2;
     /* padded planes, then whole zero rows covering the vector loads' overrun (VW + 2 floats) */
     size_t planes = (size_t)x->n * x->c, rows = planes * Hp + (size_t)(VW + 2 + Wp - 1) / Wp;
@@ -187,14 +201,15 @@ int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
     const char *kind = k == 1 ? "conv1x1" : stride == 2 ? "conv3x3s2" : "conv3x3";
     if (s->backend == ADM_BACKEND_CLBLAST) return conv_clblast(cl, kind, x, w, b, stride, y);
     if (k == 3 && stride == 1)
-        return x->w >= cl->tile_vw && !getenv("NOROWS") ? conv3x3_rows(cl, x, w, b, y) : conv3x3_own(cl, x, w, b, y);
+        return x->w >= cl->tile_vw ? conv3x3_rows(cl, x, w, b, y) : conv3x3_planes(cl, x, w, b, y);
     if (k == 1 && stride == 1) {
-        /* y[n] (O x HW) = W (O x I) x[n] (I x HW) + b */
-        size_t HW = (size_t)x->h * x->w;
-        gemm_operand A = {w->mem, w->off, 0, 0};
-        gemm_operand B = {x->mem, x->off, (size_t)x->c * HW, 0};
-        gemm_operand C = {y->mem, y->off, (size_t)y->c * HW, 0};
-        return gemm_own(cl, kind, "adm_gemm_vec (conv1x1)", y->c, (int)HW, x->c, x->n, 1, &A, x->c, 1, &B, (int)HW, b, &C, (int)HW);
+        /* y[n] (O x HW) = W (O x I) x[n] (I x HW) + b, x[n] packed into panels first */
+        size_t HW = (size_t)x->h * x->w, pan = ((HW + VW - 1) / VW) * VW * x->c;
+        cl_mem xp = adm_ops_scratch(cl, pan * x->n);
+        if (!xp || pack_panels(cl, kind, x->mem, x->off, (size_t)x->c * HW, (int)HW, xp, 0, pan, x->c, (int)HW, x->n))
+            return -1;
+        return gemm_own(cl, kind, "adm_gemm_panel (conv1x1)", y->c, (int)HW, x->c, x->n, w->mem, w->off, 0, x->c, 1,
+                        xp, 0, pan, b, y->mem, y->off, (size_t)y->c * HW, (int)HW, 0);
     }
     return conv_direct(cl, kind, x, w, b, stride, y);
 }
@@ -214,10 +229,57 @@ int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
     if (adm_set_args(k, "adm_linear", ARG(x->mem), ARG(xo), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
                      ARG(y->mem), ARG(yo), ARG(N), ARG(I), ARG(O), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_linear", "linear", (size_t)N * O);
+    return adm_launch1(cl, k, "adm_linear", "linear", (size_t)O);
 }
 
 /* ---- attention -------------------------------------------------------------------- */
+
+#define ATTN_SCORE_CAP ((size_t)64 << 20)       /* floats of S^T per chunk */
+
+/* S^T softmax over s for nb heads (layout: see attention.cl) */
+static int attn_softmax(adm_cl *cl, cl_mem scr, size_t s_off, int T, int Tp, int pw, size_t nb) {
+    cl_kernel k = get(cl, "adm_softmax_cols");
+    cl_ulong so = s_off;
+    cl_int nbi = (cl_int)nb;
+    size_t gws[2] = {(size_t)Tp / cl->tile_vw, nb}, lws[2] = {1, 1};
+    if (!k || adm_set_args(k, "adm_softmax_cols", ARG(scr), ARG(so), ARG(T), ARG(Tp), ARG(pw), ARG(nbi), 0))
+        return -1;
+    return adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws);
+}
+
+/* CLBlast: qs and S^T plain row-major with row stride Tp */
+static int attn_gemms_clblast(adm_cl *cl, int T, int Tp, int ch, size_t nb, cl_mem scr, size_t ks_off,
+                              size_t qs_off, size_t vs_off, size_t s_off, const adm_dt *y, size_t y_off) {
+    size_t qk = (size_t)ch * T, qkp = (size_t)ch * Tp, TT = (size_t)T * Tp;
+    cl_event ev = NULL;
+    CLBlastStatusCode st = CLBlastSgemmStridedBatched(
+        CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, (size_t)T, (size_t)T, (size_t)ch, 1.0f,
+        scr, ks_off, (size_t)T, qk, scr, qs_off, (size_t)Tp, qkp, 0.0f, scr, s_off, (size_t)Tp, TT, nb, &cl->queue, &ev);
+    if (st != CLBlastSuccess) return clblast_fail("SGEMM strided batched (attention scores)", st);
+    adm_ops_record(cl, "attention", ev);
+    if (attn_softmax(cl, scr, s_off, T, Tp, Tp, nb)) return -1;
+    ev = NULL;
+    st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)ch,
+                                    (size_t)T, (size_t)T, 1.0f, scr, vs_off, (size_t)T, qk, scr, s_off, (size_t)Tp, TT,
+                                    0.0f, y->mem, y_off, (size_t)T, qk, nb, &cl->queue, &ev);
+    if (st != CLBlastSuccess) return clblast_fail("SGEMM strided batched (attention output)", st);
+    adm_ops_record(cl, "attention", ev);
+    return 0;
+}
+
+/* own kernels: qs and S^T in panels of VW columns */
+static int attn_gemms_own(adm_cl *cl, int T, int Tp, int ch, size_t nb, cl_mem scr, size_t ks_off,
+                          size_t qs_off, size_t vs_off, size_t s_off, const adm_dt *y, size_t y_off) {
+    size_t qk = (size_t)ch * T, TT = (size_t)T * Tp;
+    /* S^T (T_s x T_t) = ks^T qs: A(m=s, k=c) = ks[c*T + s] */
+    if (gemm_own(cl, "attention", "adm_gemm_panel (attention scores)", T, T, ch, (int)nb, scr, ks_off, qk, 1, T,
+                 scr, qs_off, (size_t)ch * Tp, NULL, scr, s_off, TT, 0, 1))
+        return -1;
+    if (attn_softmax(cl, scr, s_off, T, Tp, (int)VW, nb)) return -1;
+    /* a (ch x T_t) = vs (ch x T_s) S^T (T_s x T_t): A(m=c, k=s) = vs[c*T + s] */
+    return gemm_own(cl, "attention", "adm_gemm_panel (attention output)", ch, T, T, (int)nb, scr, vs_off, qk, T, 1,
+                    scr, s_off, TT, NULL, y->mem, y_off, qk, T, 0);
+}
 
 /* Head bh = n * H + h reads q, k, v from qkv [N, 3C, T]:
  *   legacy (QKVAttentionLegacy): [N*H, 3*ch, T] -> q, k, v = rows 0, ch, 2ch of head bh
@@ -225,53 +287,8 @@ int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
  * Either way head bh's output is rows bh*ch.. of y viewed as [N*H, ch, T].
  *   qs = q * scale, ks = k * scale (scale = 1/sqrt(sqrt(ch)), each rounded to fp32 as the reference)
  *   S^T[s, t] = sum_c ks[c, s] qs[c, t];  softmax over s;  a[c, t] = sum_s v[c, s] S^T[s, t].
- * Scratch: qs, ks, vs [N*H, ch, T], then S^T for a chunk of heads at a time
- * (at most ~256 MiB, or what the device's max allocation allows). */
-#define ATTN_SCORE_CAP ((size_t)64 << 20)       /* floats of S^T per chunk */
-
-static int attn_gemms_clblast(adm_cl *cl, int T, int ch, size_t nb, cl_mem scr, size_t ks_off, size_t qs_off,
-                              size_t vs_off, size_t s_off, const adm_dt *y, size_t y_off) {
-    size_t qk = (size_t)ch * T, TT = (size_t)T * T;
-    cl_event ev = NULL;
-    CLBlastStatusCode st = CLBlastSgemmStridedBatched(
-        CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, (size_t)T, (size_t)T, (size_t)ch, 1.0f,
-        scr, ks_off, (size_t)T, qk, scr, qs_off, (size_t)T, qk, 0.0f, scr, s_off, (size_t)T, TT, nb, &cl->queue, &ev);
-    if (st != CLBlastSuccess) return clblast_fail("SGEMM strided batched (attention scores)", st);
-    adm_ops_record(cl, "attention", ev);
-    cl_kernel k = get(cl, "adm_softmax_cols");
-    cl_ulong so = s_off;
-    cl_int nbi = (cl_int)nb;
-    size_t gws[2] = {((size_t)T + cl->tile_vw - 1) / cl->tile_vw, nb}, lws[2] = {1, 1};
-    if (!k || adm_set_args(k, "adm_softmax_cols", ARG(scr), ARG(so), ARG(T), ARG(nbi), 0) ||
-        adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws))
-        return -1;
-    ev = NULL;
-    st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, (size_t)ch,
-                                    (size_t)T, (size_t)T, 1.0f, scr, vs_off, (size_t)T, qk, scr, s_off, (size_t)T, TT,
-                                    0.0f, y->mem, y_off, (size_t)T, qk, nb, &cl->queue, &ev);
-    if (st != CLBlastSuccess) return clblast_fail("SGEMM strided batched (attention output)", st);
-    adm_ops_record(cl, "attention", ev);
-    return 0;
-}
-
-static int attn_gemms_own(adm_cl *cl, int T, int ch, size_t nb, cl_mem scr, size_t ks_off, size_t qs_off,
-                          size_t vs_off, size_t s_off, const adm_dt *y, size_t y_off) {
-    size_t qk = (size_t)ch * T, TT = (size_t)T * T;
-    /* S^T (T_s x T_t) = ks^T qs: A(m=s, k=c) = ks[c*T + s] */
-    gemm_operand Ak = {scr, ks_off, qk, 0}, Bq = {scr, qs_off, qk, 0}, Cs = {scr, s_off, TT, 0};
-    if (gemm_own(cl, "attention", "adm_gemm_vec (attention scores)", T, T, ch, (int)nb, 1, &Ak, 1, T, &Bq, T, NULL, &Cs, T)) return -1;
-    cl_kernel k = get(cl, "adm_softmax_cols");
-    cl_ulong so = s_off;
-    cl_int nbi = (cl_int)nb;
-    size_t gws[2] = {((size_t)T + cl->tile_vw - 1) / cl->tile_vw, nb}, lws[2] = {1, 1};
-    if (!k || adm_set_args(k, "adm_softmax_cols", ARG(scr), ARG(so), ARG(T), ARG(nbi), 0) ||
-        adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws))
-        return -1;
-    /* a (ch x T_t) = vs (ch x T_s) S^T (T_s x T_t) */
-    gemm_operand Av = {scr, vs_off, qk, 0}, Bs = {scr, s_off, TT, 0}, Cy = {y->mem, y_off, qk, 0};
-    return gemm_own(cl, "attention", "adm_gemm_vec (attention output)", ch, T, T, (int)nb, 1, &Av, T, 1, &Bs, T, NULL, &Cy, T);
-}
-
+ * Scratch: qs [N*H, ch, Tp], ks, vs [N*H, ch, T], then S^T for a chunk of
+ * heads at a time (at most ~256 MiB, or what the max allocation allows). */
 int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_dt *y) {
     int N = qkv->n, C3 = qkv->c, T = qkv->h * qkv->w;
     if (heads < 1 || C3 % (3 * heads)) return adm_error("attention: %d qkv channels do not split into 3 x %d heads", C3, heads);
@@ -280,12 +297,15 @@ int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_d
         return adm_shape_error("attention", "y", y, "[N, C, T] with C = qkv channels / 3");
     struct adm_ops_state *s = adm_ops_state_get(cl);
     if (!s) return -1;
-    size_t TT = (size_t)T * T, BH = (size_t)N * heads, qk = (size_t)ch * T;
+    int own = s->backend == ADM_BACKEND_OWN;
+    int Tp = (int)(((size_t)T + VW - 1) / VW * VW), pw = own ? (int)VW : Tp;
+    size_t TT = (size_t)T * Tp, BH = (size_t)N * heads, qk = (size_t)ch * T, qkp = (size_t)ch * Tp;
+    size_t fixed = BH * (qkp + 2 * qk);
     size_t cap = s->attn_cap ? s->attn_cap : ATTN_SCORE_CAP;
     if (cap > cl->max_alloc / sizeof(float)) cap = cl->max_alloc / sizeof(float);
-    size_t room = cap > 3 * BH * qk + TT ? cap - 3 * BH * qk : TT;
+    size_t room = cap > fixed + TT ? cap - fixed : TT;
     size_t nb = room / TT < 1 ? 1 : room / TT > BH ? BH : room / TT;      /* heads per chunk */
-    size_t qs_off = 0, ks_off = BH * qk, vs_off = 2 * BH * qk, s_off = 3 * BH * qk;
+    size_t qs_off = 0, ks_off = BH * qkp, vs_off = ks_off + BH * qk, s_off = fixed;
     cl_mem scr = adm_ops_scratch(cl, s_off + nb * TT);
     if (!scr) return adm_error_prefix("attention (%zu heads of %d x %d)", BH, T, T);
 
@@ -293,16 +313,18 @@ int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_d
     cl_ulong part = (cl_ulong)(legacy ? ch : C) * T;          /* distance q -> k -> v */
     cl_ulong head = (cl_ulong)(legacy ? 3 * ch : ch) * T;     /* distance between heads of a sample */
     cl_ulong sample = (cl_ulong)C3 * T, qo = qkv->off, qso = qs_off, kso = ks_off, vso = vs_off;
-    cl_uint nqk = (cl_uint)(BH * qk);
+    cl_uint nq = (cl_uint)(BH * ch);                          /* rows (bh, c) */
     cl_kernel ksc = get(cl, "adm_attn_scale_qk");
     if (!ksc || adm_set_args(ksc, "adm_attn_scale_qk", ARG(qkv->mem), ARG(qo), ARG(scr), ARG(qso), ARG(kso), ARG(vso),
-                             ARG(heads), ARG(ch), ARG(T), ARG(part), ARG(head), ARG(sample), ARG(scale), ARG(nqk), 0) ||
-        adm_launch1(cl, ksc, "adm_attn_scale_qk", "attention", BH * qk))
+                             ARG(heads), ARG(ch), ARG(T), ARG(Tp), ARG(pw), ARG(part), ARG(head), ARG(sample),
+                             ARG(scale), ARG(nq), 0) ||
+        adm_launch1(cl, ksc, "adm_attn_scale_qk", "attention", nq))
         return -1;
     for (size_t b0 = 0; b0 < BH; b0 += nb) {
         size_t n = BH - b0 < nb ? BH - b0 : nb;
-        int rc = (s->backend == ADM_BACKEND_CLBLAST ? attn_gemms_clblast : attn_gemms_own)(
-            cl, T, ch, n, scr, ks_off + b0 * qk, qs_off + b0 * qk, vs_off + b0 * qk, s_off, y, y->off + b0 * qk);
+        int rc = (own ? attn_gemms_own : attn_gemms_clblast)(cl, T, Tp, ch, n, scr, ks_off + b0 * qk,
+                                                            qs_off + b0 * qkp, vs_off + b0 * qk, s_off, y,
+                                                            y->off + b0 * qk);
         if (rc) return -1;
     }
     return 0;
@@ -329,10 +351,12 @@ int adm_ops_warmup(adm_cl *cl, double *seconds) {
                                                 1.0f, a, 0, d, a, n * n, d, 0.0f, a, 2 * n * n, d, &cl->queue, NULL);
             if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM warm-up", st); break; }
             st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, d, d, d, 1.0f,
-                                            a, 0, d, 0, a, n * n, d, 0, 0.0f, a, 2 * n * n, d, 0, 1, &cl->queue, NULL);
+                                            a, 0, d, d * d, a, n * n, d, d * d, 0.0f, a, 2 * n * n, d, d * d, 1,
+                                            &cl->queue, NULL);
             if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM strided batched warm-up", st); break; }
             st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, d, d, d, 1.0f,
-                                            a, 0, d, 0, a, n * n, d, 0, 0.0f, a, 2 * n * n, d, 0, 1, &cl->queue, NULL);
+                                            a, 0, d, d * d, a, n * n, d, d * d, 0.0f, a, 2 * n * n, d, d * d, 1,
+                                            &cl->queue, NULL);
             if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM strided batched warm-up", st); break; }
         }
         clFinish(cl->queue);

@@ -345,6 +345,9 @@ static int plan_batch(adm_classifier *c, int B) {
     const adm_config *cfg = &c->cfg;
     const int N = B, mc = cfg->model_channels, K = cfg->out_channels, S = cfg->image_size;
     reqs r = {0};
+    /* scratch: the ops' shared buffer, reserved here for the attention
+     * weights; convolutions grow it on their first call at this batch size
+     * as their backend needs (a padded copy, or im2col with CLBlast). */
     size_t ws = 0, scratch = 0, att = 0;
     need(&r, &p->x, N, cfg->in_channels, S, S);
     need(&r, &p->temb, N, mc, 1, 1);
@@ -358,20 +361,11 @@ static int plan_batch(adm_classifier *c, int B) {
         need(&r, &L->out, N, L->cout, Ho, Ho);
         ws = max_z(ws, max_z(in, o));
         switch (L->kind) {
-        case CLS_CONV:
-            scratch = max_z(scratch, (size_t)N * L->cin * 9 * T);      /* forward im2col */
-            scratch = max_z(scratch, (size_t)N * L->cout * 9 * T);     /* input gradient */
-            break;
-        case CLS_DOWN:
-            if (L->conv_down) {
-                scratch = max_z(scratch, (size_t)N * L->cin * 9 * Ho * Ho);
-                scratch = max_z(scratch, (size_t)N * L->cout * 9 * T);
-            }
+        case CLS_CONV: case CLS_DOWN:
             break;
         case CLS_RES:
             need(&r, &L->mid, N, L->cout, Ho, Ho);
             need(&r, &L->emb, N, cfg->use_scale_shift_norm ? 2 * L->cout : L->cout, 1, 1);
-            scratch = max_z(scratch, (size_t)N * max_z(L->cin, L->cout) * 9 * Ho * Ho);
             break;
         case CLS_ATTN:
             need(&r, &L->qkv, N, 3 * L->cin, 1, T);

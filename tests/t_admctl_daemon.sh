@@ -56,6 +56,10 @@ run sheet 1 2 --db "$DB" --out "$tmp/sheet.png"
 if [ $rc -eq 0 ] && [ -s "$tmp/sheet.png" ] && [ "$(png_size "$tmp/sheet.png")" = "286 121" ] && grep -q "4 image" "$tmp/o"; then
   ok admctl_sheet
 else bad admctl_sheet "exit $rc, size $(png_size "$tmp/sheet.png" 2>/dev/null)"; fi
+# many cells (jobs repeated): the cell arrays grow while images load (ASan run: no stale pointers)
+run sheet 1 2 1 2 1 2 1 2 --db "$DB" --out "$tmp/sheet8.png" --cols 4
+if [ $rc -eq 0 ] && grep -q "16 image" "$tmp/o" && [ "$(png_size "$tmp/sheet8.png")" = "286 394" ]; then ok admctl_sheet_many
+else bad admctl_sheet_many "exit $rc, size $(png_size "$tmp/sheet8.png" 2>/dev/null)"; fi
 run sheet 1 --db "$DB" --out "$tmp/nodir/sheet.png"
 if [ $rc -eq 1 ] && grep -q "nodir" "$tmp/e"; then ok admctl_sheet_bad_out; else bad admctl_sheet_bad_out "exit $rc"; fi
 # --jobs: judge finished jobs as they are (what the fresh-clone test does with the demo)

@@ -275,23 +275,28 @@ static void test_resample(void) {
     drop(&dx); drop(&du); drop(&dp);
 }
 
-static void test_linear(void) {
-    if (!cl_ok) SKIP("no device");
-    int N = 3, I = 37, O = 29;
+static void linear_case(const char *name, int N, int I, int O, int bias) {
     float *x = rand_vec((size_t)N * I, 1.0f), *w = rand_vec((size_t)O * I, 0.3f), *b = rand_vec(O, 1.0f);
     adm_dt dx = up(x, N, I, 1, 1), dw = up(w, 1, O, 1, I), db = up(b, 1, O, 1, 1), dy = dev(N, O, 1, 1);
-    CHECK(adm_op_linear(&cl, &dx, &dw, &db, &dy) == 0, "%s", adm_last_error());
-    double ref[3 * 29];
+    CHECK(adm_op_linear(&cl, &dx, &dw, bias ? &db : NULL, &dy) == 0, "%s", adm_last_error());
+    double *ref = malloc((size_t)N * O * sizeof(double));
     for (int n = 0; n < N; n++)
         for (int o = 0; o < O; o++) {
-            double s = b[o];
+            double s = bias ? b[o] : 0;
             for (int i = 0; i < I; i++) s += (double)x[n * I + i] * w[o * I + i];
             ref[n * O + o] = s;
         }
     float *got = down(&dy);
-    CHECK(close_to("linear N3 37->29", got, ref, (size_t)N * O, TOL), "linear");
-    free(got); free(x); free(w); free(b);
+    CHECK(close_to(name, got, ref, (size_t)N * O, TOL), "%s", name);
+    free(got); free(ref); free(x); free(w); free(b);
     drop(&dx); drop(&dw); drop(&db); drop(&dy);
+}
+
+static void test_linear(void) {
+    if (!cl_ok) SKIP("no device");
+    linear_case("linear N3 37->29 bias", 3, 37, 29, 1);
+    linear_case("linear N8 64->40", 8, 64, 40, 0);
+    linear_case("linear N11 20->7 bias", 11, 20, 7, 1);     /* 8 + 3 samples */
 }
 
 static void test_embeddings(void) {
@@ -461,6 +466,12 @@ static void test_runtime(void) {
     CHECK(m == NULL && strstr(adm_last_error(), "max allocation"), "oversized allocation: %s", adm_last_error());
     printf("  error (expected): %s\n", adm_last_error());
     CHECK(adm_cl_kernel(&cl, "adm_no_such_kernel") == NULL, "missing kernel found");
+    /* a kernel that does not compile: the error names the device and carries the build log */
+    CHECK(adm_cl_open_extra(&c2, getenv("ADMD_TEST_DEVICE"), 0, "__kernel void broken(__global float *x) { x[0] = undeclared_thing; }") == -1,
+          "a broken kernel built");
+    CHECK(strstr(adm_last_error(), "build log") && strstr(adm_last_error(), "undeclared_thing"),
+          "build failure without the log: %s", adm_last_error());
+    printf("  error (expected, first line): %.*s\n", (int)strcspn(adm_last_error(), "\n"), adm_last_error());
     CHECK(!strcmp(adm_cl_strerror(CL_OUT_OF_RESOURCES), "CL_OUT_OF_RESOURCES"), "strerror");
 }
 

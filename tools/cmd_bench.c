@@ -65,10 +65,11 @@ static int random_weights(const adm_config *cfg, adm_tensor_set *set) {
 
 static int usage(FILE *f) {
     fprintf(f, "usage: admctl bench [PRESET | --config C] [--batch B[,B...]] [--device D] [--iters N]\n"
-               "                    [--backend own|clblast] [--classifier PRESET ...]\n"
+               "                    [--backend own|clblast] [--by-kernel] [--classifier PRESET ...]\n"
                "  UNet forward with random weights: ms per forward, GFLOP/s, device memory, time per op kind;\n"
                "  one JSON line per batch size.  PRESET: 64x64 (default), 128x128, 256x256, ...; C: a config\n"
-               "  file or MODEL_FLAGS string.  --classifier X benchmarks classifier X instead.\n");
+               "  file or MODEL_FLAGS string.  --by-kernel: times per OpenCL kernel instead of per op kind.\n"
+               "  --classifier X benchmarks classifier X instead.\n");
     return ADMCTL_USAGE;
 }
 
@@ -142,8 +143,10 @@ __attribute__((weak)) int admctl_bench_classifier(int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
     const char *spec = NULL, *device = NULL, *batches = "1", *iters_s = "3", *backend = NULL, *cls = NULL;
+    int by_kernel = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout), 0;
+        if (admctl_flag(argv, i, "--by-kernel", &by_kernel)) continue;
         if (admctl_opt(argc, argv, &i, "--classifier", &cls)) continue;
         if (admctl_opt(argc, argv, &i, "--config", &spec) || admctl_opt(argc, argv, &i, "--device", &device) ||
             admctl_opt(argc, argv, &i, "--batch", &batches) || admctl_opt(argc, argv, &i, "--iters", &iters_s) ||
@@ -154,6 +157,7 @@ int cmd_bench(int argc, char **argv) {
         return usage(stderr);
     }
     if (cls) return admctl_bench_classifier(argc, argv);
+    adm_ops_times_by_kernel(by_kernel);
     if (!spec) spec = "64x64";
     int iters = atoi(iters_s);
     if (iters < 1 || iters > 10000) return admctl_fail("--iters must be 1..10000, not '%s'", iters_s), ADMCTL_USAGE;

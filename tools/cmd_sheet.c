@@ -48,8 +48,8 @@ int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, 
         for (int i = 0; i < m; i++) {
             adm_sheet_cell *cell = &cells[total];
             admctl_cell_label(outs[i].klass, j.req.scale, labels[total], sizeof labels[total]);
-            cell->label = labels[total];
-            cell->img = NULL;   /* pointed at imgs[] once it stops moving */
+            cell->label = NULL;   /* label and img point into labels[] and imgs[] once they stop moving */
+            cell->img = NULL;
             if (adm_image_load_png(outs[i].path, &imgs[total]) != 0) {
                 fprintf(stderr, "admctl: job %lld image %d: %s\n", (long long)ids[k], outs[i].index, adm_last_error());
                 missing++;
@@ -59,7 +59,10 @@ int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, 
         free(outs);
     }
     if (total == 0) { rc = adm_error("no images to put on a sheet"); goto done; }
-    for (int i = 0; i < total; i++) cells[i].img = imgs[i].px ? &imgs[i] : NULL;
+    for (int i = 0; i < total; i++) {
+        cells[i].img = imgs[i].px ? &imgs[i] : NULL;
+        cells[i].label = labels[i];
+    }
     if (!title) {
         if (n == 1) snprintf(auto_title, sizeof auto_title, "job %lld: %s, %s %.40s, seed %lld", (long long)ids[0],
                              first.req.model, first.req.sampler, first.req.respacing, (long long)first.req.seed);

@@ -422,8 +422,10 @@ int cmd_sweep(int argc, char **argv) {
         fmt_jobs(&rows[k], jobs_txt, sizeof jobs_txt);
         fprintf(tsv, "%g\t%s\t%d\t%d\t%.4f\t%.4f\t%d\n", rows[k].scale, jobs_txt, rows[k].images, rows[k].correct,
                 rows[k].accuracy, rows[k].diversity, rows[k].pairs);
-        printf("%8g %12s %7d %8.1f%% %10.4f\n", rows[k].scale, jobs_txt, rows[k].images, 100 * rows[k].accuracy,
-               rows[k].diversity);
+        char dv[32];
+        if (rows[k].pairs) snprintf(dv, sizeof dv, "%.4f", rows[k].diversity);
+        else snprintf(dv, sizeof dv, "- (no pair)");   /* one image per class: nothing to compare */
+        printf("%8g %12s %7d %8.1f%% %10s\n", rows[k].scale, jobs_txt, rows[k].images, 100 * rows[k].accuracy, dv);
     }
     fclose(tsv);
 

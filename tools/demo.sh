@@ -56,7 +56,7 @@ fi
 
 # shellcheck disable=SC2086
 "$ADMCTL" sheet --db "$DB" --cols 10 --out "$DEMO/sheet.png" \
-  --title "admd demo: digits 0-9, guidance scales $(echo $SCALES | tr ' ' ',')" $ids
+  --title "admd demo: digits 0-9, guidance scales $(echo $SCALES | sed 's/ / and /g')" $ids
 first=$(echo $ids | cut -d' ' -f1)
 png=$("$ADMCTL" show --db "$DB" --paths "$first" | head -1)
 n=$(for j in $ids; do "$ADMCTL" show --db "$DB" --paths "$j"; done | wc -l)
