@@ -7,6 +7,7 @@
  *     norm styles, checked against tests/ref_classifier.h (double
  *     precision, written from the reference) by central differences;
  *   - the embedded MNIST classifier reads the reference sample sheet;
+ *   - the SiLU / ReLU backward ops against their formulas;
  *   - bad input (labels, mismatched config) gives clear errors.
  */
 #include "check.h"
@@ -14,6 +15,7 @@
 #include "lib_png.h"
 #include "npy.h"
 #include "ops.h"
+#include "ops_backward.h"
 #include "ref_classifier.h"
 #include "util.h"
 #include <stdint.h>
@@ -220,6 +222,31 @@ static void test_mnist_reads_reference_samples(void) {
     free(x);
 }
 
+/* ---- the elementwise backward ops the classifier path does not use fused ---- */
+
+static void test_bwd_silu_relu(void) {
+    if (!cl_ok) SKIP("no OpenCL device: %s", adm_last_error());
+    enum { n = 1000 };
+    float x[n], dy[n], dx[n];
+    for (int i = 0; i < n; i++) { x[i] = (float)((i * 37 % 200) - 100) / 12.5f; dy[i] = (float)((i * 11 % 17) - 8) / 4.0f; }
+    cl_mem m = adm_cl_alloc(&cl, 3 * n * sizeof(float));
+    REQUIRE(m, "%s", adm_last_error());
+    adm_dt X = adm_dt_make(m, 0, 1, n, 1, 1), DY = adm_dt_make(m, n, 1, n, 1, 1), DX = adm_dt_make(m, 2 * n, 1, n, 1, 1);
+    CHECK(adm_cl_write(&cl, m, 0, sizeof x, x) == 0 && adm_cl_write(&cl, m, sizeof x, sizeof dy, dy) == 0, "%s", adm_last_error());
+    double e = 0;
+    CHECK(adm_bwd_silu(&cl, &X, &DY, &DX) == 0 && adm_cl_read(&cl, m, 2 * sizeof x, sizeof dx, dx) == 0, "%s", adm_last_error());
+    for (int i = 0; i < n; i++) {
+        double s = 1 / (1 + exp(-(double)x[i]));
+        e = fmax(e, fabs(dx[i] - dy[i] * s * (1 + x[i] * (1 - s))));
+    }
+    CHECK(e < 1e-5, "silu backward error %.3g", e);
+    CHECK(adm_bwd_relu(&cl, &X, &DY, &DX) == 0 && adm_cl_read(&cl, m, 2 * sizeof x, sizeof dx, dx) == 0, "%s", adm_last_error());
+    for (int i = 0; i < n; i++) CHECK(dx[i] == (x[i] > 0 ? dy[i] : 0.0f), "relu backward at %d", i);
+    adm_dt bad = adm_dt_make(m, 0, 1, n - 1, 1, 1);
+    CHECK(adm_bwd_silu(&cl, &bad, &DY, &DX) != 0, "mismatched shapes accepted");
+    clReleaseMemObject(m);
+}
+
 /* ---- bad input ---- */
 
 static void test_bad_input(void) {
@@ -251,7 +278,11 @@ static void test_bad_input(void) {
 int main(void) {
     const char *dev = getenv("ADMD_TEST_DEVICE");
     cl_ok = adm_cl_open(&cl, dev, 0) == 0;
-    if (!cl_ok) printf("  no device (%s): %s\n", dev ? dev : "default", adm_last_error());
+    if (!cl_ok && dev && *dev) {          /* a named device must exist */
+        printf("  ADMD_TEST_DEVICE=%s: %s\nFAIL test_device\n", dev, adm_last_error());
+        return 1;
+    }
+    if (!cl_ok) printf("  no device: %s\n", adm_last_error());
     RUN(test_reference_classifier_a);
     RUN(test_reference_classifier_a_other_backend);
     RUN(test_fd_attention_pool_updown);
@@ -259,6 +290,7 @@ int main(void) {
     RUN(test_fd_spatial_v2_avgpool);
     RUN(test_fd_spatial);
     RUN(test_mnist_reads_reference_samples);
+    RUN(test_bwd_silu_relu);
     RUN(test_bad_input);
     if (cl_ok) { adm_ops_release(&cl); adm_cl_close(&cl); }
     CHECK_EXIT();

@@ -65,7 +65,7 @@ static adm_classifier *load_classifier(adm_cl *cl, const char *path, const char 
 
 /* Per-scale measurements from the final samples x [B, C, H, W]. */
 static int measure(adm_classifier *clf, const float *x, const int64_t *y, int B, int nc, int per_class, size_t per,
-                   double *acc, double *p_mean, double *div) {
+                   double *acc, double *p_mean, double *div, char *missed, size_t missed_len) {
     float *logits = malloc(sizeof(float) * B * nc);
     int64_t *t0 = calloc(B, sizeof(int64_t));
     if (!logits || !t0) { free(logits); free(t0); return adm_error("out of memory"); }
@@ -81,6 +81,9 @@ static int measure(adm_classifier *clf, const float *x, const int64_t *y, int B,
         for (int k = 0; k < nc; k++) z += exp((double)l[k] - mx);
         psum += exp((double)l[y[b]] - mx) / z;
         right += arg == y[b];
+        if (arg != y[b] && strlen(missed) + 32 < missed_len)     /* "image 7: 7 read as 1" */
+            snprintf(missed + strlen(missed), missed_len - strlen(missed), "%simage %d: %lld read as %d",
+                     missed[0] ? ", " : "", b, (long long)y[b], arg);
     }
     *acc = (double)right / B;
     *p_mean = psum / B;
@@ -166,8 +169,12 @@ int cmd_guidance(int argc, char **argv) {
         double t0 = adm_now();
         if (adm_generate_batch(m, &req, y, B, x, NULL, 0, NULL, NULL)) { admctl_fail("%s", adm_last_error()); goto done; }
         double secs = adm_now() - t0, acc = 0, pm = 0, dv = 0;
-        if (measure(judge, x, y, B, nc, (int)per_class, per, &acc, &pm, &dv)) { admctl_fail("%s", adm_last_error()); goto done; }
-        printf("%8g %8.1f%% %8.3f %10.4f %8.1f\n", scales[si], 100 * acc, pm, dv, secs);
+        char missed[1024] = "";
+        if (measure(judge, x, y, B, nc, (int)per_class, per, &acc, &pm, &dv, missed, sizeof missed)) {
+            admctl_fail("%s", adm_last_error());
+            goto done;
+        }
+        printf("%8g %8.1f%% %8.3f %10.4f %8.1f%s%s\n", scales[si], 100 * acc, pm, dv, secs, missed[0] ? "   missed: " : "", missed);
         fflush(stdout);
         memcpy(all + per * B * si, x, sizeof(float) * per * B);
     }

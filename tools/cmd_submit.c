@@ -84,6 +84,7 @@ int cmd_submit(int argc, char **argv) {
         snprintf(src, sizeof src, "%f-%d", adm_now(), (int)getpid());
         adm_sha256_hex(src, strlen(src), hex);
         r.seed = (int64_t)(strtoull(hex + 48, NULL, 16) & 0x7fffffff);
+        fprintf(stderr, "admctl: %d jobs share seed %lld\n", n_classes, (long long)r.seed);
     }
 
     adm_spool *s = admctl_spool_open(db, 0);
