@@ -68,9 +68,9 @@ void adm_image_blit(adm_image *im, int x, int y, const uint8_t *px, int pw, int 
     for (int j = 0; j < ph; j++)
         for (int i = 0; i < pw; i++) {
             const uint8_t *s = px + ((size_t)j * pw + i) * pc;
+            /* gray v becomes (v, v, v), whose luma is v again on a gray image */
             uint32_t rgb = pc >= 3 ? ((uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2])
                                    : ((uint32_t)s[0] * 0x010101u);
-            if (pc < 3 && im->c == 1) rgb = (uint32_t)s[0] * 0x010101u;   /* exact gray */
             adm_image_rect(im, x + i * zoom, y + j * zoom, zoom, zoom, rgb);
         }
 }
@@ -334,32 +334,44 @@ int adm_sheet_render(const adm_sheet_cell *cells, int n, int cols, int zoom, con
 #define CHART_AXIS 0x000000
 #define CHART_GRID 0xe0e0e0
 
+/* Tick marks and labels of a vertical axis at column x, 5 intervals of
+ * [lo, hi]; labels left of the axis (side < 0) or right of it (side > 0). */
+static void chart_y_axis(adm_image *im, int x, int top, int bottom, double lo, double hi, int side, int grid_to) {
+    for (int i = 0; i <= 5; i++) {
+        double v = lo + (hi - lo) * i / 5;
+        int y = bottom - (int)lround((double)(bottom - top) * i / 5);
+        char lab[32];
+        snprintf(lab, sizeof lab, "%.2f", v);
+        if (i > 0 && grid_to) adm_image_line(im, x + 1, y, grid_to, y, CHART_GRID);
+        adm_image_line(im, x + (side < 0 ? -4 : 0), y, x + (side < 0 ? 0 : 4), y, CHART_AXIS);
+        int lx = side < 0 ? x - 6 - adm_text_width(lab, 1) : x + 7;
+        adm_draw_text(im, lx, y - 3, lab, CHART_AXIS, 1);
+    }
+    adm_image_line(im, x, top, x, bottom, CHART_AXIS);
+}
+
 int adm_chart_render(const adm_chart *c, adm_image *out) {
     out->px = NULL; out->w = out->h = out->c = 0;
     if (c->n < 1 || c->n_series < 1 || !c->series || !c->x_ticks)
         return adm_error("chart: needs at least one point and one series");
     if (!(c->y_max > c->y_min) || !isfinite(c->y_min) || !isfinite(c->y_max))
         return adm_error("chart: y range [%g, %g] is empty", c->y_min, c->y_max);
+    int right_axis = 0;
+    for (int s = 0; s < c->n_series; s++) right_axis |= c->series[s].right_axis;
+    if (right_axis && (!(c->y2_max > c->y2_min) || !isfinite(c->y2_min) || !isfinite(c->y2_max)))
+        return adm_error("chart: right axis range [%g, %g] is empty", c->y2_min, c->y2_max);
     int W = c->width > 0 ? c->width : 480, H = c->height > 0 ? c->height : 320;
     if (W < 160 || H < 120) return adm_error("chart: %dx%d is too small (at least 160x120)", W, H);
     if (adm_image_init(out, W, H, 3, 0xffffff) != 0) return -1;
 
-    /* plot area: room for the title above, tick labels and axis label left and below, legend below */
-    int left = 14 + 6 * ADM_FONT_ADVANCE, right = W - 16, top = 30;
+    /* plot area: room for the title above, tick labels and axis labels at the
+     * sides and below, the legend at the bottom */
+    int left = 14 + 6 * ADM_FONT_ADVANCE, right = W - 16 - (right_axis ? 5 * ADM_FONT_ADVANCE : 0), top = 30;
     int bottom = H - 36 - ADM_FONT_LINE * c->n_series;
     if (bottom - top < 40) { adm_image_free(out); return adm_error("chart: too many series for %d pixels of height", H); }
     if (c->title) adm_draw_text_centered(out, W / 2, 8, c->title, CHART_AXIS, 2);
-
-    /* y grid, ticks and labels: 5 intervals */
-    for (int i = 0; i <= 5; i++) {
-        double v = c->y_min + (c->y_max - c->y_min) * i / 5;
-        int y = bottom - (int)lround((double)(bottom - top) * i / 5);
-        char lab[32];
-        snprintf(lab, sizeof lab, "%.2f", v);
-        if (i > 0) adm_image_line(out, left + 1, y, right, y, CHART_GRID);
-        adm_image_line(out, left - 4, y, left, y, CHART_AXIS);
-        adm_draw_text(out, left - 6 - adm_text_width(lab, 1), y - 3, lab, CHART_AXIS, 1);
-    }
+    chart_y_axis(out, left, top, bottom, c->y_min, c->y_max, -1, right);
+    if (right_axis) chart_y_axis(out, right, top, bottom, c->y2_min, c->y2_max, +1, 0);
     if (c->y_label) {   /* y label, written top-down one character per line */
         int len = (int)strlen(c->y_label), y0 = (top + bottom) / 2 - len * ADM_FONT_LINE / 2;
         for (int i = 0; i < len; i++) {
@@ -376,19 +388,19 @@ int adm_chart_render(const adm_chart *c, adm_image *out) {
         if (c->x_ticks[i]) adm_draw_text_centered(out, x, bottom + 7, c->x_ticks[i], CHART_AXIS, 1);
     }
     if (c->x_label) adm_draw_text_centered(out, (left + right) / 2, bottom + 7 + ADM_FONT_LINE + 2, c->x_label, CHART_AXIS, 1);
-    adm_image_line(out, left, top, left, bottom, CHART_AXIS);
     adm_image_line(out, left, bottom, right, bottom, CHART_AXIS);
 
     /* series: segments between consecutive finite points, 5x5 dot per point, legend line */
     for (int s = 0; s < c->n_series; s++) {
         const adm_chart_series *se = &c->series[s];
+        double lo = se->right_axis ? c->y2_min : c->y_min, hi = se->right_axis ? c->y2_max : c->y_max;
         int px = 0, py = 0, have = 0;
         for (int i = 0; i < c->n; i++) {
             double v = se->y[i];
             if (!isfinite(v)) { have = 0; continue; }
-            if (v < c->y_min) v = c->y_min;
-            if (v > c->y_max) v = c->y_max;
-            int x = XPOS(i), y = bottom - (int)lround((v - c->y_min) / (c->y_max - c->y_min) * (bottom - top));
+            if (v < lo) v = lo;
+            if (v > hi) v = hi;
+            int x = XPOS(i), y = bottom - (int)lround((v - lo) / (hi - lo) * (bottom - top));
             if (have) {   /* 2 pixels thick */
                 adm_image_line(out, px, py, x, y, se->rgb);
                 adm_image_line(out, px, py - 1, x, y - 1, se->rgb);

@@ -68,6 +68,7 @@ typedef struct {
     const char *name;       /* legend text */
     const double *y;        /* n values (NaN: no point) */
     uint32_t rgb;
+    int right_axis;         /* 1: plotted against the right axis (y2_min..y2_max) */
 } adm_chart_series;
 
 typedef struct {
@@ -78,10 +79,11 @@ typedef struct {
     const adm_chart_series *series;
     int n_series;
     int width, height;      /* <= 0: 480 x 320 */
+    double y2_min, y2_max;  /* right axis range; drawn only when some series uses it */
 } adm_chart;
 
-/* Axes with ticks and labels, a line with dot markers per series, a legend;
- * output is RGB. */
+/* Axes with ticks and labels (a right axis too when a series asks for it),
+ * a line with dot markers per series, a legend; output is RGB. */
 int adm_chart_render(const adm_chart *chart, adm_image *out);
 
 #endif

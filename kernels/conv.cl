@@ -173,63 +173,75 @@ __kernel void adm_pad2d_rows(__global const float *x, ulong xoff, __global float
 }
 
 /* 3x3 stride-1 conv on the row-interleaved input xr [N, H+2, Ci, W+2].
- * Work-item (tc, tx, n*H + oy): output row oy, columns x0 = tx*NV*VW .. +NV*VW-1
- * (those >= W computed from the next row's floats and dropped), channels
- * co = tc*COT .. +COT-1.  Two instances: NV = ADM_NV vectors x ADM_COT
- * channels (adm_conv3x3_rows) and one vector x 2*ADM_COT channels for
- * narrower images (adm_conv3x3_rows1). */
-#define CONV_ROWS(NAME, NV, COT)                                                                 \
+ * Work-item (tc, tx, n*ceil(H/NR) + g): output rows oy = g*NR .. +NR-1,
+ * columns x0 = tx*NV*VW .. +NV*VW-1 (those >= W computed from the next
+ * row's floats and dropped), channels co = tc*COT .. +COT-1: COT x NR x NV
+ * vectors in registers, each weight broadcast once per NR*NV vectors.
+ * Two instances: NV = ADM_NV vectors of one row (adm_conv3x3_rows) and one
+ * vector of 2 rows for images narrower than NV vectors (adm_conv3x3_rows1). */
+#define CONV_ROWS(NAME, NV, NR, COT)                                                             \
 __kernel void NAME(__global const float *xr, __global const float *w, ulong woff,               \
                    __global const float *b, ulong boff, int has_bias,                          \
                    __global float *y, ulong yoff, int Ci, int H, int W, int Co) {              \
     int tc = get_global_id(0), tx = get_global_id(1), r = get_global_id(2);                     \
-    int Wp = W + 2, oy = r % H, n = r / H;                                                     \
+    int Wp = W + 2, HG = (H + NR - 1) / NR, oy0 = (r % HG) * NR, n = r / HG;                   \
     int x0 = tx * ADM_VW * NV;                                                                  \
     if (x0 >= W) return;                                                                        \
     int co0 = tc * COT;                                                                         \
-    floatV acc[COT][NV];                                                                        \
+    floatV acc[COT][NR][NV];                                                                    \
     __global const float *wr[COT];                                                              \
     _Pragma("unroll")                                                                           \
     for (int j = 0; j < COT; j++) {                                                             \
         int co = min(co0 + j, Co - 1);       /* tail channels: computed, never stored */        \
         float bj = has_bias ? b[boff + co] : 0.0f;                                              \
         _Pragma("unroll")                                                                       \
-        for (int v = 0; v < NV; v++) acc[j][v] = (floatV)(bj);                                  \
+        for (int q = 0; q < NR; q++)                                                            \
+            _Pragma("unroll")                                                                   \
+            for (int v = 0; v < NV; v++) acc[j][q][v] = (floatV)(bj);                           \
         wr[j] = w + woff + (ulong)co * Ci * 9;                                                  \
     }                                                                                           \
     ulong rs = (ulong)Ci * Wp;                /* one padded row of all channels */              \
-    __global const float *xc = xr + ((ulong)n * (H + 2) + oy) * rs + x0;                       \
+    /* rows past H (odd H) read the zero border / slack rows and are dropped */                 \
+    __global const float *xc = xr + ((ulong)n * (H + 2) + oy0) * rs + x0;                      \
     for (int ci = 0; ci < Ci; ci++, xc += Wp) {                                                 \
         int wo = ci * 9;                                                                        \
         _Pragma("unroll")                                                                       \
         for (int ky = 0; ky < 3; ky++)                                                          \
             _Pragma("unroll")                                                                   \
             for (int kx = 0; kx < 3; kx++) {                                                    \
-                floatV xv[NV];                                                                  \
+                floatV xv[NR][NV];                                                              \
                 _Pragma("unroll")                                                               \
-                for (int v = 0; v < NV; v++) xv[v] = vloadV(0, xc + ky * rs + kx + v * ADM_VW); \
+                for (int q = 0; q < NR; q++)                                                    \
+                    _Pragma("unroll")                                                           \
+                    for (int v = 0; v < NV; v++)                                                \
+                        xv[q][v] = vloadV(0, xc + (ky + q) * rs + kx + v * ADM_VW);             \
                 _Pragma("unroll")                                                               \
                 for (int j = 0; j < COT; j++) {                                                 \
                     floatV wv = (floatV)(wr[j][wo + ky * 3 + kx]);                              \
                     _Pragma("unroll")                                                           \
-                    for (int v = 0; v < NV; v++) acc[j][v] = ADM_MAD(wv, xv[v], acc[j][v]);     \
+                    for (int q = 0; q < NR; q++)                                                \
+                        _Pragma("unroll")                                                       \
+                        for (int v = 0; v < NV; v++)                                            \
+                            acc[j][q][v] = ADM_MAD(wv, xv[q][v], acc[j][q][v]);                 \
                 }                                                                               \
             }                                                                                   \
     }                                                                                           \
-    __global float *ys = y + yoff + (((ulong)n * Co + co0) * H + oy) * W + x0;                 \
-    for (int j = 0; j < COT; j++, ys += (ulong)H * W) {                                         \
+    for (int j = 0; j < COT; j++) {                                                             \
         if (co0 + j >= Co) break;                                                               \
-        for (int v = 0; v < NV; v++) {                                                          \
-            if (x0 + (v + 1) * ADM_VW <= W) { vstoreV(acc[j][v], v, ys); continue; }            \
-            float o[ADM_VW];                                                                    \
-            vstoreV(acc[j][v], 0, o);                                                           \
-            for (int l = 0; l < ADM_VW && x0 + v * ADM_VW + l < W; l++) ys[v * ADM_VW + l] = o[l]; \
+        for (int q = 0; q < NR && oy0 + q < H; q++) {                                           \
+            __global float *ys = y + yoff + (((ulong)n * Co + co0 + j) * H + oy0 + q) * W + x0; \
+            for (int v = 0; v < NV; v++) {                                                      \
+                if (x0 + (v + 1) * ADM_VW <= W) { vstoreV(acc[j][q][v], v, ys); continue; }     \
+                float o[ADM_VW];                                                                \
+                vstoreV(acc[j][q][v], 0, o);                                                    \
+                for (int l = 0; l < ADM_VW && x0 + v * ADM_VW + l < W; l++) ys[v * ADM_VW + l] = o[l]; \
+            }                                                                                   \
         }                                                                                       \
     }                                                                                           \
 }
 
-CONV_ROWS(adm_conv3x3_rows, ADM_NV, ADM_COT)
-CONV_ROWS(adm_conv3x3_rows1, 1, (2 * ADM_COT))
+CONV_ROWS(adm_conv3x3_rows, ADM_NV, 1, ADM_COT)
+CONV_ROWS(adm_conv3x3_rows1, 1, 2, ADM_COT)
 
 /* Panels: a row-major matrix B [K, N] stored as ceil(N / NVW) panels of
  * [K, NVW] (NVW = ADM_NV * ADM_VW columns, the last one zero-padded), so a

@@ -4,10 +4,17 @@
  * A device tensor (adm_dt) is a float32 NCHW view into a cl_mem at an
  * element offset.  Vectors (biases, norms) use n=1,c=len,h=w=1; matrices
  * [rows, cols] use n=1, c=rows, h=1, w=cols unless stated.  Every op
- * returns 0 or -1 with adm_error set.  Ops never allocate device memory
- * per call (scratch comes from adm_ops_scratch, sized once).
+ * returns 0 or -1 with adm_error set.  Ops allocate no device memory per
+ * call: one scratch buffer per device (padded inputs, packed panels,
+ * attention scores) grows only when a call first needs more than any call
+ * before it; adm_ops_reserve_scratch sizes it up front.  All ops run in
+ * order on cl->queue, so they can share it.
  * Reductions run in a fixed order with fixed work-group sizes, so the same
  * inputs on the same device give the same bits.
+ *
+ * On CPUs the convolutions, GEMMs and attention use kernels/conv.cl
+ * ("own" backend); on other devices im2col + CLBlast ("clblast").  See
+ * adm_ops_set_backend; ADMD_TILES (cl_runtime.c) tunes the register tiles.
  */
 #ifndef ADM_OPS_H
 #define ADM_OPS_H

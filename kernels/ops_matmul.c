@@ -98,16 +98,17 @@ static int conv_direct(adm_cl *cl, const char *kind, const adm_dt *x, const adm_
 }
 
 /* 3x3 stride 1 on images at least one vector wide: row-interleaved padding,
- * then one output row segment per work-item (NV vectors wide if the row
- * has them, else one vector with twice the channels). */
+ * then a row segment per work-item (NV vectors wide if the row has them,
+ * else one vector of two rows). */
 static int conv3x3_rows(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
     int N = x->n, Ci = x->c, H = x->h, W = x->w, Wp = W + 2, Hp = H + 2;
-    size_t rows = (size_t)N * Hp * Ci + (size_t)(VW + 2 + Wp - 1) / Wp;
+    /* + slack: zero rows for the last vector loads and for the row past an odd H */
+    size_t rows = (size_t)N * Hp * Ci + Ci + (size_t)(VW + 2 + Wp - 1) / Wp;
     cl_mem xr = adm_ops_scratch(cl, rows * Wp);
     if (!xr) return -1;
-    int wide = W >= VW;
+    int wide = W >= VW;          /* rows: NV vectors of 1 row; rows1: 1 vector of 2 rows */
     const char *name = wide ? "adm_conv3x3_rows" : "adm_conv3x3_rows1";
-    size_t tw = wide ? (size_t)VW : (size_t)cl->tile_vw, tc = wide ? (size_t)COT : 2 * (size_t)COT;
+    size_t tw = wide ? (size_t)VW : (size_t)cl->tile_vw, tc = (size_t)COT, nrow = wide ? 1 : 2;
     cl_kernel kp = get(cl, "adm_pad2d_rows"), kc = get(cl, name);
     if (!kp || !kc) return -1;
     cl_ulong xo = x->off;
@@ -121,7 +122,8 @@ static int conv3x3_rows(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_
     if (adm_set_args(kc, name, ARG(xr), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
                      ARG(y->mem), ARG(yo), ARG(Ci), ARG(H), ARG(W), ARG(y->c), 0))
         return -1;
-    size_t gws[3] = {((size_t)y->c + tc - 1) / tc, ((size_t)W + tw - 1) / tw, (size_t)N * H}, lws[3] = {1, 1, 1};
+    size_t gws[3] = {((size_t)y->c + tc - 1) / tc, ((size_t)W + tw - 1) / tw, (size_t)N * ((H + nrow - 1) / nrow)};
+    size_t lws[3] = {1, 1, 1};
     return adm_launch(cl, kc, name, "conv3x3", 3, gws, lws);
 }
 

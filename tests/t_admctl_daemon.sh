@@ -35,6 +35,13 @@ else echo "FAIL admctl_daemon_drain:"; cat "$tmp/d.log"; exit 1; fi
 run watch 1 --db "$DB"
 if [ $rc -eq 0 ] && grep -q "job 1 done: 2/2 images" "$tmp/o"; then ok admctl_watch_done; else bad admctl_watch_done "exit $rc"; fi
 
+# on a terminal the line is redrawn in place (carriage return + erase), then the final state
+if command -v script > /dev/null; then
+  script -qec "$A watch 1 --db $DB" /dev/null > "$tmp/tty" 2>&1; rc=$?
+  if [ $rc -eq 0 ] && grep -q "$(printf '\r\033\[K')job 1 done: 2/2 images" "$tmp/tty"; then ok admctl_watch_tty
+  else bad admctl_watch_tty "exit $rc: $(od -c "$tmp/tty" | head -3)"; fi
+else echo "SKIP admctl_watch_tty (no script(1))"; fi
+
 run show 2 --db "$DB"
 if [ $rc -eq 0 ] && grep -q "job 2: done" "$tmp/o" && grep -q "^provenance" "$tmp/o" && grep -q "device" "$tmp/o" &&
    grep -q "outputs (2)" "$tmp/o" && grep -q "class 8" "$tmp/o"; then ok admctl_show_done
@@ -86,7 +93,7 @@ else
       --out-dir "$tmp/sw" --timeout 600 $DEV
   if [ $rc -eq 0 ] && [ -s "$tmp/sw/sweep.png" ] && [ -s "$tmp/sw/sheet-scale-0.png" ] &&
      [ -s "$tmp/sw/sheet-scale-4.png" ] && [ "$(wc -l < "$tmp/sw/sweep.tsv")" -eq 3 ] &&
-     [ "$(png_size "$tmp/sw/sweep.png")" = "560 360" ]; then
+     [ "$(png_size "$tmp/sw/sweep.png")" = "600 360" ]; then
     ok admctl_sweep
     cat "$tmp/o"
   else bad admctl_sweep "exit $rc"; fi
@@ -97,7 +104,7 @@ else
 fi
 expect_usage() {
   run "$@"
-  if [ $rc -eq 2 ]; then ok "$1_usage"; else bad "$1_usage" "exit $rc"; fi
+  if [ $rc -eq 2 ]; then ok "admctl_$1_usage"; else bad "admctl_$1_usage" "exit $rc"; fi
 }
 expect_usage sweep --db "$DB" --model mnist
 run sweep --db "$DB" --model nope --scales 1

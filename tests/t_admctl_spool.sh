@@ -45,7 +45,7 @@ if [ $rc -eq 0 ] && [ -f "$unet" ] && [ "$sha" = "$(sha256sum "$unet" | cut -d' 
    grep -q "^mnist" "$tmp/o" && grep -q "classifier  /" "$tmp/o"; then
   ok admctl_init_registers_mnist
 else bad admctl_init_registers_mnist "unet '$unet' sha '$sha'"; fi
-expect admctl_init_again 0 "up to date" init --db "$DB"
+expect admctl_init_again 0 "already registered, kept" init --db "$DB"
 
 # ---- model add / list / rm
 expect admctl_model_add_check 0 "model ref_a" model add ref_a --db "$DB" --unet $R/unet_a/model.pt \

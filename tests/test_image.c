@@ -159,8 +159,8 @@ static void test_sheet(void) {
 static void test_chart(void) {
     const char *ticks[] = {"0", "1", "2", "4", "10"};
     double acc[] = {0.8, 0.9, 0.95, 1.0, 1.0}, div[] = {0.5, 0.45, NAN, 0.3, 0.2};
-    adm_chart_series s[2] = {{"accuracy", acc, 0x1060c0}, {"diversity", div, 0xd04010}};
-    adm_chart c = {"sweep", "guidance scale", "value", 5, ticks, 0.0, 1.0, s, 2, 400, 300};
+    adm_chart_series s[2] = {{"accuracy", acc, 0x1060c0, 0}, {"diversity", div, 0xd04010, 0}};
+    adm_chart c = {"sweep", "guidance scale", "value", 5, ticks, 0.0, 1.0, s, 2, 400, 300, 0.0, 0.0};
     adm_image im;
     REQUIRE(adm_chart_render(&c, &im) == 0, "%s", adm_last_error());
     CHECK(im.w == 400 && im.h == 300 && im.c == 3, "size %dx%dx%d", im.w, im.h, im.c);
@@ -174,6 +174,26 @@ static void test_chart(void) {
     }
     CHECK(best > 150, "no y axis (longest black column %d)", best);
     adm_image_free(&im);
+
+    /* a right axis: the same series against [0, 0.5] sits higher than against [0, 1] */
+    double one[] = {0.25, 0.25, 0.25, 0.25, 0.25};
+    adm_chart_series r[1] = {{"right", one, 0x00a000, 1}};
+    adm_chart c2 = {"two axes", NULL, NULL, 5, ticks, 0.0, 1.0, r, 1, 400, 300, 0.0, 0.5};
+    REQUIRE(adm_chart_render(&c2, &im) == 0, "%s", adm_last_error());
+    int top_green = -1, right_black = 0;
+    for (int y = 0; y < 300 && top_green < 0; y++)
+        if (count_colour(&im, 150, y, 1, 1, 0x00a000)) top_green = y;
+    /* plot area: top 30, bottom 300-36-9 = 255; 0.25 of [0, 0.5] is halfway: y = 142.5 (+-2 for the line) */
+    CHECK(top_green >= 139 && top_green <= 144, "right-axis series at y=%d, expected about 142", top_green);
+    for (int x = 300; x < 400; x++) {
+        int k = count_colour(&im, x, 0, 1, 300, 0x000000);
+        if (k > right_black) right_black = k;
+    }
+    CHECK(right_black > 150, "no right axis (longest black column %d)", right_black);
+    adm_image_free(&im);
+    c2.y2_max = 0;
+    CHECK(adm_chart_render(&c2, &im) == -1, "empty right-axis range accepted");
+
     c.y_min = c.y_max = 1.0;
     CHECK(adm_chart_render(&c, &im) == -1, "empty y range accepted");
     c.y_min = 0; c.n = 0;

@@ -13,13 +13,14 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: admctl init [--db PATH] [--no-model]\n"
+        "usage: admctl init [--db PATH] [--no-model | --force-model]\n"
         "\n"
         "Create the spool database at PATH (its folder is created too), or bring an\n"
         "existing one up to date, and register the embedded default model 'mnist'\n"
         "(a class-conditional MNIST ADM with its noisy classifier).\n"
         ADMCTL_DB_HELP
         "  --no-model    do not register the default model\n"
+        "  --force-model register it again even if the spool has a model 'mnist'\n"
         "environment: ADMD_MODELS=DIR  where mnist/ lives (default: next to admctl)\n");
 }
 
@@ -40,10 +41,15 @@ static int make_parent(const char *path) {
     return 0;
 }
 
-/* Register the embedded model, hashing its files. */
-static int register_default(adm_spool *s) {
+/* Register the embedded model, hashing its files.  An existing "mnist"
+ * (perhaps with defaults someone tuned) is kept unless force is set. */
+static int register_default(adm_spool *s, int force) {
     char dir[ADM_SPOOL_PATH];
     adm_spool_model m;
+    if (!force && adm_spool_model_get(s, "mnist", &m) == 0) {
+        printf("model mnist: already registered, kept (--force-model registers it afresh)\n");
+        return 0;
+    }
     if (!admctl_default_model_dir(dir, sizeof dir) || admctl_default_model(dir, &m) != 0) return -1;
     /* the sizes let the schema check a job's class at INSERT time */
     adm_config cfg;
@@ -61,10 +67,12 @@ static int register_default(adm_spool *s) {
 
 int cmd_init(int argc, char **argv) {
     const char *db = NULL;
-    int no_model = 0;
+    int no_model = 0, force = 0;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
-        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--no-model", &no_model)) continue;
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--no-model", &no_model) ||
+            admctl_flag(argv, i, "--force-model", &force))
+            continue;
         usage(stderr);
         admctl_fail("init: unexpected argument '%s'", argv[i]);
         return ADMCTL_USAGE;
@@ -78,7 +86,7 @@ int cmd_init(int argc, char **argv) {
     printf("%s %s (schema version %d)\n", existed ? "spool up to date:" : "created spool", adm_spool_path(s),
            adm_spool_schema_version(s));
     int rc = ADMCTL_OK;
-    if (!no_model && register_default(s) != 0) rc = admctl_fail("registering the default model: %s", adm_last_error());
+    if (!no_model && register_default(s, force) != 0) rc = admctl_fail("registering the default model: %s", adm_last_error());
     adm_spool_close(s);
     if (rc == ADMCTL_OK)
         printf("next: admctl submit --db %s --model mnist --class 7   then: admd --db %s --drain\n", db, db);

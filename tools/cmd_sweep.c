@@ -255,6 +255,150 @@ static void fmt_jobs(const sweep_row *r, char *buf, size_t len) {
     else snprintf(buf, len, "%lld,...(%d)", (long long)r->jobs[0], r->n_jobs);
 }
 
+/* --jobs: finished jobs of one model, grouped into rows by scale (ascending).
+ * *ids is replaced by a copy ordered row by row (rows point into it). */
+static int group_jobs(adm_spool *s, int64_t **ids, int n_ids, sweep_row *rows, int *n_rows, char *model,
+                      size_t model_len, char *sampler_used, size_t su_len) {
+    int n = 0;
+    double *scale_of = malloc((size_t)n_ids * sizeof *scale_of);
+    int64_t *sorted = malloc((size_t)n_ids * sizeof *sorted);
+    if (!scale_of || !sorted) { free(scale_of); free(sorted); return adm_error("out of memory"); }
+    for (int q = 0; q < n_ids; q++) {
+        adm_spool_job j;
+        if (adm_spool_job_get(s, (*ids)[q], &j) != 0) goto fail;
+        if (strcmp(j.state, "done") != 0) { adm_error("job %lld is %s, not done", (long long)(*ids)[q], j.state); goto fail; }
+        if (q == 0) {
+            snprintf(model, model_len, "%s", j.req.model);
+            snprintf(sampler_used, su_len, "%s %s", j.req.sampler, j.req.respacing);
+        } else if (strcmp(model, j.req.model) != 0) {
+            adm_error("job %lld uses model %s, job %lld %s: judge one model at a time", (long long)(*ids)[q],
+                      j.req.model, (long long)(*ids)[0], model);
+            goto fail;
+        }
+        scale_of[q] = j.req.scale;
+        int k = 0;
+        while (k < n && rows[k].scale != j.req.scale) k++;
+        if (k == n) {
+            if (n == SWEEP_MAX) { adm_error("more than %d different scales", SWEEP_MAX); goto fail; }
+            rows[n++].scale = j.req.scale;
+        }
+    }
+    qsort(rows, (size_t)n, sizeof *rows, by_scale);
+    int at = 0;
+    for (int k = 0; k < n; k++) {
+        rows[k].jobs = sorted + at;
+        for (int q = 0; q < n_ids; q++)
+            if (scale_of[q] == rows[k].scale) sorted[at++] = (*ids)[q];
+        rows[k].n_jobs = (int)(sorted + at - rows[k].jobs);
+    }
+    free(scale_of);
+    free(*ids);
+    *ids = sorted;
+    *n_rows = n;
+    return 0;
+fail:
+    free(scale_of);
+    free(sorted);
+    return -1;
+}
+
+/* One job per scale, all with the same request but the scale. */
+static int submit_rows(adm_spool *s, const adm_spool_request *base, const double *scales, int n, sweep_row *rows,
+                       int64_t *ids) {
+    for (int k = 0; k < n; k++) {
+        adm_spool_request r = *base;
+        r.scale = scales[k];
+        rows[k].scale = scales[k];
+        rows[k].jobs = &ids[k];
+        rows[k].n_jobs = 1;
+        if (adm_spool_submit(s, &r, &ids[k]) != 0) return adm_error_prefix("scale %g", scales[k]);
+        fprintf(stderr, "admctl: sweep: scale %g is job %lld\n", scales[k], (long long)ids[k]);
+    }
+    return 0;
+}
+
+/* Load the model's classifier on the device and measure every row. */
+static int judge_rows(adm_spool *s, const adm_spool_model *m, const char *device, sweep_row *rows, int n) {
+    char cpath[ADM_SPOOL_PATH], cconf[ADM_SPOOL_PATH];
+    adm_spool_resolve(s, m->classifier_path, cpath, sizeof cpath);
+    const char *spec = m->classifier_config;
+    if (spec[0] != '-' && strchr(spec, '/')) spec = adm_spool_resolve(s, spec, cconf, sizeof cconf);
+    adm_config ccfg;
+    adm_tensor_set cw = {0};
+    adm_cl cl;
+    if (adm_config_parse(spec, ADM_KIND_CLASSIFIER, &ccfg) != 0 || adm_tensors_load(cpath, &cw) != 0) {
+        adm_tensors_free(&cw);
+        return -1;
+    }
+    if (adm_cl_open(&cl, device, 0) != 0) { adm_tensors_free(&cw); return -1; }
+    adm_classifier *clf = adm_classifier_load(&cl, &ccfg, &cw);
+    int rc = clf ? 0 : -1;
+    for (int k = 0; k < n && rc == 0; k++) rc = measure(s, clf, &ccfg, &rows[k]);
+    if (clf) adm_classifier_free(clf);
+    adm_cl_close(&cl);
+    adm_tensors_free(&cw);
+    return rc;
+}
+
+/* The table (stdout and DIR/sweep.tsv), the chart and one sheet per row. */
+static int write_results(adm_spool *s, const sweep_row *rows, int n, const char *outdir, const char *model,
+                         const char *sampler_used) {
+    char path[PATH_MAX], jobs_txt[64], title[128];
+    if (make_dir(outdir) != 0) return -1;
+    snprintf(path, sizeof path, "%s/sweep.tsv", outdir);
+    FILE *tsv = fopen(path, "w");
+    if (!tsv) return adm_error("%s: %s", path, strerror(errno));
+    fprintf(tsv, "scale\tjobs\timages\tcorrect\taccuracy\tdiversity\tpairs\n");
+    printf("%8s %12s %7s %9s %10s  (model %s, %s, classifier at t=0)\n", "scale", "jobs", "images", "accuracy",
+           "diversity", model, sampler_used);
+    for (int k = 0; k < n; k++) {
+        char dv[32];
+        fmt_jobs(&rows[k], jobs_txt, sizeof jobs_txt);
+        fprintf(tsv, "%g\t%s\t%d\t%d\t%.4f\t%.4f\t%d\n", rows[k].scale, jobs_txt, rows[k].images, rows[k].correct,
+                rows[k].accuracy, rows[k].diversity, rows[k].pairs);
+        if (rows[k].pairs) snprintf(dv, sizeof dv, "%.4f", rows[k].diversity);
+        else snprintf(dv, sizeof dv, "- (no pair)");   /* one image per class: nothing to compare */
+        printf("%8g %12s %7d %8.1f%% %10s\n", rows[k].scale, jobs_txt, rows[k].images, 100 * rows[k].accuracy, dv);
+    }
+    if (fclose(tsv) != 0) return adm_error("%s: %s", path, strerror(errno));
+
+    double acc[SWEEP_MAX], div[SWEEP_MAX];
+    char tick_s[SWEEP_MAX][16];
+    const char *ticks[SWEEP_MAX];
+    for (int k = 0; k < n; k++) {
+        acc[k] = rows[k].accuracy;
+        div[k] = rows[k].diversity;
+        snprintf(tick_s[k], sizeof tick_s[k], "%g", rows[k].scale);
+        ticks[k] = tick_s[k];
+    }
+    /* diversity has its own (right) axis: 0 to a round value above its largest */
+    double dmax = 0;
+    for (int k = 0; k < n; k++) if (isfinite(div[k]) && div[k] > dmax) dmax = div[k];
+    dmax = dmax > 0 ? ceil(dmax * 1.25 * 20) / 20 : 1;
+    snprintf(title, sizeof title, "%s: guidance sweep", model);
+    adm_chart_series series[2] = {
+        {"classifier accuracy at t=0 (left axis: fraction recognised)", acc, 0x1060c0, 0},
+        {"diversity (right axis: mean |a-b|/255 within a class)", div, 0xd04010, 1},
+    };
+    adm_chart chart = {title, "classifier guidance scale (evenly spaced)", NULL, n, ticks, 0.0, 1.0, series, 2,
+                       600, 360, 0.0, dmax};
+    adm_image im;
+    snprintf(path, sizeof path, "%s/sweep.png", outdir);
+    if (adm_chart_render(&chart, &im) != 0) return -1;
+    int rc = adm_image_save_png(&im, path);
+    adm_image_free(&im);
+    if (rc != 0) return -1;
+    printf("chart: %s\n", path);
+    for (int k = 0; k < n; k++) {
+        snprintf(path, sizeof path, "%s/sheet-scale-%g.png", outdir, rows[k].scale);
+        snprintf(title, sizeof title, "%s, scale %g: %d/%d recognised", model, rows[k].scale, rows[k].correct,
+                 rows[k].images);
+        if (admctl_sheet_jobs(s, rows[k].jobs, rows[k].n_jobs, path, 10, title, NULL) != 0) return -1;
+        printf("sheet: %s\n", path);
+    }
+    return 0;
+}
+
 int cmd_sweep(int argc, char **argv) {
     const char *db = NULL, *model = NULL, *scales_s = NULL, *count_s = "20", *class_s = NULL, *seed_s = "1";
     const char *sampler = NULL, *respacing = NULL, *outdir = NULL, *device = NULL, *timeout_s = NULL, *jobs_s = NULL;
@@ -297,170 +441,56 @@ int cmd_sweep(int argc, char **argv) {
     int64_t *ids = NULL;
     int n_ids = 0;
     if (jobs_s && (n_ids = parse_job_list(jobs_s, &ids)) < 0) { free(ids); admctl_fail("--jobs: %s", adm_last_error()); return ADMCTL_USAGE; }
-    const char *dbpath = db && *db ? db : getenv(ADMCTL_DB_ENV) && *getenv(ADMCTL_DB_ENV) ? getenv(ADMCTL_DB_ENV) : ADMCTL_DB_SYSTEM;
+    const char *env = getenv(ADMCTL_DB_ENV);
+    const char *dbpath = db && *db ? db : env && *env ? env : ADMCTL_DB_SYSTEM;
 
     adm_spool *s = admctl_spool_open(db, 0);
     if (!s) { free(ids); return ADMCTL_FAIL; }
     int rc = ADMCTL_FAIL;
-    adm_cl cl;
-    int cl_open = 0;
-    adm_classifier *clf = NULL;
-    adm_tensor_set cw = {0};
-    adm_config ccfg;
     adm_spool_model m;
-    char sampler_used[ADM_SPOOL_SPEC + 40] = "";
-    char outbuf[ADM_SPOOL_NAME + 16], model_buf[ADM_SPOOL_NAME];
+    char sampler_used[2 * ADM_SPOOL_SPEC] = "", outbuf[ADM_SPOOL_NAME + 16], model_buf[ADM_SPOOL_NAME];
 
+    /* the jobs: those given, or one per scale (submitted, then run or waited for) */
     if (jobs_s) {
-        /* finished jobs, one model, grouped into rows by scale */
-        for (int q = 0; q < n_ids; q++) {
-            adm_spool_job j;
-            if (adm_spool_job_get(s, ids[q], &j) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-            if (strcmp(j.state, "done") != 0) { admctl_fail("job %lld is %s, not done", (long long)ids[q], j.state); goto done; }
-            if (!model) model = strcpy(model_buf, j.req.model);
-            if (strcmp(model, j.req.model) != 0) { admctl_fail("job %lld uses model %s, job %lld %s: judge one model at a time", (long long)ids[q], j.req.model, (long long)ids[0], model); goto done; }
-            if (!sampler_used[0]) snprintf(sampler_used, sizeof sampler_used, "%s %s", j.req.sampler, j.req.respacing);
-            int k = 0;
-            while (k < n && rows[k].scale != j.req.scale) k++;
-            if (k == n) {
-                if (n == SWEEP_MAX) { admctl_fail("more than %d different scales", SWEEP_MAX); goto done; }
-                rows[n].scale = j.req.scale;
-                rows[n].jobs = ids + q;    /* placeholder; rebuilt below */
-                rows[n].n_jobs = 0;
-                n++;
-            }
-            rows[k].n_jobs++;
-        }
-        /* each row's jobs, contiguous in a reordered copy of ids */
-        int64_t *sorted = malloc((size_t)n_ids * sizeof *sorted);
-        if (!sorted) { admctl_fail("out of memory"); goto done; }
-        qsort(rows, (size_t)n, sizeof *rows, by_scale);
-        int at = 0;
+        if (group_jobs(s, &ids, n_ids, rows, &n, model_buf, sizeof model_buf, sampler_used, sizeof sampler_used) != 0)
+            goto fail;
+        model = model_buf;
+    }
+    if (adm_spool_model_get(s, model, &m) != 0) goto fail;
+    if (!m.classifier_path[0]) { adm_error("model %s has no classifier: a sweep needs one to guide and to judge", model); goto fail; }
+    if (!jobs_s) {
+        adm_spool_request r;
+        adm_spool_request_init(&r);
+        snprintf(r.model, sizeof r.model, "%s", model);
+        r.klass = klass;
+        r.count = (int)count;
+        r.seed = seed;
+        if (sampler) snprintf(r.sampler, sizeof r.sampler, "%s", sampler);
+        if (respacing) snprintf(r.respacing, sizeof r.respacing, "%s", respacing);
+        snprintf(sampler_used, sizeof sampler_used, "%s %s", sampler ? sampler : m.default_sampler,
+                 respacing ? respacing : m.default_respacing);
+        if (!(ids = malloc((size_t)n * sizeof *ids))) { adm_error("out of memory"); goto fail; }
+        if (submit_rows(s, &r, scales, n, rows, ids) != 0) goto fail;
+        if (drain && run_drain(dbpath, device) != 0) goto fail;
+        if (wait_jobs(s, ids, n, timeout) != 0) goto fail;
         for (int k = 0; k < n; k++) {
-            int start = at;
-            for (int q = 0; q < n_ids; q++) {
-                adm_spool_job j;
-                if (adm_spool_job_get(s, ids[q], &j) != 0) { free(sorted); admctl_fail("%s", adm_last_error()); goto done; }
-                if (j.req.scale == rows[k].scale) sorted[at++] = ids[q];
+            adm_spool_job j;
+            if (adm_spool_job_get(s, ids[k], &j) != 0) goto fail;
+            if (strcmp(j.state, "done") != 0) {
+                adm_error("job %lld (scale %g) %s: %s", (long long)ids[k], scales[k], j.state, j.error);
+                goto fail;
             }
-            rows[k].n_jobs = at - start;
-            rows[k].jobs = sorted + start;
         }
-        free(ids);
-        ids = sorted;
     }
     if (!outdir) { snprintf(outbuf, sizeof outbuf, "sweep-%s", model); outdir = outbuf; }
 
-    /* the model must have a classifier: it both guides and judges */
-    if (adm_spool_model_get(s, model, &m) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-    if (!m.classifier_path[0]) { admctl_fail("model %s has no classifier: a sweep needs one to guide and to judge", model); goto done; }
-
-    if (!jobs_s) {
-        /* 1. one job per scale, same seed */
-        ids = malloc((size_t)n * sizeof *ids);
-        if (!ids) { admctl_fail("out of memory"); goto done; }
-        for (int k = 0; k < n; k++) {
-            adm_spool_request r;
-            adm_spool_request_init(&r);
-            snprintf(r.model, sizeof r.model, "%s", model);
-            r.klass = klass;
-            r.count = (int)count;
-            r.scale = scales[k];
-            r.seed = seed;
-            if (sampler) snprintf(r.sampler, sizeof r.sampler, "%s", sampler);
-            if (respacing) snprintf(r.respacing, sizeof r.respacing, "%s", respacing);
-            rows[k].scale = scales[k];
-            rows[k].jobs = &ids[k];
-            rows[k].n_jobs = 1;
-            if (adm_spool_submit(s, &r, &ids[k]) != 0) { admctl_fail("scale %g: %s", scales[k], adm_last_error()); goto done; }
-            fprintf(stderr, "admctl: sweep: scale %g is job %lld\n", scales[k], (long long)ids[k]);
-        }
-        n_ids = n;
-        snprintf(sampler_used, sizeof sampler_used, "%s %s", sampler ? sampler : m.default_sampler,
-                 respacing ? respacing : m.default_respacing);
-
-        /* 2. run (or wait for) them */
-        if (drain) {
-            adm_spool_close(s);
-            s = NULL;
-            if (run_drain(dbpath, device) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-            if (!(s = admctl_spool_open(db, 0))) goto done;
-        }
-        if (wait_jobs(s, ids, n, timeout) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-        for (int k = 0; k < n; k++) {
-            adm_spool_job j;
-            if (adm_spool_job_get(s, ids[k], &j) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-            if (strcmp(j.state, "done") != 0) { admctl_fail("job %lld (scale %g) %s: %s", (long long)ids[k], scales[k], j.state, j.error); goto done; }
-        }
-    }
-
-    /* 3. judge with the model's classifier at t = 0 */
-    char cpath[ADM_SPOOL_PATH], cconf[ADM_SPOOL_PATH];
-    adm_spool_resolve(s, m.classifier_path, cpath, sizeof cpath);
-    const char *spec = m.classifier_config;
-    if (spec[0] != '-' && strchr(spec, '/')) spec = adm_spool_resolve(s, spec, cconf, sizeof cconf);
-    if (adm_config_parse(spec, ADM_KIND_CLASSIFIER, &ccfg) != 0 || adm_tensors_load(cpath, &cw) != 0 ||
-        adm_cl_open(&cl, device, 0) != 0) {
-        admctl_fail("%s", adm_last_error());
-        goto done;
-    }
-    cl_open = 1;
-    if (!(clf = adm_classifier_load(&cl, &ccfg, &cw))) { admctl_fail("%s", adm_last_error()); goto done; }
-    for (int k = 0; k < n; k++)
-        if (measure(s, clf, &ccfg, &rows[k]) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-
-    /* 4. table, chart, sheets */
-    if (make_dir(outdir) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-    char path[PATH_MAX], jobs_txt[64];
-    snprintf(path, sizeof path, "%s/sweep.tsv", outdir);
-    FILE *tsv = fopen(path, "w");
-    if (!tsv) { admctl_fail("%s: %s", path, strerror(errno)); goto done; }
-    fprintf(tsv, "scale\tjobs\timages\tcorrect\taccuracy\tdiversity\tpairs\n");
-    printf("%8s %12s %7s %9s %10s  (model %s, %s, classifier at t=0)\n", "scale", "jobs", "images", "accuracy",
-           "diversity", model, sampler_used);
-    for (int k = 0; k < n; k++) {
-        fmt_jobs(&rows[k], jobs_txt, sizeof jobs_txt);
-        fprintf(tsv, "%g\t%s\t%d\t%d\t%.4f\t%.4f\t%d\n", rows[k].scale, jobs_txt, rows[k].images, rows[k].correct,
-                rows[k].accuracy, rows[k].diversity, rows[k].pairs);
-        char dv[32];
-        if (rows[k].pairs) snprintf(dv, sizeof dv, "%.4f", rows[k].diversity);
-        else snprintf(dv, sizeof dv, "- (no pair)");   /* one image per class: nothing to compare */
-        printf("%8g %12s %7d %8.1f%% %10s\n", rows[k].scale, jobs_txt, rows[k].images, 100 * rows[k].accuracy, dv);
-    }
-    fclose(tsv);
-
-    double acc[SWEEP_MAX], div[SWEEP_MAX];
-    char tick_s[SWEEP_MAX][16];
-    const char *ticks[SWEEP_MAX];
-    for (int k = 0; k < n; k++) {
-        acc[k] = rows[k].accuracy;
-        div[k] = rows[k].diversity;
-        snprintf(tick_s[k], sizeof tick_s[k], "%g", rows[k].scale);
-        ticks[k] = tick_s[k];
-    }
-    char title[128];
-    snprintf(title, sizeof title, "%s: guidance sweep", model);
-    adm_chart_series series[2] = {
-        {"classifier accuracy at t=0 (fraction recognised)", acc, 0x1060c0},
-        {"diversity: mean |a-b|/255 within a class", div, 0xd04010},
-    };
-    adm_chart chart = {title, "classifier guidance scale (evenly spaced)", NULL, n, ticks, 0.0, 1.0, series, 2, 560, 360};
-    adm_image im;
-    snprintf(path, sizeof path, "%s/sweep.png", outdir);
-    if (adm_chart_render(&chart, &im) != 0 || adm_image_save_png(&im, path) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-    adm_image_free(&im);
-    printf("chart: %s\n", path);
-    for (int k = 0; k < n; k++) {
-        snprintf(path, sizeof path, "%s/sheet-scale-%g.png", outdir, rows[k].scale);
-        snprintf(title, sizeof title, "%s, scale %g: %d/%d recognised", model, rows[k].scale, rows[k].correct, rows[k].images);
-        if (admctl_sheet_jobs(s, rows[k].jobs, rows[k].n_jobs, path, 10, title, NULL) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-        printf("sheet: %s\n", path);
-    }
+    /* judge and report */
+    if (judge_rows(s, &m, device, rows, n) != 0 || write_results(s, rows, n, outdir, model, sampler_used) != 0) goto fail;
     rc = ADMCTL_OK;
+    goto done;
+fail:
+    admctl_fail("%s", adm_last_error());
 done:
-    if (clf) adm_classifier_free(clf);
-    if (cl_open) adm_cl_close(&cl);
-    adm_tensors_free(&cw);
     if (s) adm_spool_close(s);
     free(ids);
     return rc;
