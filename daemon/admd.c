@@ -124,6 +124,10 @@ typedef struct {
     double last_beat;        /* last lease/progress write */
     double last_image;       /* when the previous image (or the pass) ended */
     double encode_s;         /* PNG encode + write + record */
+    int batch;               /* images per device pass (adm_job_batch) */
+    int end_index;           /* one past the last image index of this attempt */
+    int pass_left;           /* images of the current pass not yet delivered */
+    double pass_share;       /* the current pass's device time / its images */
     int lost;                /* the job is no longer ours (cancelled, reaped) */
     int images;              /* images recorded this attempt */
     char error[1024];
@@ -159,10 +163,21 @@ static int recorded(adm_spool *s, int64_t job_id, int index) {
 }
 
 /* One finished image: PNG to a temp file, fsync, rename; then its outputs
- * row and the job's advance in one transaction. */
+ * row and the job's advance in one transaction.  A device pass delivers
+ * its images one after another once its last step is done; the pass's
+ * time (since the previous pass's last image was recorded) is split evenly
+ * over its images, so outputs.seconds = pass time / images of the pass +
+ * this image's own PNG encode and write. */
 static int on_image(void *user, int index, int klass, const uint8_t *pixels, int h, int w, int ch) {
     run_ctx *c = user;
     double t0 = adm_now();
+    if (c->pass_left <= 0) {   /* the first image of a pass */
+        int left = c->end_index - index;
+        c->pass_left = left < c->batch ? left : c->batch;
+        if (c->pass_left < 1) c->pass_left = 1;
+        c->pass_share = (t0 - c->last_image) / c->pass_left;
+    }
+    c->pass_left--;
     char path[ADM_SPOOL_PATH], tmp[ADM_SPOOL_PATH + 300];
     adm_spool_output o;
     memset(&o, 0, sizeof o);
@@ -179,7 +194,7 @@ static int on_image(void *user, int index, int klass, const uint8_t *pixels, int
     snprintf(o.noise_algorithm, sizeof o.noise_algorithm, "%s", ADM_NOISE_ALGORITHM);
     snprintf(o.path, sizeof o.path, "%s", path);
     o.bytes = (int64_t)bytes;
-    o.seconds = adm_now() - c->last_image;
+    o.seconds = c->pass_share + (adm_now() - t0);
     int rc = adm_spool_record_output(c->spool, &o);
     /* Someone holds the write lock longer than the busy timeout (an open
      * transaction in a sqlite3 shell): keep trying for a while. */
@@ -289,11 +304,13 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
         if (!classes) { fail_job(s, job, adm_last_error(), &p); return; }
         for (int i = 0; i < n; i++) classes[i] = r->klass;
     }
+    p.batch = adm_job_batch(opt->batch, cm->info.image_size, n);   /* chosen here: recorded as run */
     adm_gen_request req = {
         .sampler = r->sampler, .respacing = r->respacing, .eta = r->eta, .scale = r->scale,
-        .seed = (uint64_t)r->seed, .first_index = first, .count = n, .classes = classes, .batch = opt->batch,
+        .seed = (uint64_t)r->seed, .first_index = first, .count = n, .classes = classes, .batch = p.batch,
     };
-    run_ctx c = {.spool = s, .opt = opt, .root = root, .job = job, .cm = cm, .prov = &p};
+    run_ctx c = {.spool = s, .opt = opt, .root = root, .job = job, .cm = cm, .prov = &p,
+                 .batch = p.batch, .end_index = first + n};
     double t_gen = adm_now();
     c.last_beat = c.last_image = t_gen;
     int rc = n > 0 ? adm_generate(cm->model, &req, on_step, on_image, &c) : 0;
@@ -302,7 +319,6 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     p.steps_s = t_end - t_gen - c.encode_s;
     p.encode_s = c.encode_s;
     p.total_s = t_end - t_claim;
-    p.batch = opt->batch;
 
     if (c.lost) {
         adm_log(ADM_LOG_INFO, "job %lld: stopped: cancelled or taken over (%d image%s recorded)",

@@ -14,6 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 
+/* ---- batching ---- */
+
+int adm_job_batch(int requested, int image_size, int count) {
+    int batch = requested;
+    if (batch <= 0) {
+        long px = (long)image_size * image_size;
+        long b = 64L * 32 * 32 / (px > 0 ? px : 1);
+        batch = b < 1 ? 1 : b > 64 ? 64 : (int)b;
+    }
+    return batch < count ? batch : count;
+}
+
 /* ---- paths ---- */
 
 int adm_job_output_dir(const char *root, const adm_spool_job *job, char *out, size_t n) {

@@ -20,6 +20,14 @@ int adm_job_output_path(const char *root, const adm_spool_job *job, int index, c
 /* The temp name (same folder) this process writes `final` under. */
 int adm_job_tmp_path(const char *final, char *out, size_t n);
 
+/* Images per device pass for `count` images: `requested` (admd --batch)
+ * when > 0, else the model's choice by its image size (about 64 images of
+ * 32x32, scaled down with the pixel count, 1..64; the rule model/generate.c
+ * applies to a request that leaves the batch open); never more than count.
+ * admd passes this to adm_generate explicitly, so the provenance row
+ * records the batch that actually ran. */
+int adm_job_batch(int requested, int image_size, int count);
+
 /* mkdir -p root/rel (root must exist), refusing a result that resolves
  * outside root (a symlink pointing elsewhere). */
 int adm_job_make_dir(const char *root, const char *dir);

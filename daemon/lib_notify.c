@@ -43,13 +43,17 @@ static void send_status(const char *msg) {
     sd_notifyf(0, "STATUS=%s", msg);
 }
 
-void adm_notify_status(const char *fmt, ...) {
+static void vsend_status(const char *fmt, va_list ap) {
     char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    send_status(msg);
+}
+
+void adm_notify_status(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsend_status(fmt, ap);
     va_end(ap);
-    send_status(msg);
 }
 
 void adm_notify_progress(const char *fmt, ...) {
@@ -57,12 +61,10 @@ void adm_notify_progress(const char *fmt, ...) {
     double now = adm_now();
     if (now - progress_last_t < 1.0) return;
     progress_last_t = now;
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsend_status(fmt, ap);
     va_end(ap);
-    send_status(msg);
 }
 
 void adm_notify_watchdog(void) {

@@ -27,11 +27,9 @@
  */
 #include "tensor.h"
 #include "util.h"
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <zip.h>
 
 /* ---- pickle values ---------------------------------------------------- */
@@ -702,15 +700,12 @@ int adm_pt_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tenso
 
 int adm_pt_load(const char *path, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
-    struct stat st;
-    if (stat(path, &st) != 0) return adm_error("%s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return adm_error("%s: is a directory, not a checkpoint", path);
-    if (!S_ISREG(st.st_mode)) return adm_error("%s: not a regular file", path);
-    if (st.st_size == 0) return adm_error("%s: empty file", path);
+    size_t size;
+    if (adm_check_input_file(path, "a checkpoint", &size) != 0) return -1;
     int code = 0;
     zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &code);
     if (!z) return pt_zip_error(path, code);
-    int rc = pt_from_zip(path, z, (size_t)st.st_size, out);
+    int rc = pt_from_zip(path, z, size, out);
     zip_discard(z);
     if (rc != 0) adm_tensors_free(out);
     return rc;

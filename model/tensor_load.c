@@ -8,15 +8,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int adm_tensors_load(const char *path, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
-    struct stat st;
-    if (stat(path, &st) != 0) return adm_error("%s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return adm_error("%s: is a directory, not a weights file", path);
-    if (!S_ISREG(st.st_mode)) return adm_error("%s: not a regular file", path);
-    if (st.st_size == 0) return adm_error("%s: empty file", path);
+    size_t size;
+    if (adm_check_input_file(path, "a weights file", &size) != 0) return -1;
 
     uint8_t head[9] = {0};
     FILE *f = fopen(path, "rb");
@@ -32,7 +28,7 @@ int adm_tensors_load(const char *path, adm_tensor_set *out) {
     if (got == 9 && head[8] == '{') {
         uint64_t hlen = 0;
         for (int k = 7; k >= 0; k--) hlen = hlen << 8 | head[k];
-        if (hlen <= (uint64_t)st.st_size) return adm_safetensors_load(path, out);
+        if (hlen <= (uint64_t)size) return adm_safetensors_load(path, out);
     }
     return adm_error("%s: not a weights file (neither a torch .pt zip archive nor .safetensors)", path);
 }

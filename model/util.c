@@ -68,6 +68,16 @@ int adm_read_file(const char *path, uint8_t **data, size_t *len) {
     return 0;
 }
 
+int adm_check_input_file(const char *path, const char *what, size_t *size) {
+    struct stat st;
+    if (stat(path, &st) != 0) return adm_error("%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return adm_error("%s: is a directory, not %s", path, what);
+    if (!S_ISREG(st.st_mode)) return adm_error("%s: not a regular file", path);
+    if (st.st_size == 0) return adm_error("%s: empty file", path);
+    if (size) *size = (size_t)st.st_size;
+    return 0;
+}
+
 static void hex(const unsigned char *md, unsigned n, char *out) {
     static const char digits[] = "0123456789abcdef";
     for (unsigned i = 0; i < n; i++) { out[2*i] = digits[md[i] >> 4]; out[2*i+1] = digits[md[i] & 15]; }

@@ -26,6 +26,11 @@ void *adm_calloc(size_t count, size_t size);
  * Refuses directories and non-regular files with a clear error. */
 int adm_read_file(const char *path, uint8_t **data, size_t *len);
 
+/* path is a non-empty regular file (its size in *size unless NULL); else
+ * -1 + "PATH: <why>" (missing, "is a directory, not <what>", not a regular
+ * file, empty file). */
+int adm_check_input_file(const char *path, const char *what, size_t *size);
+
 /* sha256 of a buffer / a file, as 64 lowercase hex digits + NUL. */
 void adm_sha256_hex(const void *data, size_t len, char out[65]);
 int adm_sha256_file(const char *path, char out[65]);

@@ -260,7 +260,8 @@ CREATE TABLE outputs (
     path            TEXT NOT NULL,         -- absolute path of the PNG file
     bytes           INTEGER NOT NULL,
     sha256          TEXT NOT NULL,         -- of the PNG file
-    seconds         REAL NOT NULL,         -- time spent on this image
+    seconds         REAL NOT NULL,         -- time spent on this image: its device pass's time split
+                                           -- evenly over the pass's images, plus its own PNG write
     created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
     UNIQUE (job_id, idx),
     CONSTRAINT "outputs.idx must be >= 0" CHECK (idx >= 0),
@@ -297,7 +298,7 @@ CREATE TABLE provenance (
     seed              INTEGER,
     class             INTEGER,
     count             INTEGER,
-    batch             INTEGER,
+    batch             INTEGER,             -- images per device pass actually used
     image_size        INTEGER,
     channels          INTEGER,
     noise_algorithm   TEXT,

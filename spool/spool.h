@@ -164,8 +164,8 @@ typedef struct {
     char path[ADM_SPOOL_PATH];            /* absolute path of the PNG */
     int64_t bytes;
     char sha256[ADM_SPOOL_SHA];           /* of the PNG file */
-    double seconds;                       /* since the previous image (the first image of a
-                                             device pass carries the pass's time) */
+    double seconds;                       /* its device pass's time / the pass's images,
+                                             plus this image's own PNG encode + write */
     char created_at[ADM_SPOOL_SHORT];
 } adm_spool_output;
 

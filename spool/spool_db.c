@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* The migrations, embedded at build time by tools/embed.sh (sorted by name). */
 typedef struct { const char *name; const char *text; } adm_embedded_file;
@@ -66,6 +67,28 @@ int64_t spool_col_int64(sqlite3_stmt *st, int i, int64_t if_null) {
 }
 double spool_col_double(sqlite3_stmt *st, int i, double if_null) {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? if_null : sqlite3_column_double(st, i);
+}
+
+int spool_collect(adm_spool *s, sqlite3_stmt *st, size_t elem, spool_row_fn row, void **out, int *n,
+                  const char *what) {
+    char *items = NULL;
+    int cap = 0, rc;
+    *out = NULL; *n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char *p = realloc(items, elem * (size_t)cap);
+            if (!p) { sqlite3_finalize(st); free(items); *n = 0; return adm_error("out of memory"); }
+            items = p;
+        }
+        void *item = items + elem * (size_t)(*n)++;
+        memset(item, 0, elem);
+        row(st, item);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { free(items); *n = 0; return spool_fail(s, what); }
+    *out = items;
+    return 0;
 }
 
 /* ---- schema versions ---- */
@@ -148,6 +171,21 @@ fail:
 
 /* ---- open / close ---- */
 
+/* Run a statement that SQLite may refuse with "database is locked" without
+ * waiting through the busy handler (switching a new file to WAL while other
+ * processes open it too): retry every 10 ms for up to SPOOL_BUSY_MS. */
+static int exec_retry_busy(adm_spool *s, const char *sql) {
+    double until = adm_now() + SPOOL_BUSY_MS / 1000.0;
+    for (;;) {
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK) return 0;
+        int busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+        if (!busy || adm_now() >= until) return spool_fail(s, sql);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 int adm_spool_open(const char *path, int flags, adm_spool **out) {
     *out = NULL;
     if (!path || !*path) return adm_error("spool: no database path given");
@@ -186,7 +224,7 @@ int adm_spool_open(const char *path, int flags, adm_spool **out) {
 
     if (!(flags & ADM_SPOOL_READONLY)) {
         /* WAL: readers (admctl, sqlite3) never block the daemon's writes. */
-        if (spool_exec(s, "PRAGMA journal_mode = WAL") != 0 ||
+        if (exec_retry_busy(s, "PRAGMA journal_mode = WAL") != 0 ||
             spool_exec(s, "PRAGMA synchronous = NORMAL") != 0) goto fail;
     }
     if (spool_exec(s, "PRAGMA foreign_keys = ON") != 0) goto fail;

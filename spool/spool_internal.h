@@ -39,6 +39,14 @@ int spool_col_int(sqlite3_stmt *st, int i, int if_null);
 int64_t spool_col_int64(sqlite3_stmt *st, int i, int64_t if_null);
 double spool_col_double(sqlite3_stmt *st, int i, double if_null);
 
+/* Step st to its end, one elem-sized item per row (row() fills it from
+ * the statement; the item starts zeroed) into a malloc'd *out of *n items;
+ * finalizes st.  -1 + adm_error ("out of memory", or `what` and SQLite's
+ * message) with *out NULL and *n 0. */
+typedef void (*spool_row_fn)(sqlite3_stmt *st, void *item);
+int spool_collect(adm_spool *s, sqlite3_stmt *st, size_t elem, spool_row_fn row, void **out, int *n,
+                  const char *what);
+
 /* Fill a job from a row of SPOOL_JOB_COLUMNS starting at column 0. */
 #define SPOOL_JOB_COLUMNS "id, model, class, count, scale, sampler, respacing, eta, seed, priority, " \
     "outdir, max_attempts, state, attempts, worker, lease_until, step, total_steps, images_done, " \

@@ -89,6 +89,13 @@ int adm_spool_job_get(adm_spool *s, int64_t id, adm_spool_job *job) {
     return spool_fail(s, "read job");
 }
 
+/* A row of SPOOL_JOB_COLUMNS + SPOOL_POSITION. */
+static void row_job_position(sqlite3_stmt *st, void *item) {
+    adm_spool_job *job = item;
+    spool_row_job(st, job);
+    job->position = sqlite3_column_int(st, 24);
+}
+
 int adm_spool_job_list(adm_spool *s, const char *state, int limit, adm_spool_job **jobs, int *n) {
     *jobs = NULL; *n = 0;
     sqlite3_stmt *st;
@@ -96,21 +103,10 @@ int adm_spool_job_list(adm_spool *s, const char *state, int limit, adm_spool_job
                          "WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2", &st) != 0) return -1;
     spool_bind_text(st, 1, state);
     sqlite3_bind_int(st, 2, limit > 0 ? limit : -1);
-    int cap = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            adm_spool_job *p = realloc(*jobs, sizeof **jobs * (size_t)cap);
-            if (!p) { sqlite3_finalize(st); free(*jobs); *jobs = NULL; *n = 0; return adm_error("out of memory"); }
-            *jobs = p;
-        }
-        spool_row_job(st, &(*jobs)[*n]);
-        (*jobs)[*n].position = sqlite3_column_int(st, 24);
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { free(*jobs); *jobs = NULL; *n = 0; return spool_fail(s, "list jobs"); }
-    return 0;
+    void *items;
+    int rc = spool_collect(s, st, sizeof **jobs, row_job_position, &items, n, "list jobs");
+    *jobs = items;
+    return rc;
 }
 
 int adm_spool_counts(adm_spool *s, int counts[6]) {
@@ -154,36 +150,31 @@ int adm_spool_requeue(adm_spool *s, int64_t id) {
     return change_state(s, id, "queued", "'failed', 'cancelled', 'dead'", "requeue");
 }
 
+/* A row of adm_spool_outputs' query (below). */
+static void row_output(sqlite3_stmt *st, void *item) {
+    adm_spool_output *o = item;
+    o->job_id = sqlite3_column_int64(st, 0);
+    o->index = sqlite3_column_int(st, 1);
+    o->seed = sqlite3_column_int64(st, 2);
+    o->klass = spool_col_int(st, 3, -1);
+    spool_col_text(st, 4, o->noise_algorithm, sizeof o->noise_algorithm);
+    spool_col_text(st, 5, o->path, sizeof o->path);
+    o->bytes = sqlite3_column_int64(st, 6);
+    spool_col_text(st, 7, o->sha256, sizeof o->sha256);
+    o->seconds = sqlite3_column_double(st, 8);
+    spool_col_text(st, 9, o->created_at, sizeof o->created_at);
+}
+
 int adm_spool_outputs(adm_spool *s, int64_t job_id, adm_spool_output **outs, int *n) {
     *outs = NULL; *n = 0;
     sqlite3_stmt *st;
     if (spool_prepare(s, "SELECT job_id, idx, seed, class, noise_algorithm, path, bytes, sha256, seconds, "
                          "created_at FROM outputs WHERE job_id = ?1 ORDER BY idx", &st) != 0) return -1;
     sqlite3_bind_int64(st, 1, job_id);
-    int cap = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            adm_spool_output *p = realloc(*outs, sizeof **outs * (size_t)cap);
-            if (!p) { sqlite3_finalize(st); free(*outs); *outs = NULL; *n = 0; return adm_error("out of memory"); }
-            *outs = p;
-        }
-        adm_spool_output *o = &(*outs)[(*n)++];
-        memset(o, 0, sizeof *o);
-        o->job_id = sqlite3_column_int64(st, 0);
-        o->index = sqlite3_column_int(st, 1);
-        o->seed = sqlite3_column_int64(st, 2);
-        o->klass = spool_col_int(st, 3, -1);
-        spool_col_text(st, 4, o->noise_algorithm, sizeof o->noise_algorithm);
-        spool_col_text(st, 5, o->path, sizeof o->path);
-        o->bytes = sqlite3_column_int64(st, 6);
-        spool_col_text(st, 7, o->sha256, sizeof o->sha256);
-        o->seconds = sqlite3_column_double(st, 8);
-        spool_col_text(st, 9, o->created_at, sizeof o->created_at);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { free(*outs); *outs = NULL; *n = 0; return spool_fail(s, "read outputs"); }
-    return 0;
+    void *items;
+    int rc = spool_collect(s, st, sizeof **outs, row_output, &items, n, "read outputs");
+    *outs = items;
+    return rc;
 }
 
 #define SPOOL_PROV_COLUMNS "job_id, host, worker, attempt, device_name, device_vendor, driver_version, " \

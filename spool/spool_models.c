@@ -87,23 +87,16 @@ int adm_spool_model_get(adm_spool *s, const char *name, adm_spool_model *m) {
     return spool_fail(s, "read model");
 }
 
+static void row_model(sqlite3_stmt *st, void *item) { spool_row_model(st, item); }
+
 int adm_spool_model_list(adm_spool *s, adm_spool_model **models, int *n) {
     *models = NULL; *n = 0;
     sqlite3_stmt *st;
     if (spool_prepare(s, "SELECT " SPOOL_MODEL_COLUMNS " FROM models ORDER BY name", &st) != 0) return -1;
-    int cap = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            adm_spool_model *p = realloc(*models, sizeof **models * (size_t)cap);
-            if (!p) { sqlite3_finalize(st); free(*models); *models = NULL; *n = 0; return adm_error("out of memory"); }
-            *models = p;
-        }
-        spool_row_model(st, &(*models)[(*n)++]);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { free(*models); *models = NULL; *n = 0; return spool_fail(s, "list models"); }
-    return 0;
+    void *items;
+    int rc = spool_collect(s, st, sizeof **models, row_model, &items, n, "list models");
+    *models = items;
+    return rc;
 }
 
 int adm_spool_model_remove(adm_spool *s, const char *name) {

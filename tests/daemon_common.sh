@@ -20,10 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-# check NAME COMMAND...: PASS when the command succeeds.
-check() { n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "$*"; fi; }
+. tests/lib.sh    # pass, fail, check
 
 need() {
   for b in "$@"; do

@@ -13,9 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 DB=$tmp/spool.db
 DEV=${ADMD_TEST_DEVICE:+--device "$ADMD_TEST_DEVICE"}
 
-ok() { echo "PASS $1"; }
-bad() { echo "FAIL $1: $2"; [ -f "$tmp/o" ] && sed 's/^/    out: /' "$tmp/o"; [ -f "$tmp/e" ] && sed 's/^/    err: /' "$tmp/e"; }
-run() { "$A" "$@" > "$tmp/o" 2> "$tmp/e"; rc=$?; }
+. tests/lib.sh    # ok, bad, run (admctl into $tmp/o, $tmp/e)
 # png_size FILE: "W H" from the IHDR chunk
 png_size() { od -An -tu1 -j16 -N8 "$1" | awk '{print $1*16777216+$2*65536+$3*256+$4, $5*16777216+$6*65536+$7*256+$8}'; }
 

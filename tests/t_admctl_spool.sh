@@ -12,10 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 DB=$tmp/sp/spool.db
 
-ok() { echo "PASS $1"; }
-bad() { echo "FAIL $1: $2"; [ -f "$tmp/o" ] && sed 's/^/    out: /' "$tmp/o"; [ -f "$tmp/e" ] && sed 's/^/    err: /' "$tmp/e"; }
-# run ARGS...: admctl with stdout/stderr captured; sets rc
-run() { "$A" "$@" > "$tmp/o" 2> "$tmp/e"; rc=$?; }
+. tests/lib.sh    # ok, bad, run (admctl into $tmp/o, $tmp/e)
 # expect NAME CODE TEXT ARGS...: exit status CODE and TEXT in stdout+stderr
 expect() {
   name=$1 code=$2 want=$3; shift 3

@@ -23,6 +23,11 @@ check png_gray_32x32 [ "$(od -An -tx1 -j16 -N10 "$png" | tr -d ' \n')" = "000000
 check png_chunks sh -c "grep -q 'adm:class' '$png' && grep -q 'adm:unet-sha256' '$png'"
 check class_recorded [ "$(q "SELECT group_concat(class) FROM outputs WHERE job_id = 1")" = "7,7" ]
 check provenance_gray [ "$(q "SELECT channels || ' ' || image_size || ' ' || scale FROM provenance WHERE job_id = 1")" = "1 32 2.0" ]
+# both images ran in one device pass (the model's choice for 32x32 is 64, capped at the count)
+check batch_recorded [ "$(q "SELECT batch FROM provenance WHERE job_id = 1")" = 2 ]
+# ... whose time is split evenly over them: the two differ only by their PNG writes
+check pass_time_split [ "$(q "SELECT abs(a.seconds - b.seconds) < 0.2 * (a.seconds + b.seconds) / 2 AND a.seconds > 0
+                              FROM outputs a, outputs b WHERE a.job_id = 1 AND b.job_id = 1 AND a.idx = 0 AND b.idx = 1")" = 1 ]
 check model_hash_recorded [ "$(q "SELECT unet_sha256 = (SELECT unet_sha256 FROM models WHERE name = 'mnist') FROM provenance WHERE job_id = 1")" = 1 ]
 if [ -n "$ADMD_QUICK" ]; then echo "SKIP mnist_audit (ADMD_QUICK)"; exit 0; fi
 if [ -x "$ADMCTL" ]; then

@@ -17,6 +17,8 @@ ok() { echo "PASS $1"; }
 bad() { echo "FAIL $1: $2"; }
 
 git clone -q "$repo" "$tmp/admd" || { bad fresh_clone "git clone failed"; exit 1; }
+# a newcomer's shell: none of the test runner's build settings
+unset BUILD ADM_BUILD CC CFLAGS LDFLAGS MAKEFLAGS
 cd "$tmp/admd" || exit 1
 echo "  cloned $(git log -1 --format='%h %s')"
 

@@ -9,9 +9,7 @@ BUILD=${ADM_BUILD:-build}
 if ! command -v systemd-analyze >/dev/null 2>&1; then echo "SKIP systemd (systemd-analyze not installed)"; exit 0; fi
 T=$(mktemp -d /tmp/admd-test-systemd.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass() { echo "PASS $1"; }
-fail() { echo "FAIL $1: $2"; }
-check() { n=$1; shift; if "$@"; then pass "$n"; else fail "$n" "$*"; fi; }
+. tests/lib.sh    # pass, fail, check
 
 # ---- make install into a scratch DESTDIR ----
 # -o: install what is built; never rebuild (or delete) the binaries under test.

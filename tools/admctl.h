@@ -21,6 +21,25 @@ int admctl_flag(char **argv, int i, const char *name, int *flag);
 /* Is "-h"/"--help" among the arguments? */
 int admctl_wants_help(int argc, char **argv);
 
+/* ---- tools/admctl_io.c ---- */
+#include "cl_runtime.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* An int64/int32 .npy vector of length B (`what`: "t", "y" for messages)
+ * as malloc'd int64 in *out; -1 + adm_last_error on a bad file or shape. */
+int admctl_read_index_vector(const char *path, const char *what, int B, int64_t **out);
+/* "B[,B...]" (each 1..4096) into bs[0..max-1]: the count, or -1 after
+ * printing the error (a usage error). */
+int admctl_parse_batches(const char *list, int *bs, int max);
+/* "N" (1..10000): N, or -1 after printing the error (a usage error). */
+int admctl_parse_iters(const char *s);
+/* The benchmarks' device: open with profiling, choose the matrix backend
+ * (NULL: default), warm up, print one line.  ADMCTL_OK with cl open, or
+ * ADMCTL_FAIL (message printed, nothing left open). */
+int admctl_bench_device(adm_cl *cl, const char *device, const char *backend);
+/* n deterministic floats in [-1, 1) from a 64-bit LCG state. */
+void admctl_fill_uniform(float *x, size_t n, uint64_t *state);
 
 /* `admctl bench --classifier X` is handled by tools/cmd_classifier.c. */
 int admctl_bench_classifier(int argc, char **argv);

@@ -8,6 +8,7 @@
  */
 #include "admctl.h"
 #include "cl_runtime.h"
+#include "classifier.h"
 #include "config.h"
 #include "ops.h"
 #include "tensor.h"
@@ -18,50 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static uint64_t rng_state = 0x853c49e6748fea9bull;
-static float frand(void) {   /* uniform in [-1, 1) */
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((double)(rng_state >> 40) / (double)(1ull << 23) - 1.0);
-}
-
-/* A tensor set with every parameter cfg needs, uniform in +-1/sqrt(fan_in)
- * (1-d tensors: GroupNorm weights near 1, biases small). */
-static int random_weights(const adm_config *cfg, adm_tensor_set *set) {
-    adm_param_spec *ps = NULL;
-    int n = 0;
-    memset(set, 0, sizeof *set);
-    if (adm_config_params(cfg, &ps, &n)) return -1;
-    size_t total = 0;
-    for (int i = 0; i < n; i++) {
-        size_t e = 1;
-        for (int d = 0; d < ps[i].ndim; d++) e *= (size_t)ps[i].shape[d];
-        total += e;
-    }
-    set->t = adm_calloc((size_t)n, sizeof *set->t);
-    set->blob = adm_malloc(total * sizeof(float));
-    if (!set->t || !set->blob) { free(ps); adm_tensors_free(set); return -1; }
-    set->blob_len = total * sizeof(float);
-    float *p = set->blob;
-    for (int i = 0; i < n; i++) {
-        adm_tensor *t = &set->t[set->n++];
-        t->name = strdup(ps[i].name);
-        t->dtype = ADM_F32;
-        t->ndim = ps[i].ndim;
-        size_t e = 1;
-        for (int d = 0; d < ps[i].ndim; d++) { t->shape[d] = ps[i].shape[d]; e *= (size_t)ps[i].shape[d]; }
-        t->data = p;
-        t->nbytes = e * sizeof(float);
-        size_t fan_in = e / (size_t)(t->ndim ? t->shape[0] : 1);
-        float scale = t->ndim >= 2 ? 1.0f / sqrtf((float)fan_in) : 0.1f;
-        int is_norm_weight = t->ndim == 1 && strstr(t->name, "norm") && strstr(t->name, ".weight");
-        for (size_t k = 0; k < e; k++) p[k] = (is_norm_weight ? 1.0f : 0.0f) + frand() * scale;
-        p += e;
-        if (!t->name) { free(ps); adm_tensors_free(set); return adm_error("out of memory"); }
-    }
-    free(ps);
-    return 0;
-}
 
 static int usage(FILE *f) {
     fprintf(f, "usage: admctl bench [PRESET | --config C] [--batch B[,B...]] [--device D] [--iters N]\n"
@@ -81,8 +38,9 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
     int64_t *t = malloc((size_t)B * sizeof(int64_t)), *y = malloc((size_t)B * sizeof(int64_t));
     int rc = ADMCTL_FAIL;
     if (!x || !out || !lr || !t || !y) { admctl_fail("out of host memory"); goto done; }
-    for (size_t i = 0; i < nx; i++) x[i] = frand();
-    for (size_t i = 0; i < nlr; i++) lr[i] = frand();
+    uint64_t rng = 0x853c49e6748fea9bull;
+    admctl_fill_uniform(x, nx, &rng);
+    admctl_fill_uniform(lr, nlr, &rng);
     for (int b = 0; b < B; b++) { t[b] = (b * 997 + 123) % 1000; y[b] = cfg->num_classes ? b % cfg->num_classes : 0; }
     const int64_t *yp = cfg->num_classes ? y : NULL;
 
@@ -159,32 +117,22 @@ int cmd_bench(int argc, char **argv) {
     if (cls) return admctl_bench_classifier(argc, argv);
     adm_ops_times_by_kernel(by_kernel);
     if (!spec) spec = "64x64";
-    int iters = atoi(iters_s);
-    if (iters < 1 || iters > 10000) return admctl_fail("--iters must be 1..10000, not '%s'", iters_s), ADMCTL_USAGE;
-    int bs[16], nb = 0;
-    for (const char *p = batches; *p && nb < 16;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > 4096) return admctl_fail("--batch: bad value '%s'", batches), ADMCTL_USAGE;
-        bs[nb++] = (int)v;
-        p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',') return admctl_fail("--batch: bad value '%s'", batches), ADMCTL_USAGE;
-    }
+    int iters = admctl_parse_iters(iters_s), bs[16];
+    if (iters < 0) return ADMCTL_USAGE;
+    int nb = admctl_parse_batches(batches, bs, 16);
+    if (nb < 0) return ADMCTL_USAGE;
 
     adm_config cfg;
     if (adm_config_parse(spec, ADM_KIND_UNET, &cfg)) return admctl_fail("%s", adm_last_error());
     if (cfg.kind == ADM_KIND_CLASSIFIER) return admctl_fail("'%s' is a classifier: use --classifier %s", spec, spec);
     adm_cl cl;
-    if (adm_cl_open(&cl, device, ADM_CL_PROFILE)) return admctl_fail("%s", adm_last_error());
+    if (admctl_bench_device(&cl, device, backend) != ADMCTL_OK) return ADMCTL_FAIL;
     int rc = ADMCTL_FAIL;
     adm_tensor_set w;
     adm_unet *u = NULL;
-    if (backend && adm_ops_set_backend(&cl, backend)) { admctl_fail("%s", adm_last_error()); goto out; }
-    double warm = 0;
-    if (adm_ops_warmup(&cl, &warm)) { admctl_fail("warm-up: %s", adm_last_error()); goto out; }
-    printf("device %s, program %s in %.2f s, matrix backend %s (warm-up %.2f s)\n", cl.device_name,
-           cl.program_from_cache ? "from cache" : "built", cl.build_seconds, adm_ops_backend(&cl), warm);
-    if (random_weights(&cfg, &w)) { admctl_fail("random weights: %s", adm_last_error()); goto out; }
+    /* every tensor the config lists, scaled for unit gain (model/classifier.h;
+     * it serves any config, UNets included) */
+    if (adm_classifier_random_weights(&cfg, 1, &w)) { admctl_fail("random weights: %s", adm_last_error()); goto out; }
     u = adm_unet_load(&cl, &cfg, &w);
     adm_tensors_free(&w);
     if (!u) { admctl_fail("%s", adm_last_error()); goto out; }

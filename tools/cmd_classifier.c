@@ -36,24 +36,6 @@ static void usage(FILE *f) {
         "  --device      platform:device index or a name substring (default: first GPU, else CPU)\n");
 }
 
-/* An integer vector [B] (int64 or int32 .npy) as int64. */
-static int read_labels(const char *path, const char *what, int B, int64_t **out) {
-    adm_tensor t;
-    *out = NULL;
-    if (adm_npy_read(path, &t) != 0) return -1;
-    int rc = 0;
-    if ((t.dtype != ADM_I64 && t.dtype != ADM_I32) || t.ndim != 1 || t.shape[0] != B)
-        rc = adm_error("%s: %s must be an int64/int32 vector of length %d (the batch of x), got %s with %d dimension(s)",
-                       path, what, B, adm_dtype_name(t.dtype), t.ndim);
-    else if (!(*out = adm_malloc((size_t)B * sizeof(int64_t))))
-        rc = -1;
-    else
-        for (int i = 0; i < B; i++)
-            (*out)[i] = t.dtype == ADM_I64 ? ((const int64_t *)t.data)[i] : ((const int32_t *)t.data)[i];
-    adm_tensor_free(&t);
-    return rc;
-}
-
 int cmd_classifier(int argc, char **argv) {
     const char *ckpt = NULL, *config = NULL, *device = NULL, *xp = NULL, *tp = NULL, *yp = NULL,
                *lp = NULL, *gp = NULL;
@@ -96,8 +78,8 @@ int cmd_classifier(int argc, char **argv) {
         goto done;
     }
     const int B = (int)x.shape[0], K = cfg.out_channels;
-    if (read_labels(tp, "t", B, &t) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
-    if (yp && read_labels(yp, "y", B, &y) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    if (admctl_read_index_vector(tp, "t", B, &t) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    if (yp && admctl_read_index_vector(yp, "y", B, &y) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     for (int b = 0; y && b < B; b++)
         if (y[b] < 0 || y[b] >= K) { admctl_fail("%s: label %lld of sample %d is outside 0..%d", yp, (long long)y[b], b, K - 1); goto done; }
 
@@ -153,10 +135,7 @@ static int bench_one(adm_cl *cl, adm_classifier *c, const adm_config *cfg, const
     int rc = ADMCTL_FAIL;
     if (!x || !grad || !logits || !t || !y) { admctl_fail("out of host memory"); goto done; }
     uint64_t s = 0x853c49e6748fea9bull;
-    for (size_t i = 0; i < nx; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        x[i] = (float)((double)(s >> 40) / (double)(1ull << 23) - 1.0);
-    }
+    admctl_fill_uniform(x, nx, &s);
     for (int b = 0; b < B; b++) { t[b] = (b * 997 + 123) % 1000; y[b] = (b * 7) % K; }
 
     /* the first call plans the memory and warms every kernel */
@@ -209,30 +188,18 @@ int admctl_bench_classifier(int argc, char **argv) {
         return admctl_fail("bench --classifier: unknown argument '%s'", argv[i]), ADMCTL_USAGE;
     }
     if (!spec) return admctl_fail("bench --classifier needs a preset or config"), ADMCTL_USAGE;
-    int iters = atoi(iters_s);
-    if (iters < 1 || iters > 10000) return admctl_fail("--iters must be 1..10000, not '%s'", iters_s), ADMCTL_USAGE;
-    int bs[16], nb = 0;
-    for (const char *p = batches; *p && nb < 16;) {
-        char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > 4096 || (*end && *end != ','))
-            return admctl_fail("--batch: bad value '%s'", batches), ADMCTL_USAGE;
-        bs[nb++] = (int)v;
-        p = *end == ',' ? end + 1 : end;
-    }
+    int iters = admctl_parse_iters(iters_s), bs[16];
+    if (iters < 0) return ADMCTL_USAGE;
+    int nb = admctl_parse_batches(batches, bs, 16);
+    if (nb < 0) return ADMCTL_USAGE;
     adm_config cfg;
     if (adm_config_parse(spec, ADM_KIND_CLASSIFIER, &cfg)) return admctl_fail("%s", adm_last_error());
     if (cfg.kind != ADM_KIND_CLASSIFIER) return admctl_fail("'%s' is not a classifier config", spec);
     adm_cl cl;
-    if (adm_cl_open(&cl, device, ADM_CL_PROFILE)) return admctl_fail("%s", adm_last_error());
+    if (admctl_bench_device(&cl, device, backend) != ADMCTL_OK) return ADMCTL_FAIL;
     int rc = ADMCTL_FAIL;
     adm_tensor_set w = {0};
     adm_classifier *c = NULL;
-    if (backend && adm_ops_set_backend(&cl, backend)) { admctl_fail("%s", adm_last_error()); goto out; }
-    double warm = 0;
-    if (adm_ops_warmup(&cl, &warm)) { admctl_fail("warm-up: %s", adm_last_error()); goto out; }
-    printf("device %s, program %s in %.2f s, matrix backend %s (warm-up %.2f s)\n", cl.device_name,
-           cl.program_from_cache ? "from cache" : "built", cl.build_seconds, adm_ops_backend(&cl), warm);
     if (adm_classifier_random_weights(&cfg, 1, &w)) { admctl_fail("random weights: %s", adm_last_error()); goto out; }
     c = adm_classifier_load(&cl, &cfg, &w);
     adm_tensors_free(&w);

@@ -30,26 +30,6 @@ static void usage(FILE *f) {
         "  --dump-dir    also write DIR/act/<module>.npy for every block\n");
 }
 
-/* An integer vector [B] (int64 or int32 .npy) as int64. */
-static int read_index_vector(const char *path, const char *what, int B, int64_t **out) {
-    adm_tensor t;
-    *out = NULL;
-    if (adm_npy_read(path, &t) != 0) return -1;
-    int rc = 0;
-    if ((t.dtype != ADM_I64 && t.dtype != ADM_I32) || t.ndim != 1 || t.shape[0] != B) {
-        rc = adm_error("%s: %s must be an int64/int32 vector of length %d (the batch of x), got %s with %d "
-                       "dimension(s)%s", path, what, B, adm_dtype_name(t.dtype), t.ndim,
-                       t.ndim == 1 ? " of another length" : "");
-    } else if ((*out = adm_malloc((size_t)B * sizeof(int64_t))) == NULL) {
-        rc = -1;
-    } else {
-        for (int i = 0; i < B; i++)
-            (*out)[i] = t.dtype == ADM_I64 ? ((const int64_t *)t.data)[i] : ((const int32_t *)t.data)[i];
-    }
-    adm_tensor_free(&t);
-    return rc;
-}
-
 /* A float32 4-d array with `channels` channels. */
 static int read_image(const char *path, const char *what, int channels, adm_tensor *t) {
     if (adm_npy_read(path, t) != 0) return -1;
@@ -105,10 +85,10 @@ int cmd_unet(int argc, char **argv) {
     /* inputs first: a wrong shape should not wait for the device */
     if (read_image(xp, "x", cfg.in_channels, &x) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     int B = (int)x.shape[0], H = (int)x.shape[2], W = (int)x.shape[3];
-    if (read_index_vector(tp, "t", B, &t) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    if (admctl_read_index_vector(tp, "t", B, &t) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     if (cfg.num_classes > 0 && !yp) { admctl_fail("the model is class-conditional: --y labels are required"); goto done; }
     if (cfg.num_classes <= 0 && yp) { admctl_fail("the model is unconditional: --y must not be given"); goto done; }
-    if (yp && read_index_vector(yp, "y", B, &y) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    if (yp && admctl_read_index_vector(yp, "y", B, &y) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     if (superres && !lrp) { admctl_fail("a SuperResModel needs --low-res"); goto done; }
     if (!superres && lrp) { admctl_fail("--low-res is only for a SuperResModel (the config is a UNetModel)"); goto done; }
     if (lrp) {
