@@ -25,7 +25,7 @@ PKGS      := sqlite3 libpng libsystemd libzip libcrypto
 CPPFLAGS  += -I. -Imodel -Ikernels -Ispool -Idaemon -I$(BUILD) -DADM_VERSION='"$(VERSION)"' \
              -DCL_TARGET_OPENCL_VERSION=120 -D_GNU_SOURCE
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-deprecated-declarations \
+override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-deprecated-declarations \
              -ffp-contract=off -pthread $(shell pkg-config --cflags $(PKGS))
 LDLIBS    += -lclblast -lOpenCL $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
@@ -46,6 +46,9 @@ all: $(BINS) $(TEST_BIN)
 $(BUILD)/%.o: %.c $(wildcard */*.h) | $(BUILD)/gen
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# The host noise generator includes the OpenCL source it shares with the device.
+$(BUILD)/model/philox.o: kernels/noise.cl
 
 $(BUILD)/gen:
 	@mkdir -p $@
