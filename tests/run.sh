@@ -12,7 +12,7 @@ log=$(mktemp); pass=0; fail=0; skip=0
 for t in "$BUILD"/tests/test_* tests/t_*.sh; do
   [ -e "$t" ] || continue
   case "$t" in *.dSYM|*.o) continue;; esac
-  [ -n "$TESTS" ] && ! echo "$t" | grep -q "$TESTS" && continue
+  [ -n "$TESTS" ] && ! basename "$t" | grep -q "$TESTS" && continue
   echo "== $t"
   start=$(date +%s)
   if [ "${t%.sh}" != "$t" ]; then sh "$t" > "$log" 2>&1; else "$t" > "$log" 2>&1; fi
