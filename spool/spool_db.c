@@ -5,12 +5,14 @@
 #include "spool_internal.h"
 #include "util.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The migrations, embedded at build time by tools/embed.sh (sorted by name). */
 typedef struct { const char *name; const char *text; } adm_embedded_file;
@@ -197,6 +199,16 @@ int adm_spool_open(const char *path, int flags, adm_spool **out) {
         return adm_error("spool %s: no such file (create it with admctl init)", path);
     if (!exists && (flags & ADM_SPOOL_READONLY))
         return adm_error("spool %s: no such file", path);
+
+    if (!exists) {
+        /* Create the file ourselves with mode 0666 less the umask (SQLite
+         * would use 0644): under `umask 007` the spool is group-writable,
+         * and SQLite gives its -wal and -shm files the same mode.  An empty
+         * file is an empty database; EEXIST means another process won. */
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) close(fd);
+        else if (errno != EEXIST) return adm_error("spool %s: cannot create: %s", path, strerror(errno));
+    }
 
     adm_spool *s = adm_calloc(1, sizeof *s);
     if (!s) return -1;

@@ -35,6 +35,10 @@ expect admctl_no_spool 1 "no spool there" list --db "$tmp/nowhere/x.db"
 
 # ---- init: database created, mnist registered with the right hashes
 expect admctl_init 0 "created spool" init --db "$DB"
+# under umask 007 a new spool is group-writable (0660), as the systemd setup needs
+(umask 007; "$A" init --no-model --db "$tmp/g/spool.db" > /dev/null 2>&1)
+mode=$(stat -c %a "$tmp/g/spool.db" 2>/dev/null)
+if [ "$mode" = 660 ]; then ok admctl_init_umask_group_writable; else bad admctl_init_umask_group_writable "mode '$mode', wanted 660"; fi
 run model list --db "$DB"
 unet=$(awk '$1 == "unet" {print $2; exit}' "$tmp/o")
 sha=$(awk '$1 == "sha256" {print $2; exit}' "$tmp/o")
@@ -76,6 +80,8 @@ expect admctl_submit_unknown_model 1 "unknown model" submit --db "$DB" --model n
 expect admctl_submit_no_model 2 "model is required" submit --db "$DB"
 expect admctl_submit_bad_number 2 "expected a number" submit --db "$DB" --model mnist --count lots
 expect admctl_submit_bad_option 2 "unexpected argument" submit --db "$DB" --model mnist --colour red
+expect admctl_submit_bad_attempts 2 "max-attempts" submit --db "$DB" --model mnist --max-attempts 0
+expect admctl_submit_fractional_count 2 "whole number" submit --db "$DB" --model mnist --count 2.5
 
 # ---- a job inserted with the sqlite3 CLI is a job like any other
 if command -v sqlite3 > /dev/null; then
@@ -123,4 +129,11 @@ else bad admctl_watch_pipe "exit $rc"; fi
 
 # ---- model rm refused while jobs are queued
 expect admctl_model_rm_in_use 1 "queued or running" model rm mnist --db "$DB"
+
+# a daemon-chosen seed (up to 2^63-1) can be given back exactly
+run submit --db "$DB" --model mnist --seed 9007199254740993
+id=$(cat "$tmp/o")
+got=$(sqlite3 "$DB" "SELECT seed FROM jobs WHERE id = '$id'" 2>/dev/null)
+if [ $rc -eq 0 ] && [ "$got" = 9007199254740993 ]; then ok admctl_submit_seed_64bit; else bad admctl_submit_seed_64bit "exit $rc, seed '$got'"; fi
+"$A" cancel --db "$DB" "$id" > /dev/null 2>&1
 exit 0

@@ -22,11 +22,11 @@
 
 static int usage(FILE *f) {
     fprintf(f, "usage: admctl bench [PRESET | --config C] [--batch B[,B...]] [--device D] [--iters N]\n"
-               "                    [--backend own|clblast] [--by-kernel] [--classifier PRESET ...]\n"
+               "                    [--backend own|clblast] [--by-kernel] [--classifier X ...]\n"
                "  UNet forward with random weights: ms per forward, GFLOP/s, device memory, time per op kind;\n"
                "  one JSON line per batch size.  PRESET: 64x64 (default), 128x128, 256x256, ...; C: a config\n"
                "  file or MODEL_FLAGS string.  --by-kernel: times per OpenCL kernel instead of per op kind.\n"
-               "  --classifier X benchmarks classifier X instead.\n");
+               "  --classifier X benchmarks classifier X (a preset or a config file) instead.\n");
     return ADMCTL_USAGE;
 }
 

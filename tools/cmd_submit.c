@@ -6,6 +6,7 @@
 #include "util.h"
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ static void usage(FILE *f) {
         "  --seed N        seed (default: chosen and recorded by the daemon)\n"
         "  --priority P    higher runs first, -1000..1000 (default 0)\n"
         "  --outdir DIR    output folder under the spool's output root (default job-<id>)\n"
+        "  --max-attempts N  tries before the job is marked dead, 1..100 (default 3)\n"
         ADMCTL_DB_HELP);
 }
 
@@ -37,6 +39,13 @@ static int parse_num(const char *opt, const char *s, double lo, double hi, doubl
     if (end == s || *end || errno || !isfinite(x) || x < lo || x > hi)
         return admctl_fail("%s '%s': expected a number in [%g, %g]", opt, s, lo, hi);
     *v = x;
+    return 0;
+}
+
+/* count, seed, priority, attempts: whole numbers (2.5 is refused, not truncated) */
+static int parse_int(const char *opt, const char *s, double lo, double hi, double *v) {
+    if (parse_num(opt, s, lo, hi, v)) return -1;
+    if (*v != floor(*v)) return admctl_fail("%s '%s': expected a whole number", opt, s);
     return 0;
 }
 
@@ -67,12 +76,23 @@ int cmd_submit(int argc, char **argv) {
     if (strlen(model) >= sizeof r.model) { admctl_fail("--model '%s': name too long", model); return ADMCTL_USAGE; }
     snprintf(r.model, sizeof r.model, "%s", model);
     /* wide ranges here: the schema's CHECKs are the judges, with their messages */
-    if (count) { if (parse_num("--count", count, -1e9, 1e9, &v)) return ADMCTL_USAGE; r.count = (int)v; }
+    if (count) { if (parse_int("--count", count, -1e9, 1e9, &v)) return ADMCTL_USAGE; r.count = (int)v; }
     if (scale) { if (parse_num("--scale", scale, -1e30, 1e30, &v)) return ADMCTL_USAGE; r.scale = v; }
     if (eta) { if (parse_num("--eta", eta, -1e30, 1e30, &v)) return ADMCTL_USAGE; r.eta = v; }
-    if (seed) { if (parse_num("--seed", seed, 0, 9007199254740992.0, &v)) return ADMCTL_USAGE; r.seed = (int64_t)v; }
-    if (priority) { if (parse_num("--priority", priority, -1e9, 1e9, &v)) return ADMCTL_USAGE; r.priority = (int)v; }
-    if (attempts) { if (parse_num("--max-attempts", attempts, 0, 1e9, &v)) return ADMCTL_USAGE; r.max_attempts = (int)v; }
+    if (seed) {
+        /* exact 64-bit integers: daemon-chosen seeds (up to 2^63-1) can be given back */
+        char *end;
+        errno = 0;
+        long long sv = strtoll(seed, &end, 10);
+        if (end == seed || *end || errno || sv < 0) {
+            admctl_fail("--seed '%s': expected a whole number from 0 to %lld", seed, (long long)INT64_MAX);
+            return ADMCTL_USAGE;
+        }
+        r.seed = (int64_t)sv;
+    }
+    if (priority) { if (parse_int("--priority", priority, -1e9, 1e9, &v)) return ADMCTL_USAGE; r.priority = (int)v; }
+    /* 0 would mean "the default" to the spool API: refuse it here */
+    if (attempts) { if (parse_int("--max-attempts", attempts, 1, 100, &v)) return ADMCTL_USAGE; r.max_attempts = (int)v; }
     if (sampler) snprintf(r.sampler, sizeof r.sampler, "%s", sampler);
     if (respacing) snprintf(r.respacing, sizeof r.respacing, "%s", respacing);
     if (outdir && n_classes > 1) { admctl_fail("--outdir names one folder: submit one class at a time with it"); return ADMCTL_USAGE; }
