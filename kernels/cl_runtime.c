@@ -113,6 +113,19 @@ static int select_device(const char *spec, cl_platform_id *plat_out, cl_device_i
         *plat_out = plats[pi]; *dev_out = devs[di];
         return 0;
     }
+    /* A bare number N: the N-th device of all platforms, in `admctl devices`
+     * order (never a name substring: "1" would match "avx512"). */
+    int flat = -1, used = 0;
+    if (spec && *spec && sscanf(spec, "%d%n", &flat, &used) == 1 && spec[used] == 0) {
+        int k = 0;
+        for (cl_uint p = 0; p < np; p++) {
+            cl_device_id devs[MAX_DEVICES];
+            cl_uint nd = get_devices(plats[p], devs);
+            for (cl_uint d = 0; d < nd; d++, k++)
+                if (k == flat) { *plat_out = plats[p]; *dev_out = devs[d]; return 0; }
+        }
+        return adm_error("device '%s': there are only %d device(s) (see admctl devices)", spec, k);
+    }
     int have_first = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (cl_uint p = 0; p < np; p++) {

@@ -1,7 +1,8 @@
 /* cl_runtime.h — one OpenCL device, ready to run admd's kernels.
  *
  * adm_cl_open picks a device (spec: NULL/"" = first GPU else first device;
- * "P:D" platform and device index; or a case-insensitive substring of the
+ * "P:D" platform and device index; "N" the N-th device over all platforms;
+ * or a case-insensitive substring of the
  * device or platform name), makes one context and one in-order queue,
  * and builds every embedded kernels/NAME.cl file into one program with
  * deterministic options (no fast-math; -cl-fp32-correctly-rounded-divide-sqrt

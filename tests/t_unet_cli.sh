@@ -70,6 +70,9 @@ expect_fail unet_cli_bad_config "$tmp/nope.txt" \
   --checkpoint $C/model.pt --config "$tmp/nope.txt" --x $C/x.npy --t $C/t.npy --out "$tmp/x.npy"
 expect_fail unet_cli_bad_device "device" \
   --device "no-such-device-xyz" --checkpoint $C/model.pt --config $C/config.txt --x $C/x.npy --t $C/t.npy --out "$tmp/x.npy"
+# a bare number is a device index, never a name substring ("1" would match "avx512")
+expect_fail unet_cli_device_index_out_of_range "there are only" \
+  --device 99 --checkpoint $C/model.pt --config $C/config.txt --x $C/x.npy --t $C/t.npy --out "$tmp/x.npy"
 
 "$A" unet --checkpoint $C/model.pt > /dev/null 2> "$tmp/e"
 rc=$?
