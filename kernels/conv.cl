@@ -11,6 +11,9 @@
  *   adm_conv3x3_vec     3x3, stride 1 on planes, for images narrower than a
  *                       vector: tiles run across row ends (the 2 border
  *                       columns are computed and dropped)
+ *   adm_pad2d_shift3    x -> 3 column-shifted zero-bordered copies [N*Ci, 3, H+2, W]
+ *   adm_conv3x3_shift3  3x3, stride 1 on those, for narrow images where the
+ *                       dropped border columns would cost a whole tile (8x8)
  *   adm_pack_panels     a row-major matrix -> column panels
  *   adm_gemm_panel      C = A B (+ bias) with B in panels: 1x1 convs, attention
  *   adm_linear          y = x w^T + b (small: time embedding, classifier head)
@@ -350,4 +353,83 @@ __kernel void adm_im2col(__global const float *x, ulong xoff, __global float *co
     int oy = p / OW, ox = p % OW, pad = k / 2;
     int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
     col[i] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? x[xoff + ((ulong)ci * H + iy) * W + ix] : 0.0f;
+}
+
+/* Three shifted copies for small images: xs [N*Ci, 3, H+2, W] (+ zero rows of
+ * slack), copy kx holding x shifted by kx - 1 columns with a zero border:
+ *   xs[(plane*3 + kx)*(H+2) + py, ox] = x[plane, py - 1, ox + kx - 1] (0 outside).
+ * Then every 3x3 tap (ky, kx) of the output positions p = oy*W + ox, in
+ * NCHW order, is the contiguous run xs[plane*3 + kx] + ky*W + p: no border
+ * columns to compute and drop.  One work-item per row of W floats. */
+__kernel void adm_pad2d_shift3(__global const float *x, ulong xoff, __global float *xs,
+                               int H, int W, uint planes, uint rows) {
+    uint r = get_global_id(0);
+    if (r >= rows) return;
+    int Hp = H + 2;
+    uint t = r / (uint)Hp, plane = t / 3;
+    int py = (int)(r % (uint)Hp) - 1, kx = (int)(t % 3);
+    __global float *d = xs + (ulong)r * W;
+    if (plane >= planes || py < 0 || py >= H) {
+        for (int i = 0; i < W; i++) d[i] = 0.0f;
+        return;
+    }
+    __global const float *s = x + xoff + ((ulong)plane * H + py) * W;
+    for (int i = 0; i < W; i++) {
+        int ix = i + kx - 1;
+        d[i] = ix >= 0 && ix < W ? s[ix] : 0.0f;
+    }
+}
+
+/* 3x3 stride-1 conv on the shifted copies xs (above).  Work-item (tc, tp, n):
+ * ADM_NV vectors of ADM_VW output positions p = tp*NV*VW .. (p = oy*W + ox),
+ * times output channels co = tc*COT .. +COT-1, all in registers; sum over
+ * (ci, ky, kx) in increasing order.  Positions p >= H*W (last tile) are
+ * computed from the slack and dropped. */
+__kernel void adm_conv3x3_shift3(__global const float *xs, __global const float *w, ulong woff,
+                                 __global const float *b, ulong boff, int has_bias,
+                                 __global float *y, ulong yoff, int Ci, int H, int W, int Co) {
+    int tc = get_global_id(0), tp = get_global_id(1), n = get_global_id(2);
+    int HW = H * W, plane = (H + 2) * W;
+    int p0 = tp * ADM_VW * ADM_NV;
+    if (p0 >= HW) return;
+    int co0 = tc * ADM_COT;
+    floatV acc[ADM_COT][ADM_NV];
+    __global const float *wr[ADM_COT];
+    #pragma unroll
+    for (int j = 0; j < ADM_COT; j++) {
+        int co = min(co0 + j, Co - 1);             /* tail channels: computed, never stored */
+        float bj = has_bias ? b[boff + co] : 0.0f;
+        #pragma unroll
+        for (int v = 0; v < ADM_NV; v++) acc[j][v] = (floatV)(bj);
+        wr[j] = w + woff + (ulong)co * Ci * 9;
+    }
+    __global const float *xc = xs + (ulong)n * Ci * 3 * plane + p0;
+    for (int ci = 0; ci < Ci; ci++, xc += 3 * plane) {
+        int wo = ci * 9;
+        #pragma unroll
+        for (int ky = 0; ky < 3; ky++)
+            #pragma unroll
+            for (int kx = 0; kx < 3; kx++) {
+                floatV xv[ADM_NV];
+                #pragma unroll
+                for (int v = 0; v < ADM_NV; v++) xv[v] = vloadV(0, xc + kx * plane + ky * W + v * ADM_VW);
+                #pragma unroll
+                for (int j = 0; j < ADM_COT; j++) {
+                    floatV wv = (floatV)(wr[j][wo + ky * 3 + kx]);
+                    #pragma unroll
+                    for (int v = 0; v < ADM_NV; v++) acc[j][v] = ADM_MAD(wv, xv[v], acc[j][v]);
+                }
+            }
+    }
+    __global float *ys = y + yoff + (ulong)n * Co * HW + p0;
+    for (int j = 0; j < ADM_COT; j++) {
+        if (co0 + j >= Co) break;
+        __global float *yc = ys + (ulong)(co0 + j) * HW;
+        for (int v = 0; v < ADM_NV; v++) {
+            if (p0 + (v + 1) * ADM_VW <= HW) { vstoreV(acc[j][v], v, yc); continue; }
+            float o[ADM_VW];
+            vstoreV(acc[j][v], 0, o);
+            for (int l = 0; l < ADM_VW && p0 + v * ADM_VW + l < HW; l++) yc[v * ADM_VW + l] = o[l];
+        }
+    }
 }

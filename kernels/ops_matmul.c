@@ -3,11 +3,12 @@
  *
  *   own      kernels/conv.cl: register-tiled 3x3 kernels on a zero-padded
  *            copy of the input (rows of all channels side by side for
- *            images at least one vector wide, whole planes for narrower
- *            ones), and a GEMM on column panels for 1x1 convs and
- *            attention.  Written for CPUs: PoCL turns the explicit float
- *            vectors into AVX-512, and the layouts keep every stream
- *            sequential for the hardware prefetcher.
+ *            images at least one vector wide; whole planes, or three
+ *            column-shifted copies of them, for narrower ones), and a GEMM
+ *            on column panels for 1x1 convs and attention.  Written for
+ *            CPUs: PoCL turns the explicit float vectors into AVX-512, and
+ *            the layouts keep every stream sequential for the hardware
+ *            prefetcher.
  *   clblast  im2col + CLBlastSgemm, CLBlastSgemmStridedBatched for
  *            attention.  Usually the faster choice on GPUs.
  *
@@ -152,6 +153,41 @@ static int conv3x3_planes(adm_cl *cl, const adm_dt *x, const adm_dt *w, const ad
     return adm_launch(cl, kc, "adm_conv3x3_vec", "conv3x3", 3, gws, lws);
 }
 
+/* 3x3 stride 1 on narrow images: three column-shifted copies of each plane,
+ * then tiles of output positions in NCHW order */
+static int conv3x3_shift3(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
+    int H = x->h, W = x->w, Hp = H + 2;
+    /* 3 copies per plane, then whole zero rows covering the last tile's overrun (< VW floats) */
+    size_t planes = (size_t)x->n * x->c, rows = planes * 3 * Hp + ((size_t)VW + W - 1) / W;
+    cl_mem xs = adm_ops_scratch(cl, rows * W);
+    if (!xs) return -1;
+    cl_kernel kp = get(cl, "adm_pad2d_shift3"), kc = get(cl, "adm_conv3x3_shift3");
+    if (!kp || !kc) return -1;
+    cl_ulong xo = x->off;
+    cl_uint np = (cl_uint)planes, nr = (cl_uint)rows;
+    if (adm_set_args(kp, "adm_pad2d_shift3", ARG(x->mem), ARG(xo), ARG(xs), ARG(H), ARG(W), ARG(np), ARG(nr), 0) ||
+        adm_launch1(cl, kp, "adm_pad2d_shift3", "conv3x3", rows))
+        return -1;
+    cl_ulong wo = w->off, bo = b ? b->off : 0, yo = y->off;
+    cl_int hb = b != NULL;
+    cl_mem bm = b ? b->mem : w->mem;
+    if (adm_set_args(kc, "adm_conv3x3_shift3", ARG(xs), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+                     ARG(y->mem), ARG(yo), ARG(x->c), ARG(H), ARG(W), ARG(y->c), 0))
+        return -1;
+    /* channel tiles vary fastest: neighbouring work-items share the input rows */
+    size_t gws[3] = {((size_t)y->c + COT - 1) / COT, ((size_t)H * W + VW - 1) / VW, (size_t)x->n}, lws[3] = {1, 1, 1};
+    return adm_launch(cl, kc, "adm_conv3x3_shift3", "conv3x3", 3, gws, lws);
+}
+
+/* 3x3 stride 1 on images narrower than a vector: whichever layout computes
+ * fewer tiles of VW positions (planes: H*(W+2) positions, 2 border columns
+ * per row dropped; shifted copies: exactly H*W).  On a tie (7x7, 14x14) the
+ * planes, whose single input stream is cheaper; 8x8 takes 2 tiles instead of 3. */
+static int conv3x3_narrow(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
+    size_t vw = VW, shifted = ((size_t)x->h * x->w + vw - 1) / vw, planes = ((size_t)x->h * (x->w + 2) + vw - 1) / vw;
+    return shifted < planes ? conv3x3_shift3(cl, x, w, b, y) : conv3x3_planes(cl, x, w, b, y);
+}
+
 /* any k/stride via im2col (one sample at a time) + CLBlastSgemm */
 static int conv_clblast(adm_cl *cl, const char *kind, const adm_dt *x, const adm_dt *w, const adm_dt *b,
                         int stride, adm_dt *y) {
@@ -203,7 +239,7 @@ int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
     const char *kind = k == 1 ? "conv1x1" : stride == 2 ? "conv3x3s2" : "conv3x3";
     if (s->backend == ADM_BACKEND_CLBLAST) return conv_clblast(cl, kind, x, w, b, stride, y);
     if (k == 3 && stride == 1)
-        return x->w >= cl->tile_vw ? conv3x3_rows(cl, x, w, b, y) : conv3x3_planes(cl, x, w, b, y);
+        return x->w >= cl->tile_vw ? conv3x3_rows(cl, x, w, b, y) : conv3x3_narrow(cl, x, w, b, y);
     if (k == 1 && stride == 1) {
         /* y[n] (O x HW) = W (O x I) x[n] (I x HW) + b, x[n] packed into panels first */
         size_t HW = (size_t)x->h * x->w, pan = ((HW + VW - 1) / VW) * VW * x->c;
