@@ -128,55 +128,49 @@ static int conv3x3_rows(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_
     return adm_launch(cl, kc, name, "conv3x3", 3, gws, lws);
 }
 
-/* 3x3 stride 1 on narrow images: pad whole planes, tiles run across rows */
-static int conv3x3_planes(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
-    int H = x->h, W = x->w, Wp = W + 2, Hp = H + 2;
-    /* padded planes, then whole zero rows covering the vector loads' overrun (VW + 2 floats) */
-    size_t planes = (size_t)x->n * x->c, rows = planes * Hp + (size_t)(VW + 2 + Wp - 1) / Wp;
-    cl_mem xp = adm_ops_scratch(cl, rows * Wp);
-    if (!xp) return -1;
-    cl_kernel kp = get(cl, "adm_pad2d"), kc = get(cl, "adm_conv3x3_vec");
+/* 3x3 stride 1 in two launches: `pad` lays x out in scratch (rows of row_len
+ * floats, zero borders and overrun rows included), then `conv` computes
+ * tiles of VW of the `positions` output positions per plane for COT output
+ * channels.  Channel tiles vary fastest: neighbouring work-items share the
+ * input rows. */
+static int conv3x3_via_layout(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y,
+                              const char *pad, const char *conv, size_t rows, size_t row_len, size_t positions) {
+    cl_mem xs = adm_ops_scratch(cl, rows * row_len);
+    if (!xs) return -1;
+    cl_kernel kp = get(cl, pad), kc = get(cl, conv);
     if (!kp || !kc) return -1;
+    int H = x->h, W = x->w;
     cl_ulong xo = x->off;
-    cl_uint np = (cl_uint)planes, nr = (cl_uint)rows;
-    if (adm_set_args(kp, "adm_pad2d", ARG(x->mem), ARG(xo), ARG(xp), ARG(H), ARG(W), ARG(np), ARG(nr), 0) ||
-        adm_launch1(cl, kp, "adm_pad2d", "conv3x3", rows))
+    cl_uint np = (cl_uint)((size_t)x->n * x->c), nr = (cl_uint)rows;
+    if (adm_set_args(kp, pad, ARG(x->mem), ARG(xo), ARG(xs), ARG(H), ARG(W), ARG(np), ARG(nr), 0) ||
+        adm_launch1(cl, kp, pad, "conv3x3", rows))
         return -1;
     cl_ulong wo = w->off, bo = b ? b->off : 0, yo = y->off;
     cl_int hb = b != NULL;
     cl_mem bm = b ? b->mem : w->mem;
-    if (adm_set_args(kc, "adm_conv3x3_vec", ARG(xp), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+    if (adm_set_args(kc, conv, ARG(xs), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
                      ARG(y->mem), ARG(yo), ARG(x->c), ARG(H), ARG(W), ARG(y->c), 0))
         return -1;
-    /* channel tiles vary fastest: neighbouring work-items share the input rows */
-    size_t gws[3] = {((size_t)y->c + COT - 1) / COT, ((size_t)H * Wp + VW - 1) / VW, (size_t)x->n}, lws[3] = {1, 1, 1};
-    return adm_launch(cl, kc, "adm_conv3x3_vec", "conv3x3", 3, gws, lws);
+    size_t gws[3] = {((size_t)y->c + COT - 1) / COT, (positions + VW - 1) / VW, (size_t)x->n}, lws[3] = {1, 1, 1};
+    return adm_launch(cl, kc, conv, "conv3x3", 3, gws, lws);
 }
 
-/* 3x3 stride 1 on narrow images: three column-shifted copies of each plane,
- * then tiles of output positions in NCHW order */
+/* Narrow images, layout 1: whole zero-bordered planes [H+2, W+2]; tiles run
+ * across rows (the 2 border columns of each row are computed and dropped),
+ * then whole zero rows covering the vector loads' overrun (VW + 2 floats). */
+static int conv3x3_planes(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
+    size_t Wp = (size_t)x->w + 2, planes = (size_t)x->n * x->c;
+    size_t rows = planes * (x->h + 2) + (VW + 2 + Wp - 1) / Wp;
+    return conv3x3_via_layout(cl, x, w, b, y, "adm_pad2d", "adm_conv3x3_vec", rows, Wp, (size_t)x->h * Wp);
+}
+
+/* Narrow images, layout 2: three column-shifted copies [H+2, W] of each
+ * plane, so every tap is a contiguous run and tiles cover exactly H*W
+ * positions; then whole zero rows covering the last tile's overrun (< VW). */
 static int conv3x3_shift3(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
-    int H = x->h, W = x->w, Hp = H + 2;
-    /* 3 copies per plane, then whole zero rows covering the last tile's overrun (< VW floats) */
-    size_t planes = (size_t)x->n * x->c, rows = planes * 3 * Hp + ((size_t)VW + W - 1) / W;
-    cl_mem xs = adm_ops_scratch(cl, rows * W);
-    if (!xs) return -1;
-    cl_kernel kp = get(cl, "adm_pad2d_shift3"), kc = get(cl, "adm_conv3x3_shift3");
-    if (!kp || !kc) return -1;
-    cl_ulong xo = x->off;
-    cl_uint np = (cl_uint)planes, nr = (cl_uint)rows;
-    if (adm_set_args(kp, "adm_pad2d_shift3", ARG(x->mem), ARG(xo), ARG(xs), ARG(H), ARG(W), ARG(np), ARG(nr), 0) ||
-        adm_launch1(cl, kp, "adm_pad2d_shift3", "conv3x3", rows))
-        return -1;
-    cl_ulong wo = w->off, bo = b ? b->off : 0, yo = y->off;
-    cl_int hb = b != NULL;
-    cl_mem bm = b ? b->mem : w->mem;
-    if (adm_set_args(kc, "adm_conv3x3_shift3", ARG(xs), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
-                     ARG(y->mem), ARG(yo), ARG(x->c), ARG(H), ARG(W), ARG(y->c), 0))
-        return -1;
-    /* channel tiles vary fastest: neighbouring work-items share the input rows */
-    size_t gws[3] = {((size_t)y->c + COT - 1) / COT, ((size_t)H * W + VW - 1) / VW, (size_t)x->n}, lws[3] = {1, 1, 1};
-    return adm_launch(cl, kc, "adm_conv3x3_shift3", "conv3x3", 3, gws, lws);
+    size_t W = (size_t)x->w, planes = (size_t)x->n * x->c;
+    size_t rows = planes * 3 * (x->h + 2) + (VW + W - 1) / W;
+    return conv3x3_via_layout(cl, x, w, b, y, "adm_pad2d_shift3", "adm_conv3x3_shift3", rows, W, (size_t)x->h * W);
 }
 
 /* 3x3 stride 1 on images narrower than a vector: whichever layout computes
