@@ -14,16 +14,8 @@ DEV="$*"
 M="--unet $R/unet_a/model.pt --unet-config $R/unet_a/config.txt --classifier $R/classifier_a/model.pt
    --classifier-config $R/classifier_a/config.txt --noise-schedule cosine"
 
-expect_fail() {
-  name=$1 want=$2; shift 2
-  "$A" sample $DEV "$@" > "$tmp/o" 2> "$tmp/e"
-  rc=$?
-  if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q "^admctl: " "$tmp/e" && grep -q -- "$want" "$tmp/e"; then
-    echo "PASS $name"
-  else
-    echo "FAIL $name (exit $rc, wanted '$want'):"; cat "$tmp/e"
-  fi
-}
+CMD=sample
+. tests/lib.sh    # expect_fail NAME TEXT ARGS... (admctl sample $DEV ARGS...)
 
 if [ ! -x "$A" ]; then echo "FAIL sample_cli: $A not built"; exit 1; fi
 

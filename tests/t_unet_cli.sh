@@ -11,18 +11,8 @@ trap 'rm -rf "$tmp"' EXIT
 set -- ${ADMD_TEST_DEVICE:+--device "$ADMD_TEST_DEVICE"}
 DEV="$*"
 
-# expect_fail NAME EXPECTED-TEXT ARGS...: non-zero exit below 128 (no signal),
-# "admctl:" on stderr and EXPECTED-TEXT in it.
-expect_fail() {
-  name=$1 want=$2; shift 2
-  "$A" unet $DEV "$@" > "$tmp/o" 2> "$tmp/e"
-  rc=$?
-  if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q "^admctl: " "$tmp/e" && grep -q -- "$want" "$tmp/e"; then
-    echo "PASS $name"
-  else
-    echo "FAIL $name (exit $rc, wanted '$want'):"; cat "$tmp/e"
-  fi
-}
+CMD=unet
+. tests/lib.sh    # expect_fail NAME TEXT ARGS... (admctl unet $DEV ARGS...)
 
 if [ ! -x "$A" ]; then echo "FAIL unet_cli: $A not built"; exit 1; fi
 
