@@ -5,14 +5,6 @@
  */
 #pragma OPENCL FP_CONTRACT OFF
 
-#ifndef ADM_VW
-#define ADM_VW 8
-#endif
-#define SCAT_(a, b) a##b
-#define SCAT(a, b) SCAT_(a, b)
-#define floatS SCAT(float, ADM_VW)
-#define vloadS SCAT(vload, ADM_VW)
-#define vstoreS SCAT(vstore, ADM_VW)
 
 /* S^T of each head is T rows (s) of Tp columns (t; T rounded up to a
  * multiple of pw), stored as Tp / pw column panels of [T, pw] (see conv.cl;
@@ -25,15 +17,15 @@ __kernel void adm_softmax_cols(__global float *S, ulong off, int T, int Tp, int 
     int t0 = get_global_id(0) * ADM_VW, b = get_global_id(1);
     if (t0 >= Tp || b >= batch) return;
     __global float *s = S + off + (ulong)b * T * Tp + (ulong)(t0 / pw) * T * pw + t0 % pw;
-    floatS mx = vloadS(0, s);
-    for (int i = 1; i < T; i++) mx = fmax(mx, vloadS(0, s + (ulong)i * pw));
-    floatS sum = (floatS)(0.0f);
+    floatV mx = vloadV(0, s);
+    for (int i = 1; i < T; i++) mx = fmax(mx, vloadV(0, s + (ulong)i * pw));
+    floatV sum = (floatV)(0.0f);
     for (int i = 0; i < T; i++) {
-        floatS e = exp(vloadS(0, s + (ulong)i * pw) - mx);
-        vstoreS(e, 0, s + (ulong)i * pw);
+        floatV e = exp(vloadV(0, s + (ulong)i * pw) - mx);
+        vstoreV(e, 0, s + (ulong)i * pw);
         sum += e;
     }
-    for (int i = 0; i < T; i++) vstoreS(vloadS(0, s + (ulong)i * pw) / sum, 0, s + (ulong)i * pw);
+    for (int i = 0; i < T; i++) vstoreV(vloadV(0, s + (ulong)i * pw) / sum, 0, s + (ulong)i * pw);
 }
 
 /* qs = q * scale in panels of pw columns over Tp (zero padding columns):

@@ -11,55 +11,9 @@
 #pragma OPENCL FP_CONTRACT OFF
 
 #define BWD_WG 64    /* work-group size of the GroupNorm reductions */
-
-/* Vector width and register tiles: the values cl_runtime.c passes for
- * conv.cl (ADM_VW floats per vector, ADM_NV vectors x ADM_MT rows per
- * GEMM work-item); fma only where the device has it in hardware. */
-#ifndef ADM_VW
-#define ADM_VW 8
-#endif
-#ifndef ADM_NV
-#define ADM_NV 1
-#endif
-#ifndef ADM_MT
-#define ADM_MT 8
-#endif
-#define BWD_CAT_(a, b) a##b
-#define BWD_CAT(a, b) BWD_CAT_(a, b)
-#define bwd_floatV BWD_CAT(float, ADM_VW)
-#define bwd_vloadV BWD_CAT(vload, ADM_VW)
-#define bwd_vstoreV BWD_CAT(vstore, ADM_VW)
-#if ADM_FMA
-#define BWD_MAD(a, b, c) fma((a), (b), (c))   /* exactly rounded: still deterministic */
-#else
-#define BWD_MAD(a, b, c) ((a) * (b) + (c))
-#endif
 #define BWD_NC (ADM_VW * ADM_NV)              /* columns per work-item */
 
-/* Tree reduction of buf[0..BWD_WG) in local memory; returns the sum to
- * every work-item.  The order is fixed by the work-group size. */
-static float bwd_wg_sum(__local float *buf, float v, int lid, int wg) {
-    buf[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = wg / 2; s > 0; s >>= 1) {
-        if (lid < s) buf[lid] += buf[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float r = buf[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
 static float bwd_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
-
-/* Lanes of a vector added in a fixed order. */
-static float bwd_lanes_sum(bwd_floatV v) {
-    float t[ADM_VW];
-    bwd_vstoreV(v, 0, t);
-    float s = t[0];
-    for (int i = 1; i < ADM_VW; i++) s += t[i];
-    return s;
-}
 
 /* GroupNorm backward, with the optional scale-shift and SiLU of the
  * forward fused in.  Forward (per sample n, group g, channel c):
@@ -94,38 +48,38 @@ void bwd_group_norm(__global const float *x, ulong x_off,
 
     /* Statistics: item lid sums vectors lid, lid + WG, ... lane by lane,
      * then the scalar tail; a fixed tree combines the items. */
-    bwd_floatV sv = (bwd_floatV)(0.0f);
-    for (int i = lid; i < nv; i += BWD_WG) sv += bwd_vloadV(i, x);
-    float s = bwd_lanes_sum(sv);
+    floatV sv = (floatV)(0.0f);
+    for (int i = lid; i < nv; i += BWD_WG) sv += vloadV(i, x);
+    float s = adm_lanes_sum(sv);
     for (int j = nv * ADM_VW + lid; j < len; j += BWD_WG) s += x[j];
-    const float mu = bwd_wg_sum(buf, s, lid, BWD_WG) / (float)len;
-    sv = (bwd_floatV)(0.0f);
-    for (int i = lid; i < nv; i += BWD_WG) { bwd_floatV d = bwd_vloadV(i, x) - mu; sv += d * d; }
-    s = bwd_lanes_sum(sv);
+    const float mu = adm_wg_sum(buf, s, lid, BWD_WG) / (float)len;
+    sv = (floatV)(0.0f);
+    for (int i = lid; i < nv; i += BWD_WG) { floatV d = vloadV(i, x) - mu; sv += d * d; }
+    s = adm_lanes_sum(sv);
     for (int j = nv * ADM_VW + lid; j < len; j += BWD_WG) { float d = x[j] - mu; s += d * d; }
-    const float var = bwd_wg_sum(buf, s, lid, BWD_WG) / (float)len;
+    const float var = adm_wg_sum(buf, s, lid, BWD_WG) / (float)len;
     const float rstd = 1.0f / sqrt(var + eps);
 
     /* dy0 = dL/dy0, parked in dx (each item rereads only what it wrote) */
     float s1, s2;
     if (HW % ADM_VW == 0) {          /* a vector lies in one channel */
-        bwd_floatV v1 = (bwd_floatV)(0.0f), v2 = (bwd_floatV)(0.0f);
+        floatV v1 = (floatV)(0.0f), v2 = (floatV)(0.0f);
         for (int i = lid; i < nv; i += BWD_WG) {
             const int c = (i * ADM_VW) / HW;
             const float ga = gamma[c], m = has_ss ? 1.0f + scale[c] : 1.0f;
-            const bwd_floatV y0 = (bwd_vloadV(i, x) - mu) * rstd;
-            bwd_floatV d = bwd_vloadV(i, dy);
+            const floatV y0 = (vloadV(i, x) - mu) * rstd;
+            floatV d = vloadV(i, dy);
             if (silu) {
-                bwd_floatV z = y0 * ga + beta[c];
+                floatV z = y0 * ga + beta[c];
                 if (has_ss) z = z * m + shift[c];
-                const bwd_floatV sg = 1.0f / (1.0f + exp(-z));
+                const floatV sg = 1.0f / (1.0f + exp(-z));
                 d = d * (sg * (1.0f + z * (1.0f - sg)));
             }
-            const bwd_floatV d0 = d * m * ga;
-            bwd_vstoreV(d0, i, dx);
+            const floatV d0 = d * m * ga;
+            vstoreV(d0, i, dx);
             v1 += d0; v2 += d0 * y0;
         }
-        s1 = bwd_lanes_sum(v1); s2 = bwd_lanes_sum(v2);
+        s1 = adm_lanes_sum(v1); s2 = adm_lanes_sum(v2);
     } else {
         s1 = 0.0f; s2 = 0.0f;
         for (int j = lid; j < len; j += BWD_WG) {
@@ -144,12 +98,12 @@ void bwd_group_norm(__global const float *x, ulong x_off,
             s1 += d0; s2 += d0 * y0;
         }
     }
-    const float m1 = bwd_wg_sum(buf, s1, lid, BWD_WG) / (float)len;
-    const float m2 = bwd_wg_sum(buf, s2, lid, BWD_WG) / (float)len;
+    const float m1 = adm_wg_sum(buf, s1, lid, BWD_WG) / (float)len;
+    const float m2 = adm_wg_sum(buf, s2, lid, BWD_WG) / (float)len;
     if (HW % ADM_VW == 0) {
         for (int i = lid; i < nv; i += BWD_WG) {
-            const bwd_floatV y0 = (bwd_vloadV(i, x) - mu) * rstd;
-            bwd_vstoreV(rstd * (bwd_vloadV(i, dx) - m1 - y0 * m2), i, dx);
+            const floatV y0 = (vloadV(i, x) - mu) * rstd;
+            vstoreV(rstd * (vloadV(i, dx) - m1 - y0 * m2), i, dx);
         }
     } else {
         for (int j = lid; j < len; j += BWD_WG) {
@@ -256,31 +210,31 @@ __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_s
     __global const float *Bb = B + b_off + (ulong)b * b_bs +
                                (b_panels ? (ulong)(n0 / BWD_NC) * K * BWD_NC : (ulong)n0);
     const int bstride = b_panels ? BWD_NC : ldb;
-    bwd_floatV acc[ADM_MT][ADM_NV];
+    floatV acc[ADM_MT][ADM_NV];
     __global const float *ar[ADM_MT];
     #pragma unroll
     for (int j = 0; j < ADM_MT; j++) {
         #pragma unroll
-        for (int v = 0; v < ADM_NV; v++) acc[j][v] = (bwd_floatV)(0.0f);
+        for (int v = 0; v < ADM_NV; v++) acc[j][v] = (floatV)(0.0f);
         ar[j] = Ab + (ulong)min(m0 + j, M - 1) * a_sm;   /* tail rows: computed, never stored */
     }
     const int full = b_panels || n0 + BWD_NC <= N;
     for (int k = 0; k < K; k++) {
-        bwd_floatV bv[ADM_NV];
+        floatV bv[ADM_NV];
         __global const float *br = Bb + (ulong)k * bstride;
         if (full) {
             #pragma unroll
-            for (int v = 0; v < ADM_NV; v++) bv[v] = bwd_vloadV(v, br);
+            for (int v = 0; v < ADM_NV; v++) bv[v] = vloadV(v, br);
         } else {
             float t[BWD_NC];
             for (int l = 0; l < BWD_NC; l++) t[l] = n0 + l < N ? br[l] : 0.0f;
-            for (int v = 0; v < ADM_NV; v++) bv[v] = bwd_vloadV(v, t);
+            for (int v = 0; v < ADM_NV; v++) bv[v] = vloadV(v, t);
         }
         #pragma unroll
         for (int j = 0; j < ADM_MT; j++) {
-            bwd_floatV av = (bwd_floatV)(ar[j][(ulong)k * a_sk]);
+            floatV av = (floatV)(ar[j][(ulong)k * a_sk]);
             #pragma unroll
-            for (int v = 0; v < ADM_NV; v++) acc[j][v] = BWD_MAD(av, bv[v], acc[j][v]);
+            for (int v = 0; v < ADM_NV; v++) acc[j][v] = ADM_MAD(av, bv[v], acc[j][v]);
         }
     }
     __global float *Cb = C + c_off + (ulong)b * c_bs;
@@ -288,16 +242,16 @@ __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_s
         if (c_panels) {
             __global float *cr = Cb + ((ulong)(n0 / BWD_NC) * M + m0 + j) * BWD_NC;
             #pragma unroll
-            for (int v = 0; v < ADM_NV; v++) bwd_vstoreV(acc[j][v] * alpha, v, cr);
+            for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v] * alpha, v, cr);
             continue;
         }
         __global float *cr = Cb + (ulong)(m0 + j) * ldc + n0;
         if (n0 + BWD_NC <= N) {
             #pragma unroll
-            for (int v = 0; v < ADM_NV; v++) bwd_vstoreV(acc[j][v] * alpha, v, cr);
+            for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v] * alpha, v, cr);
         } else {
             float t[BWD_NC];
-            for (int v = 0; v < ADM_NV; v++) bwd_vstoreV(acc[j][v] * alpha, v, t);
+            for (int v = 0; v < ADM_NV; v++) vstoreV(acc[j][v] * alpha, v, t);
             for (int l = 0; l < BWD_NC && n0 + l < N; l++) cr[l] = t[l];
         }
     }
@@ -325,15 +279,15 @@ __kernel void bwd_softmax_rows(__global float *p, ulong p_off, ulong mstride, in
     BWD_ROW_CHUNKS(pi, w, T, pw) {
         __global float *r = base + pi * pstep;
         const int nv = w / ADM_VW;
-        bwd_floatV sv = (bwd_floatV)(0.0f);
-        for (int i = 0; i < nv; i++) { bwd_floatV e = exp(bwd_vloadV(i, r) - m); bwd_vstoreV(e, i, r); sv += e; }
-        s += bwd_lanes_sum(sv);
+        floatV sv = (floatV)(0.0f);
+        for (int i = 0; i < nv; i++) { floatV e = exp(vloadV(i, r) - m); vstoreV(e, i, r); sv += e; }
+        s += adm_lanes_sum(sv);
         for (int j = nv * ADM_VW; j < w; j++) { float e = exp(r[j] - m); r[j] = e; s += e; }
     }
     BWD_ROW_CHUNKS(pi, w, T, pw) {
         __global float *r = base + pi * pstep;
         const int nv = w / ADM_VW;
-        for (int i = 0; i < nv; i++) bwd_vstoreV(bwd_vloadV(i, r) / s, i, r);
+        for (int i = 0; i < nv; i++) vstoreV(vloadV(i, r) / s, i, r);
         for (int j = nv * ADM_VW; j < w; j++) r[j] = r[j] / s;
     }
 }
@@ -352,16 +306,16 @@ __kernel void bwd_softmax_grad_rows(__global const float *p, ulong p_off, __glob
         __global const float *pr = pb + pi * pstep;
         __global const float *dr = db + pi * pstep;
         const int nv = w / ADM_VW;
-        bwd_floatV sv = (bwd_floatV)(0.0f);
-        for (int i = 0; i < nv; i++) sv += bwd_vloadV(i, pr) * bwd_vloadV(i, dr);
-        s += bwd_lanes_sum(sv);
+        floatV sv = (floatV)(0.0f);
+        for (int i = 0; i < nv; i++) sv += vloadV(i, pr) * vloadV(i, dr);
+        s += adm_lanes_sum(sv);
         for (int j = nv * ADM_VW; j < w; j++) s += pr[j] * dr[j];
     }
     BWD_ROW_CHUNKS(pi, w, T, pw) {
         __global const float *pr = pb + pi * pstep;
         __global float *dr = db + pi * pstep;
         const int nv = w / ADM_VW;
-        for (int i = 0; i < nv; i++) bwd_vstoreV(bwd_vloadV(i, pr) * (bwd_vloadV(i, dr) - s), i, dr);
+        for (int i = 0; i < nv; i++) vstoreV(vloadV(i, pr) * (vloadV(i, dr) - s), i, dr);
         for (int j = nv * ADM_VW; j < w; j++) dr[j] = pr[j] * (dr[j] - s);
     }
 }

@@ -169,7 +169,7 @@ static void make_dirs(const char *path) {
     mkdir(tmp, 0755);
 }
 
-/* All embedded kernels/NAME.cl, each headed by its name, plus `extra` (may be NULL). */
+/* All embedded kernels/NAME.cl, common.cl first, each headed by its name, plus `extra` (may be NULL). */
 static char *concat_sources(const char *extra, size_t *len_out) {
     size_t len = extra ? strlen(extra) + 64 : 0;
     for (const adm_embedded_file *f = adm_cl_sources; f->name; f++)
@@ -177,8 +177,11 @@ static char *concat_sources(const char *extra, size_t *len_out) {
     char *all = adm_malloc(len + 1);
     if (!all) return NULL;
     size_t off = 0;
-    for (const adm_embedded_file *f = adm_cl_sources; f->name; f++)
-        off += (size_t)sprintf(all + off, "\n/* ---- %s ---- */\n#line 1\n%s\n", f->name, f->text);
+    /* common.cl (shared macros and fixed-order sums) first, then the rest in name order */
+    for (int pass = 0; pass < 2; pass++)
+        for (const adm_embedded_file *f = adm_cl_sources; f->name; f++)
+            if ((strcmp(f->name, "common.cl") == 0) == (pass == 0))
+                off += (size_t)sprintf(all + off, "\n/* ---- %s ---- */\n#line 1\n%s\n", f->name, f->text);
     if (extra) off += (size_t)sprintf(all + off, "\n/* ---- extra ---- */\n#line 1\n%s\n", extra);
     *len_out = off;
     return all;

@@ -22,34 +22,10 @@
  * Layouts are chosen so that the innermost loop (input channels, or k)
  * walks memory sequentially.  Sums run over (ci, ky, kx) / k in increasing
  * order in every kernel, so the result does not depend on the launch
- * shape.  ADM_MAD is fma() where the device has it in hardware (exactly
- * rounded, so deterministic) and a separate multiply and add otherwise.
+ * shape.  ADM_MAD, floatV and the tile
+ * sizes come from common.cl.
  */
 #pragma OPENCL FP_CONTRACT OFF
-
-#if ADM_FMA
-#define ADM_MAD(a, b, c) fma((a), (b), (c))
-#else
-#define ADM_MAD(a, b, c) ((a) * (b) + (c))
-#endif
-
-#ifndef ADM_VW
-#define ADM_VW 8
-#endif
-#ifndef ADM_COT
-#define ADM_COT 16
-#endif
-#ifndef ADM_NV
-#define ADM_NV 1
-#endif
-#ifndef ADM_MT
-#define ADM_MT 8
-#endif
-#define CAT_(a, b) a##b
-#define CAT(a, b) CAT_(a, b)
-#define floatV CAT(float, ADM_VW)
-#define vloadV CAT(vload, ADM_VW)
-#define vstoreV CAT(vstore, ADM_VW)
 
 /* y[n, co, oy, ox] = b[co] + sum_{ci, ky, kx} w[co, ci, ky, kx] x[n, ci, oy*s + ky - k/2, ox*s + kx - k/2] */
 __kernel void adm_conv2d_direct(__global const float *x, ulong xoff, __global const float *w, ulong woff,

@@ -11,35 +11,6 @@
  */
 #pragma OPENCL FP_CONTRACT OFF
 #define ADM_GN_WG 64
-#ifndef ADM_VW
-#define ADM_VW 8
-#endif
-#define NCAT_(a, b) a##b
-#define NCAT(a, b) NCAT_(a, b)
-#define floatN NCAT(float, ADM_VW)
-#define vloadN NCAT(vload, ADM_VW)
-#define vstoreN NCAT(vstore, ADM_VW)
-
-static float wg_sum(__local float *buf, float v) {
-    uint l = get_local_id(0);
-    buf[l] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (uint s = ADM_GN_WG / 2; s > 0; s >>= 1) {
-        if (l < s) buf[l] += buf[l + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float r = buf[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return r;
-}
-
-static float lanes_sum(floatN v) {
-    float t[ADM_VW];
-    vstoreN(v, 0, t);
-    float s = t[0];
-    for (int i = 1; i < ADM_VW; i++) s += t[i];
-    return s;
-}
 
 __kernel __attribute__((reqd_work_group_size(ADM_GN_WG, 1, 1)))
 void adm_group_norm(__global const float *x, ulong xoff, __global const float *gamma, ulong goff,
@@ -53,27 +24,27 @@ void adm_group_norm(__global const float *x, ulong xoff, __global const float *g
     __global const float *xs = x + xoff + base;
     __global float *ys = y + yoff + base;
 
-    floatN sv = (floatN)(0.0f);
-    for (uint i = l; i < nv; i += ADM_GN_WG) sv += vloadN(i, xs);
-    float s = lanes_sum(sv);
+    floatV sv = (floatV)(0.0f);
+    for (uint i = l; i < nv; i += ADM_GN_WG) sv += vloadV(i, xs);
+    float s = adm_lanes_sum(sv);
     for (uint i = nv * ADM_VW + l; i < cnt; i += ADM_GN_WG) s += xs[i];
-    float mean = wg_sum(buf, s) / (float)cnt;
+    float mean = adm_wg_sum(buf, s, get_local_id(0), ADM_GN_WG) / (float)cnt;
 
-    floatN vv = (floatN)(0.0f);
-    for (uint i = l; i < nv; i += ADM_GN_WG) { floatN d = vloadN(i, xs) - mean; vv += d * d; }
-    float v = lanes_sum(vv);
+    floatV vv = (floatV)(0.0f);
+    for (uint i = l; i < nv; i += ADM_GN_WG) { floatV d = vloadV(i, xs) - mean; vv += d * d; }
+    float v = adm_lanes_sum(vv);
     for (uint i = nv * ADM_VW + l; i < cnt; i += ADM_GN_WG) { float d = xs[i] - mean; v += d * d; }
-    float var = wg_sum(buf, v) / (float)cnt;
+    float var = adm_wg_sum(buf, v, get_local_id(0), ADM_GN_WG) / (float)cnt;
     float rstd = 1.0f / sqrt(var + eps);
 
     __global const float *sn = ss + ssoff + (ulong)n * 2 * C;
     if (HW % ADM_VW == 0) {              /* a chunk lies in one channel */
         for (uint i = l; i < nv; i += ADM_GN_WG) {
             uint c = g * cpg + (i * ADM_VW) / HW;
-            floatN o = (vloadN(i, xs) - mean) * rstd * gamma[goff + c] + beta[boff + c];
+            floatV o = (vloadV(i, xs) - mean) * rstd * gamma[goff + c] + beta[boff + c];
             if (has_ss) o = o * (1.0f + sn[c]) + sn[C + c];
             if (silu) o = o / (1.0f + exp(-o));
-            vstoreN(o, i, ys);
+            vstoreV(o, i, ys);
         }
         return;
     }

@@ -1,0 +1,60 @@
+/* common.cl — definitions every admd kernel file shares.  cl_runtime.c puts
+ * this file first in the one program it builds from kernels/NAME.cl.
+ *
+ * Register tiles (cl_runtime.c passes the device's values as -D options;
+ * the defaults suit a CPU): vectors of ADM_VW floats, ADM_NV vectors per
+ * work-item, ADM_COT output channels per 3x3 conv work-item, ADM_MT rows
+ * per GEMM work-item.  ADM_MAD is fma() where the device has it in hardware
+ * (exactly rounded, so deterministic) and a separate multiply and add
+ * otherwise.  The sums below run in a fixed order, so the same inputs give
+ * the same bits on every run on a device.
+ */
+#pragma OPENCL FP_CONTRACT OFF
+
+#ifndef ADM_VW
+#define ADM_VW 8
+#endif
+#ifndef ADM_COT
+#define ADM_COT 16
+#endif
+#ifndef ADM_NV
+#define ADM_NV 1
+#endif
+#ifndef ADM_MT
+#define ADM_MT 8
+#endif
+
+#define ADM_CAT_(a, b) a##b
+#define ADM_CAT(a, b) ADM_CAT_(a, b)
+#define floatV ADM_CAT(float, ADM_VW)      /* a vector of ADM_VW floats */
+#define vloadV ADM_CAT(vload, ADM_VW)
+#define vstoreV ADM_CAT(vstore, ADM_VW)
+
+#if ADM_FMA
+#define ADM_MAD(a, b, c) fma((a), (b), (c))
+#else
+#define ADM_MAD(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* Sum of v over a work-group of wg items (a power of two) by a fixed tree
+ * in local memory buf[wg]; every item gets the sum. */
+static float adm_wg_sum(__local float *buf, float v, int lid, int wg) {
+    buf[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = wg / 2; s > 0; s >>= 1) {
+        if (lid < s) buf[lid] += buf[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = buf[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+/* The lanes of a vector added in order 0, 1, ..., ADM_VW-1. */
+static float adm_lanes_sum(floatV v) {
+    float t[ADM_VW];
+    vstoreV(v, 0, t);
+    float s = t[0];
+    for (int i = 1; i < ADM_VW; i++) s += t[i];
+    return s;
+}
