@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -75,8 +76,14 @@ static int read_classes(const char *path, int B, int64_t *y) {
     return rc;
 }
 
+/* On a terminal one line redrawn at every step; on a pipe or in a log one
+ * line per finished device pass. */
 static int progress(void *user, int step, int total, int done, int all) {
-    fprintf(stderr, "\rsampling: images %d..%d of %d, step %d/%d   ", done + 1, all < done + 1 ? done + 1 : all, all, step, total);
+    int last = all < done + 1 ? done + 1 : all;
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\rsampling: images %d..%d of %d, step %d/%d   ", done + 1, last, all, step, total);
+    else if (step == total)
+        fprintf(stderr, "sampling: images %d..%d of %d: %d steps done\n", done + 1, last, all, total);
     return 0;
 }
 
@@ -206,9 +213,9 @@ int cmd_sample(int argc, char **argv) {
         int B = count - done < batch ? count - done : batch;
         req.first_index = first + done;
         int r = adm_generate_batch(m, &req, have_y ? y + done : NULL, B, x + per * done, noise, noise_steps, progress, NULL);
-        if (r) { fputc('\n', stderr); admctl_fail("%s", adm_last_error()); goto done; }
+        if (r) { if (isatty(STDERR_FILENO)) fputc('\n', stderr); admctl_fail("%s", adm_last_error()); goto done; }
     }
-    fprintf(stderr, "\nsampled %d image(s) in %.1f s\n", count, adm_now() - t0);
+    fprintf(stderr, "%ssampled %d image(s) in %.1f s\n", isatty(STDERR_FILENO) ? "\n" : "", count, adm_now() - t0);
 
     int64_t shape[4] = {count, C, H, W};
     if (adm_npy_write(out, ADM_F32, 4, shape, x)) { admctl_fail("%s", adm_last_error()); goto done; }
