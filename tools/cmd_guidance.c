@@ -99,7 +99,7 @@ static int measure(adm_classifier *clf, const float *x, const int64_t *y, int B,
                 dsum += d / per;
                 pairs++;
             }
-    *div = pairs ? dsum / pairs : 0;
+    *div = pairs ? dsum / pairs : NAN;          /* one image per class: no pair to compare */
     free(logits);
     free(t0);
     return 0;
@@ -161,7 +161,7 @@ int cmd_guidance(int argc, char **argv) {
 
     printf("guidance: %s, %d classes x %ld images, seed %llu, %s %s%s, classifier at t=0\n", unet, nc, per_class,
            seed, sampler, resp, strcmp(sampler, "ddim") ? "" : " (ddim)");
-    printf("%8s %9s %8s %10s %8s\n", "scale", "accuracy", "p(y|x)", "diversity", "seconds");
+    printf("%8s %9s %8s %11s %8s\n", "scale", "accuracy", "p(y|x)", "diversity", "seconds");
     for (int si = 0; si < n_scales; si++) {
         adm_gen_request req = {.sampler = sampler, .respacing = resp, .eta = eta, .scale = scales[si],
                                .seed = seed, .first_index = 0, .count = B};
@@ -174,7 +174,9 @@ int cmd_guidance(int argc, char **argv) {
             admctl_fail("%s", adm_last_error());
             goto done;
         }
-        printf("%8g %8.1f%% %8.3f %10.4f %8.1f%s%s\n", scales[si], 100 * acc, pm, dv, secs, missed[0] ? "   missed: " : "", missed);
+        char dvs[32];
+        snprintf(dvs, sizeof dvs, isnan(dv) ? "- (no pair)" : "%.4f", dv);
+        printf("%8g %8.1f%% %8.3f %11s %8.1f%s%s\n", scales[si], 100 * acc, pm, dvs, secs, missed[0] ? "   missed: " : "", missed);
         fflush(stdout);
         memcpy(all + per * B * si, x, sizeof(float) * per * B);
     }
