@@ -188,7 +188,8 @@ static void test_mnist_reads_reference_samples(void) {
     REQUIRE(adm_config_parse("models/mnist/classifier.config.txt", ADM_KIND_CLASSIFIER, &cfg) == 0, "%s", adm_last_error());
     REQUIRE(adm_png_read("models/mnist/reference_samples_ddpm50.png", &img) == 0, "%s", adm_last_error());
     REQUIRE(img.c == 1 && img.w == 20 * 64 && img.h == 3 * 64, "sheet is %dx%dx%d", img.w, img.h, img.c);
-    REQUIRE(adm_tensors_load("models/mnist/classifier.pt", &w) == 0, "%s", adm_last_error());
+    char pt[512];
+    REQUIRE(adm_tensors_load(test_path(pt, sizeof pt, "mnist/classifier.pt"), &w) == 0, "%s", adm_last_error());
     adm_classifier *c = adm_classifier_load(&cl, &cfg, &w);
     if (!c) { adm_tensors_free(&w); adm_png_free(&img); REQUIRE(0, "load: %s", adm_last_error()); }
     enum { B = 40 };

@@ -13,8 +13,8 @@ static const char *cases[][2] = {
     {"reference/unet_c/config.txt", "reference/unet_c/model.pt"},
     {"reference/superres_a/config.txt", "reference/superres_a/model.pt"},
     {"reference/classifier_a/config.txt", "reference/classifier_a/model.pt"},
-    {"../../models/mnist/unet.config.txt", "../../models/mnist/unet.pt"},
-    {"../../models/mnist/classifier.config.txt", "../../models/mnist/classifier.pt"},
+    {"../../models/mnist/unet.config.txt", "mnist/unet.pt"},
+    {"../../models/mnist/classifier.config.txt", "mnist/classifier.pt"},
 };
 
 /* The fields shapes determine must agree. */

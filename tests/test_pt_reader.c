@@ -58,13 +58,13 @@ static void test_reference_half(void)  { check_case("reference/unet_a_f16/model.
 
 static void test_mnist_models(void) {
     char p[512];
-    test_path(p, sizeof p, "../../models/mnist/unet.pt");
+    test_path(p, sizeof p, "mnist/unet.pt");
     if (access(p, R_OK) != 0) SKIP("models/mnist not present");
-    check_case("../../models/mnist/unet.pt", "pt/mnist_unet.sha256", 0);
-    check_case("../../models/mnist/classifier.pt", "pt/mnist_classifier.sha256", 0);
+    check_case("mnist/unet.pt", "pt/mnist_unet.sha256", 0);
+    check_case("mnist/classifier.pt", "pt/mnist_classifier.sha256", 0);
     /* The README's parameter counts. */
     adm_tensor_set s; int64_t n = 0;
-    REQUIRE(adm_pt_load(test_path(p, sizeof p, "../../models/mnist/unet.pt"), &s) == 0, "%s", adm_last_error());
+    REQUIRE(adm_pt_load(test_path(p, sizeof p, "mnist/unet.pt"), &s) == 0, "%s", adm_last_error());
     for (int i = 0; i < s.n; i++) n += adm_tensor_numel(&s.t[i]);
     CHECK(n == 7993282, "unet parameters %lld", (long long)n);
     adm_tensors_free(&s);

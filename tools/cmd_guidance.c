@@ -106,8 +106,8 @@ static int measure(adm_classifier *clf, const float *x, const int64_t *y, int B,
 }
 
 int cmd_guidance(int argc, char **argv) {
-    const char *unet = "models/mnist/unet.pt", *ucfg = "models/mnist/unet.config.txt",
-               *clfp = "models/mnist/classifier.pt", *ccfg = "models/mnist/classifier.config.txt",
+    const char *unet = "models/mnist/unet.safetensors", *ucfg = "models/mnist/unet.config.txt",
+               *clfp = "models/mnist/classifier.safetensors", *ccfg = "models/mnist/classifier.config.txt",
                *scales_s = "0,1,4,10", *per_s = "2", *seed_s = "0", *resp = "50", *sampler = "ddpm", *eta_s = "0",
                *out = "docs/mnist_guidance_grid.png", *device = NULL, *zoom_s = "2";
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }

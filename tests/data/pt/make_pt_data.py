@@ -45,8 +45,8 @@ CASES = {
     "unet_c": "tests/data/reference/unet_c/model.pt",
     "superres_a": "tests/data/reference/superres_a/model.pt",
     "classifier_a": "tests/data/reference/classifier_a/model.pt",
-    "mnist_unet": "models/mnist/unet.pt",
-    "mnist_classifier": "models/mnist/classifier.pt",
+    "mnist_unet": "tests/data/mnist/unet.pt",
+    "mnist_classifier": "tests/data/mnist/classifier.pt",
 }
 
 for name, rel in CASES.items():
