@@ -383,7 +383,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: admd --db PATH [options]\n"
             "  --db PATH            the spool (SQLite file; created and migrated if needed)\n"
-            "  --device D           OpenCL device: \"P:D\" indices or a name substring (default: first GPU, else first device)\n"
+            "  --device D           OpenCL device: \"P:D\", a device number N or a name substring (default: first GPU, else first device)\n"
             "  --drain              run every queued job, then exit\n"
             "  --output-root DIR    where PNGs go (default: <db folder>/outputs)\n"
             "  --lease S            seconds a claim lasts without a heartbeat (default 300; heartbeats\n"

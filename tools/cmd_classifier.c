@@ -33,7 +33,7 @@ static void usage(FILE *f) {
         "  --y           int [B] class labels (needed for --grad)\n"
         "  --logits      write the float32 [B, classes] logits\n"
         "  --grad        write d/dx sum_b log_softmax(logits_b)[y_b], float32 like x\n"
-        "  --device      platform:device index or a name substring (default: first GPU, else CPU)\n");
+        "  --device      P:D, a device number or a name substring (default: first GPU, else CPU)\n");
 }
 
 int cmd_classifier(int argc, char **argv) {

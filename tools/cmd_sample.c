@@ -43,7 +43,7 @@ static void usage(FILE *f) {
         "  --png-dir DIR   also write DIR/sample_NNNNN.png (uint8: ((x+1)*127.5) clamped, truncated)\n"
         "  --batch B       images per device pass (default: by image size)\n"
         "  --noise-schedule linear|cosine, --diffusion-steps N: override the UNet config's\n"
-        "  --device D      platform:device index or a name substring\n", ADM_NOISE_ALGORITHM);
+        "  --device D      P:D, a device number or a name substring\n", ADM_NOISE_ALGORITHM);
 }
 
 /* strtoll/strtod with the whole string consumed. */

@@ -23,7 +23,7 @@ static void usage(FILE *f) {
         "Run the UNet once: out = model(x, t[, y]) (SuperResModel: also low_res).\n"
         "  --checkpoint  weights (.pt as torch.save writes them, or .safetensors)\n"
         "  --config      key=value file, MODEL_FLAGS string (\"--image_size 64 ...\") or preset name\n"
-        "  --device      platform:device index or a name substring (default: first GPU, else CPU)\n"
+        "  --device      P:D, a device number or a name substring (default: first GPU, else CPU)\n"
         "  --x           float32 [B, C, H, W]; --t int [B]; --y int [B] (class-conditional models)\n"
         "  --low-res     float32 [B, C, h, w] (SuperResModel only)\n"
         "  --out         where to write the float32 [B, out_channels, H, W] output\n"
