@@ -203,17 +203,22 @@ static void test_replay_all_trajectories(void) {
     for (int i = 0; i < n; i++) { replay_case(names[i]); free(names[i]); }
 }
 
-/* The same through generate.h: model loading, schedule override, replay. */
-static void test_generate_batch_replay(void) {
-    traj tr;
-    REQUIRE(open_device() == 0, "%s", adm_last_error());
-    REQUIRE(traj_load("traj_ddim10_eta05_guided", &tr) == 0, "%s", adm_last_error());
+/* unet_a guided by classifier_a (the models of every traj_* case), loaded through generate.h. */
+static adm_model *load_reference_model(void) {
     char p1[512], p2[512], p3[512], p4[512];
     adm_model_spec spec = {test_path(p1, sizeof p1, "reference/unet_a/model.pt"),
                            test_path(p2, sizeof p2, "reference/unet_a/config.txt"),
                            test_path(p3, sizeof p3, "reference/classifier_a/model.pt"),
                            test_path(p4, sizeof p4, "reference/classifier_a/config.txt")};
-    adm_model *m = adm_model_load(&g_cl, &spec);
+    return adm_model_load(&g_cl, &spec);
+}
+
+/* The same through generate.h: model loading, schedule override, replay. */
+static void test_generate_batch_replay(void) {
+    traj tr;
+    REQUIRE(open_device() == 0, "%s", adm_last_error());
+    REQUIRE(traj_load("traj_ddim10_eta05_guided", &tr) == 0, "%s", adm_last_error());
+    adm_model *m = load_reference_model();
     REQUIRE(m, "%s", adm_last_error());
     REQUIRE(adm_model_set_diffusion(m, tr.schedule, 1000) == 0, "%s", adm_last_error());
     adm_model_info info;
@@ -259,12 +264,7 @@ static int gen_image_fail(void *user, int index, int klass, const uint8_t *px, i
 
 static void test_generate_batch_independence(void) {
     REQUIRE(open_device() == 0, "%s", adm_last_error());
-    char p1[512], p2[512], p3[512], p4[512];
-    adm_model_spec spec = {test_path(p1, sizeof p1, "reference/unet_a/model.pt"),
-                           test_path(p2, sizeof p2, "reference/unet_a/config.txt"),
-                           test_path(p3, sizeof p3, "reference/classifier_a/model.pt"),
-                           test_path(p4, sizeof p4, "reference/classifier_a/config.txt")};
-    adm_model *m = adm_model_load(&g_cl, &spec);
+    adm_model *m = load_reference_model();
     REQUIRE(m, "%s", adm_last_error());
     static gen_log a, b;
     memset(&a, 0, sizeof a); memset(&b, 0, sizeof b);
