@@ -23,10 +23,10 @@
  * --drain: run until the queue is empty, then exit 0.
  */
 #include "generate.h"
-#include "lib_job.h"
+#include "job_files.h"
 #include "lib_modelcache.h"
 #include "lib_notify.h"
-#include "lib_png.h"
+#include "png_file.h"
 #include "spool.h"
 #include "util.h"
 #include <errno.h>
@@ -97,21 +97,6 @@ static uint64_t random_seed(void) {
     return v;
 }
 
-static int mkdir_p(const char *path) {
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return adm_error("%s: path too long", path);
-    for (char *p = buf + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(buf, 0775) != 0 && errno != EEXIST) return adm_error("mkdir %s: %s", buf, strerror(errno));
-            *p = c;
-            if (!c) break;
-        }
-    }
-    return 0;
-}
-
 /* ---- one job ---- */
 
 typedef struct {
@@ -124,7 +109,7 @@ typedef struct {
     double last_beat;        /* last lease/progress write */
     double last_image;       /* when the previous image (or the pass) ended */
     double encode_s;         /* PNG encode + write + record */
-    int batch;               /* images per device pass (adm_job_batch) */
+    int batch;               /* images per device pass (adm_generate_pass_size) */
     int end_index;           /* one past the last image index of this attempt */
     int pass_left;           /* images of the current pass not yet delivered */
     double pass_share;       /* the current pass's device time / its images */
@@ -304,7 +289,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
         if (!classes) { fail_job(s, job, adm_last_error(), &p); return; }
         for (int i = 0; i < n; i++) classes[i] = r->klass;
     }
-    p.batch = adm_job_batch(opt->batch, cm->info.image_size, n);   /* chosen here: recorded as run */
+    p.batch = adm_generate_pass_size(opt->batch, cm->info.image_size, n);   /* chosen here: recorded as run */
     adm_gen_request req = {
         .sampler = r->sampler, .respacing = r->respacing, .eta = r->eta, .scale = r->scale,
         .seed = (uint64_t)r->seed, .first_index = first, .count = n, .classes = classes, .batch = p.batch,
@@ -482,7 +467,7 @@ int main(int argc, char **argv) {
     if (opt.output_root) snprintf(root, sizeof root, "%s", opt.output_root);
     else snprintf(root, sizeof root, "%s/outputs", adm_spool_dir(s));
     char real_root[PATH_MAX];
-    if (mkdir_p(root) != 0 || (!realpath(root, real_root) && adm_error("%s", strerror(errno)))) {
+    if (adm_mkdir_p(root, 0775) != 0 || (!realpath(root, real_root) && adm_error("%s", strerror(errno)))) {
         adm_log(ADM_LOG_ERR, "output root %s: %s", root, adm_last_error());
         adm_spool_close(s);
         return 1;

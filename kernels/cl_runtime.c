@@ -19,9 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct { const char *name; const char *text; } adm_embedded_file;
-extern const adm_embedded_file adm_cl_sources[];
-
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 32
 
@@ -160,15 +157,6 @@ static void cache_dir(char *buf, size_t n) {
     snprintf(buf, n, "%s/.cache/admd", home && *home ? home : "/tmp");
 }
 
-/* mkdir -p */
-static void make_dirs(const char *path) {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') { *p = 0; mkdir(tmp, 0755); *p = '/'; }
-    mkdir(tmp, 0755);
-}
-
 /* All embedded kernels/NAME.cl, common.cl first, each headed by its name, plus `extra` (may be NULL). */
 static char *concat_sources(const char *extra, size_t *len_out) {
     size_t len = extra ? strlen(extra) + 64 : 0;
@@ -227,17 +215,10 @@ static void save_binary(adm_cl *cl, const char *dir, const char *path) {
     if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS || !len) return;
     unsigned char *bin = malloc(len);
     if (!bin) return;
-    if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
-        make_dirs(dir);
-        char tmp[1300];
-        snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-        FILE *f = fopen(tmp, "wb");
-        if (f) {
-            int ok = fwrite(bin, 1, len, f) == len;
-            ok = (fclose(f) == 0) && ok;
-            if (!ok || rename(tmp, path) != 0) unlink(tmp);
-        }
-    }
+    /* A cache that cannot be written only costs a rebuild next time. */
+    if (clGetProgramInfo(cl->program, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS &&
+        adm_mkdir_p(dir, 0755) == 0)
+        (void)adm_file_write_atomic(path, NULL, bin, len);
     free(bin);
 }
 

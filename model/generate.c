@@ -215,12 +215,14 @@ int adm_generate_batch(adm_model *m, const adm_gen_request *req, const int64_t *
     return rc;
 }
 
-/* Images per device pass when the request leaves it open: about 64 images
- * of 32x32, scaled down with the pixel count. */
-static int default_batch(const adm_model *m) {
-    long px = (long)m->ucfg.image_size * m->ucfg.image_size;
-    long b = 64L * 32 * 32 / (px > 0 ? px : 1);
-    return b < 1 ? 1 : b > 64 ? 64 : (int)b;
+int adm_generate_pass_size(int requested, int image_size, int count) {
+    int batch = requested;
+    if (batch <= 0) {                      /* about 64 images of 32x32, fewer when larger */
+        long px = (long)image_size * image_size;
+        long b = 64L * 32 * 32 / (px > 0 ? px : 1);
+        batch = b < 1 ? 1 : b > 64 ? 64 : (int)b;
+    }
+    return batch < count ? batch : count;
 }
 
 int adm_generate(adm_model *m, const adm_gen_request *req,
@@ -234,8 +236,7 @@ int adm_generate(adm_model *m, const adm_gen_request *req,
 
     int C = m->ucfg.in_channels, H = m->ucfg.image_size, W = H, nc = model_classes(m);
     size_t per = (size_t)C * H * W;
-    int batch = req->batch > 0 ? req->batch : default_batch(m);
-    if (batch > req->count) batch = req->count;
+    int batch = adm_generate_pass_size(req->batch, m->ucfg.image_size, req->count);
     float *x = adm_malloc(sizeof(float) * per * batch);
     int64_t *y = adm_malloc(sizeof(int64_t) * batch);
     uint8_t *px = adm_malloc(per);

@@ -59,6 +59,13 @@ typedef int (*adm_gen_image_fn)(void *user, int index, int klass, const uint8_t 
 int adm_generate(adm_model *m, const adm_gen_request *req,
                  adm_gen_step_fn on_step, adm_gen_image_fn on_image, void *user);
 
+/* Images per device pass for `count` images: `requested` when > 0, else
+ * the model's choice by its image size (about 64 images of 32x32, scaled
+ * down with the pixel count, 1..64); never more than count.  adm_generate
+ * applies it to req->batch; admd calls it to pass (and record) the batch
+ * that actually runs. */
+int adm_generate_pass_size(int requested, int image_size, int count);
+
 /* ---- lower level (admctl sample, replay tests) ---- */
 
 /* Override the diffusion settings the UNet's config carried (noise schedule

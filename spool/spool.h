@@ -225,4 +225,10 @@ int adm_spool_reap(adm_spool *s, int *requeued, int *dead);
  * expired lease (requeue or dead).  n may be NULL. */
 int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *user), void *user, int *n);
 
+/* This process's worker id "host:pid:nonce" (stable for the process). */
+const char *adm_worker_id(void);
+/* 1 when worker names a process of this host that no longer runs (the
+ * is_dead of adm_spool_reclaim); 0 when alive, elsewhere, or unparseable. */
+int adm_worker_is_dead(const char *worker, void *user);
+
 #endif

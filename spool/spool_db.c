@@ -14,10 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The migrations, embedded at build time by tools/embed.sh (sorted by name). */
-typedef struct { const char *name; const char *text; } adm_embedded_file;
-extern const adm_embedded_file adm_schema_sql[];
-
 #define SPOOL_BUSY_MS 5000
 
 /* ---- helpers ---- */

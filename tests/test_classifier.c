@@ -12,7 +12,7 @@
  */
 #include "check.h"
 #include "classifier.h"
-#include "lib_png.h"
+#include "png_file.h"
 #include "npy.h"
 #include "ops.h"
 #include "ops_backward.h"

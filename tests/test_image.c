@@ -1,8 +1,8 @@
 /* test_image.c — the pictures people look at: the 5x7 font, contact
- * sheets and charts (daemon/lib_image.c), and PNG files written and read
+ * sheets and charts (output/picture.c), and PNG files written and read
  * back through libpng. */
 #include "check.h"
-#include "lib_image.h"
+#include "picture.h"
 #include "util.h"
 #include <unistd.h>
 

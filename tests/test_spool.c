@@ -2,9 +2,9 @@
  * handling, request validation by the schema, claim order, the job life
  * cycle (heartbeat, outputs, finish, provenance), cancel, release, lease
  * expiry (retry then dead), reclaim, two processes claiming at once, and
- * lib_png's encode/decode/atomic write. */
+ * png_file's encode/decode and util's atomic write. */
 #include "check.h"
-#include "lib_png.h"
+#include "png_file.h"
 #include "spool.h"
 #include "util.h"
 #include <sqlite3.h>

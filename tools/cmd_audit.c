@@ -15,8 +15,8 @@
 #include "admctl.h"
 #include "admctl_spool.h"
 #include "generate.h"
-#include "lib_job.h"
-#include "lib_png.h"
+#include "job_files.h"
+#include "png_file.h"
 #include "spool.h"
 #include "util.h"
 #include <stdlib.h>

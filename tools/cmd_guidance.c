@@ -16,7 +16,7 @@
 #include "cl_runtime.h"
 #include "config.h"
 #include "generate.h"
-#include "lib_png.h"
+#include "png_file.h"
 #include "sampler.h"
 #include "tensor.h"
 #include "util.h"

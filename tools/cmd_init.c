@@ -31,14 +31,7 @@ static int make_parent(const char *path) {
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) return 0;
     *slash = 0;
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(dir, 0775) != 0 && errno != EEXIST) return adm_error("%s: cannot create: %s", dir, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(dir, 0775) != 0 && errno != EEXIST) return adm_error("%s: cannot create: %s", dir, strerror(errno));
-    return 0;
+    return adm_mkdir_p(dir, 0775);
 }
 
 /* Register the embedded model, hashing its files.  An existing "mnist"

@@ -10,7 +10,7 @@
 #include "admctl.h"
 #include "cl_runtime.h"
 #include "generate.h"
-#include "lib_png.h"
+#include "png_file.h"
 #include "npy.h"
 #include "philox.h"
 #include "sampler.h"

@@ -3,7 +3,7 @@
  * guidance scale, decoded from the PNG files the daemon recorded. */
 #include "admctl.h"
 #include "admctl_spool.h"
-#include "lib_image.h"
+#include "picture.h"
 #include "util.h"
 #include <stdlib.h>
 #include <string.h>

@@ -21,7 +21,7 @@
 #include "cl_runtime.h"
 #include "classifier.h"
 #include "config.h"
-#include "lib_image.h"
+#include "picture.h"
 #include "tensor.h"
 #include "util.h"
 #include <errno.h>

@@ -22,7 +22,7 @@ status=0
 for src in tests/fuzz/fuzz_*.c; do
   name=$(basename "$src" .c); target=${name#fuzz_}
   bin="$BUILD/fuzz/$name"
-  $CC -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -Imodel -Itests/fuzz \
+  $CC -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. -Ibase -Imodel -Itests/fuzz \
       "$src" "$BUILD/libadm.a" $LIBS -o "$bin" || { echo "run.sh: cannot build $name" >&2; exit 2; }
   mkdir -p "tests/fuzz/work/$target" "tests/fuzz/corpus/$target"
   echo "== $name: ${SECS}s over tests/fuzz/corpus/$target"

@@ -1,5 +1,8 @@
-/* util.h — small things every part of admd shares: the error convention,
- * checked allocation, whole-file reads and sha256.
+/* util.h — the plumbing every part of admd shares (the base/ layer:
+ * includes nothing of the project's): the error convention, checked
+ * allocation, files (whole-file reads, input checks, atomic writes,
+ * mkdir -p), sha256, clocks, the host name and the files embedded at build
+ * time.  util.c and files.c implement it.
  *
  * Error convention: a function that can fail returns 0 (or a non-NULL
  * pointer) on success and -1 (or NULL) on failure, after calling
@@ -31,11 +34,29 @@ int adm_read_file(const char *path, uint8_t **data, size_t *len);
  * file, empty file). */
 int adm_check_input_file(const char *path, const char *what, size_t *size);
 
+/* Write data to path atomically: write tmp_path (NULL: "<path>.tmp.<pid>"),
+ * fsync it, rename it to path, fsync the folder.  On any error (e.g. "No
+ * space left on device") the temp file is removed and path is untouched. */
+int adm_file_write_atomic(const char *path, const char *tmp_path, const void *data, size_t len);
+
+/* mkdir -p: create path and its missing parents with mode (an existing
+ * folder is fine; an existing non-folder is an error). */
+int adm_mkdir_p(const char *path, unsigned mode);
+
 /* sha256 of a buffer / a file, as 64 lowercase hex digits + NUL. */
 void adm_sha256_hex(const void *data, size_t len, char out[65]);
 int adm_sha256_file(const char *path, char out[65]);
 
 /* Monotonic clock in seconds. */
 double adm_now(void);
+
+/* This machine's host name (':' replaced by '_'; "localhost" if unknown). */
+const char *adm_host_name(void);
+
+/* Files embedded at build time by tools/embed.sh: NULL-terminated tables
+ * of {basename, text}, sorted by name. */
+typedef struct { const char *name; const char *text; } adm_embedded_file;
+extern const adm_embedded_file adm_cl_sources[];   /* kernels/NAME.cl */
+extern const adm_embedded_file adm_schema_sql[];   /* schema/NNN_name.sql */
 
 #endif

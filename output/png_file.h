@@ -1,17 +1,18 @@
-/* lib_png.h — the PNG files admd writes for every generated image, and a
+/* png_file.h — the PNG files admd writes for every generated image, and a
  * reader for tests and tools.
  *
  *   adm_png_encode       8-bit gray/RGB pixels + tEXt chunks -> PNG bytes in memory
- *   adm_file_write_atomic  bytes -> temp file, fsync, rename, fsync the folder
- *   adm_png_save         both of the above, plus the file's sha256 and size
+ *   adm_png_save         encode + adm_file_write_atomic (util.h: temp file,
+ *                        fsync, rename, fsync the folder), plus the file's
+ *                        sha256 and size
  *   adm_png_decode / adm_png_read   PNG bytes or file -> 8-bit pixels + text chunks
  *
  * Pixels are row-major with interleaved channels (c = 1 gray, 3 RGB), as
  * adm_generate hands them out.  Encoding is deterministic: the same pixels
  * and text give the same bytes (no time chunk, fixed zlib settings).
  */
-#ifndef ADM_LIB_PNG_H
-#define ADM_LIB_PNG_H
+#ifndef ADM_PNG_FILE_H
+#define ADM_PNG_FILE_H
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,11 +24,6 @@ typedef struct { const char *key, *value; } adm_png_text;   /* key: 1-79 Latin-1
 /* Encode to a malloc'd buffer (*out, *len); the caller frees *out. */
 int adm_png_encode(const uint8_t *pixels, int w, int h, int c, const adm_png_text *texts,
                    int n_texts, uint8_t **out, size_t *len);
-
-/* Write data to path atomically: write tmp_path (NULL: "<path>.tmp.<pid>"),
- * fsync it, rename it to path, fsync the folder.  On any error (e.g. "No
- * space left on device") the temp file is removed and path is untouched. */
-int adm_file_write_atomic(const char *path, const char *tmp_path, const void *data, size_t len);
 
 /* Encode + write atomically; sha256_hex (65 bytes) and bytes may be NULL. */
 int adm_png_save(const char *path, const char *tmp_path, const uint8_t *pixels, int w, int h,

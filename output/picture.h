@@ -1,4 +1,4 @@
-/* lib_image.h — small raster images for people to look at: a 5x7 bitmap
+/* picture.h — small raster images for people to look at: a 5x7 bitmap
  * font, a contact sheet (a labelled grid of generated images) and a line
  * chart (guidance sweeps), written and read as PNG with libpng.
  *
@@ -6,8 +6,8 @@
  * c = 3 (RGB).  Colours are 0xRRGGBB; on a gray image the luma is used.
  * Every drawing call clips to the image, so callers never index outside.
  */
-#ifndef ADM_LIB_IMAGE_H
-#define ADM_LIB_IMAGE_H
+#ifndef ADM_PICTURE_H
+#define ADM_PICTURE_H
 #include <stdint.h>
 
 typedef struct {

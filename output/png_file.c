@@ -1,15 +1,12 @@
-/* lib_png.c — PNG encode/decode with libpng (in memory), and the atomic
- * temp-file + fsync + rename write admd uses for every image.  See lib_png.h. */
-#include "lib_png.h"
+/* png_file.c — PNG encode/decode with libpng (in memory), and saving a PNG
+ * with util.h's atomic write.  See png_file.h. */
+#include "png_file.h"
 #include "util.h"
-#include <errno.h>
-#include <fcntl.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- libpng plumbing: errors into adm_error, memory I/O ---- */
 
@@ -92,62 +89,6 @@ int adm_png_encode(const uint8_t *pixels, int w, int h, int c, const adm_png_tex
     free(pt);
     *out = buf.data; *len = buf.len;
     return 0;
-}
-
-/* ---- atomic file write ---- */
-
-/* fsync the folder holding path so the rename itself is durable. */
-static int fsync_parent(const char *path) {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return adm_error("%s: %s", dir, strerror(errno));
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (rc != 0 && e != EINVAL) return adm_error("fsync %s: %s", dir, strerror(e));
-    return 0;
-}
-
-int adm_file_write_atomic(const char *path, const char *tmp_path, const void *data, size_t len) {
-    char tmp_default[4200];
-    if (!tmp_path) {
-        snprintf(tmp_default, sizeof tmp_default, "%s.tmp.%ld", path, (long)getpid());
-        tmp_path = tmp_default;
-    }
-    int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return adm_error("%s: %s", tmp_path, strerror(errno));
-    const uint8_t *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : EIO;
-            close(fd); unlink(tmp_path);
-            return adm_error("write %s: %s", tmp_path, strerror(e));
-        }
-        p += n; left -= (size_t)n;
-    }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd); unlink(tmp_path);
-        return adm_error("fsync %s: %s", tmp_path, strerror(e));
-    }
-    if (close(fd) != 0) {
-        int e = errno;
-        unlink(tmp_path);
-        return adm_error("close %s: %s", tmp_path, strerror(e));
-    }
-    if (rename(tmp_path, path) != 0) {
-        int e = errno;
-        unlink(tmp_path);
-        return adm_error("rename %s -> %s: %s", tmp_path, path, strerror(e));
-    }
-    return fsync_parent(path);
 }
 
 int adm_png_save(const char *path, const char *tmp_path, const uint8_t *pixels, int w, int h,

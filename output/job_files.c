@@ -1,6 +1,6 @@
-/* lib_job.c — job file layout, PNG provenance chunks, device provenance,
- * worker ids and orphan cleanup (see lib_job.h). */
-#include "lib_job.h"
+/* job_files.c — job file layout, PNG provenance chunks, device provenance
+ * and orphan cleanup (see job_files.h). */
+#include "job_files.h"
 #include "util.h"
 #include <clblast_c.h>
 #include <dirent.h>
@@ -11,20 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-/* ---- batching ---- */
-
-int adm_job_batch(int requested, int image_size, int count) {
-    int batch = requested;
-    if (batch <= 0) {
-        long px = (long)image_size * image_size;
-        long b = 64L * 32 * 32 / (px > 0 ? px : 1);
-        batch = b < 1 ? 1 : b > 64 ? 64 : (int)b;
-    }
-    return batch < count ? batch : count;
-}
 
 /* ---- paths ---- */
 
@@ -51,21 +38,11 @@ int adm_job_tmp_path(const char *final, char *out, size_t n) {
 }
 
 int adm_job_make_dir(const char *root, const char *dir) {
-    char real_root[PATH_MAX], real_dir[PATH_MAX], path[PATH_MAX];
+    char real_root[PATH_MAX], real_dir[PATH_MAX];
     if (!realpath(root, real_root)) return adm_error("output root %s: %s", root, strerror(errno));
     size_t rl = strlen(root);
     if (strncmp(dir, root, rl) != 0) return adm_error("%s is not under the output root %s", dir, root);
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return adm_error("path too long");
-    /* mkdir each component after the root. */
-    for (char *p = path + rl + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(path, 0775) != 0 && errno != EEXIST) return adm_error("mkdir %s: %s", path, strerror(errno));
-            *p = c;
-            if (c == 0) break;
-        }
-    }
+    if (adm_mkdir_p(dir, 0775) != 0) return -1;
     if (!realpath(dir, real_dir)) return adm_error("%s: %s", dir, strerror(errno));
     size_t n = strlen(real_root);
     if (strncmp(real_dir, real_root, n) != 0 || (real_dir[n] != '/' && real_dir[n] != 0))
@@ -152,39 +129,4 @@ void adm_job_device_provenance(const adm_cl *cl, adm_spool_provenance *p) {
     snprintf(p->kernel_hash, sizeof p->kernel_hash, "%s", cl->source_hash);
     snprintf(p->clblast_version, sizeof p->clblast_version, "%s", adm_clblast_version());
     snprintf(p->host, sizeof p->host, "%s", adm_host_name());
-}
-
-/* ---- workers ---- */
-
-const char *adm_host_name(void) {
-    static char host[256];
-    if (!host[0] && (gethostname(host, sizeof host - 1) != 0 || !host[0])) snprintf(host, sizeof host, "localhost");
-    /* ':' separates the fields of a worker id. */
-    for (char *c = host; *c; c++) if (*c == ':') *c = '_';
-    return host;
-}
-
-const char *adm_worker_id(void) {
-    static char id[400];
-    if (!id[0]) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        snprintf(id, sizeof id, "%s:%ld:%08lx", adm_host_name(), (long)getpid(),
-                 (unsigned long)((ts.tv_nsec ^ (ts.tv_sec << 20)) & 0xffffffffUL));
-    }
-    return id;
-}
-
-int adm_worker_is_dead(const char *worker, void *user) {
-    (void)user;
-    const char *c1 = strchr(worker, ':');
-    if (!c1) return 0;
-    size_t hl = strlen(adm_host_name());
-    if ((size_t)(c1 - worker) != hl || strncmp(worker, adm_host_name(), hl) != 0) return 0;
-    char *end;
-    long pid = strtol(c1 + 1, &end, 10);
-    if (pid <= 0 || *end != ':') return 0;
-    if (!strcmp(worker, adm_worker_id())) return 0;
-    if (pid == (long)getpid()) return 1;     /* same pid, different nonce: an earlier process */
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }

@@ -1,16 +1,18 @@
-/* lib_job.h — what admd and `admctl audit` share about a job's files and
+/* job_files.h — what admd and `admctl audit` share about a job's files and
  * records: where image k goes, the temp name it is written under, the PNG
  * text chunks that carry its provenance, the device part of the provenance
- * record, worker ids, and the start-up cleanup of orphaned temp files.
+ * record, and the start-up cleanup of orphaned temp files.  (Worker ids are
+ * the spool's: spool.h; how many images a device pass takes is the
+ * model's: generate.h.)
  *
  * Layout under the output root:
  *   <root>/<outdir or job-ID>/job<ID>-<k, 4 digits>.png
  *   <root>/<...>/.job<ID>-<k>.png.tmp-<host>-<pid>     while being written
  */
-#ifndef ADM_LIB_JOB_H
-#define ADM_LIB_JOB_H
+#ifndef ADM_JOB_FILES_H
+#define ADM_JOB_FILES_H
 #include "cl_runtime.h"
-#include "lib_png.h"
+#include "png_file.h"
 #include "spool.h"
 #include <stddef.h>
 
@@ -19,14 +21,6 @@ int adm_job_output_dir(const char *root, const adm_spool_job *job, char *out, si
 int adm_job_output_path(const char *root, const adm_spool_job *job, int index, char *out, size_t n);
 /* The temp name (same folder) this process writes `final` under. */
 int adm_job_tmp_path(const char *final, char *out, size_t n);
-
-/* Images per device pass for `count` images: `requested` (admd --batch)
- * when > 0, else the model's choice by its image size (about 64 images of
- * 32x32, scaled down with the pixel count, 1..64; the rule model/generate.c
- * applies to a request that leaves the batch open); never more than count.
- * admd passes this to adm_generate explicitly, so the provenance row
- * records the batch that actually ran. */
-int adm_job_batch(int requested, int image_size, int count);
 
 /* mkdir -p root/rel (root must exist), refusing a result that resolves
  * outside root (a symlink pointing elsewhere). */
@@ -52,13 +46,5 @@ void adm_job_png_texts(adm_job_texts *tx, const adm_spool_provenance *p, int64_t
 void adm_job_device_provenance(const adm_cl *cl, adm_spool_provenance *p);
 /* CLBlast's version as "1.5.3" (from its header). */
 const char *adm_clblast_version(void);
-
-/* This process's worker id "host:pid:nonce" (stable for the process). */
-const char *adm_worker_id(void);
-/* This machine's host name. */
-const char *adm_host_name(void);
-/* 1 when worker names a process of this host that no longer runs (for
- * adm_spool_reclaim); 0 when alive, elsewhere, or unparseable. */
-int adm_worker_is_dead(const char *worker, void *user);
 
 #endif

@@ -1,7 +1,7 @@
-/* lib_image.c — raster images for people: drawing, a 5x7 font, contact
+/* picture.c — raster images for people: drawing, a 5x7 font, contact
  * sheets, line charts, and PNG files through libpng's simplified API.
- * See lib_image.h for the conventions (8-bit, interleaved, 0xRRGGBB). */
-#include "lib_image.h"
+ * See picture.h for the conventions (8-bit, interleaved, 0xRRGGBB). */
+#include "picture.h"
 #include "util.h"
 #include <math.h>
 #include <png.h>

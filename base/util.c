@@ -1,13 +1,13 @@
-/* util.c — error messages, checked allocation, file reads, sha256 (OpenSSL
- * libcrypto), clock.  See util.h. */
+/* util.c — error messages, checked allocation, sha256 (OpenSSL libcrypto),
+ * clocks and the host name.  Files are in files.c.  See util.h. */
 #include "util.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 static _Thread_local char adm_errbuf[1024];
@@ -48,36 +48,6 @@ void *adm_calloc(size_t count, size_t size) {
     return p;
 }
 
-int adm_read_file(const char *path, uint8_t **data, size_t *len) {
-    struct stat st;
-    *data = NULL; *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return adm_error("%s: %s", path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return adm_error("%s: not a regular file", path);
-    }
-    uint8_t *buf = adm_malloc((size_t)st.st_size + 1);
-    if (!buf) { fclose(f); return adm_error_prefix("%s", path); }
-    size_t got = fread(buf, 1, (size_t)st.st_size, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != (size_t)st.st_size) { free(buf); return adm_error("%s: read error", path); }
-    buf[got] = 0;
-    *data = buf; *len = got;
-    return 0;
-}
-
-int adm_check_input_file(const char *path, const char *what, size_t *size) {
-    struct stat st;
-    if (stat(path, &st) != 0) return adm_error("%s: %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return adm_error("%s: is a directory, not %s", path, what);
-    if (!S_ISREG(st.st_mode)) return adm_error("%s: not a regular file", path);
-    if (st.st_size == 0) return adm_error("%s: empty file", path);
-    if (size) *size = (size_t)st.st_size;
-    return 0;
-}
-
 static void hex(const unsigned char *md, unsigned n, char *out) {
     static const char digits[] = "0123456789abcdef";
     for (unsigned i = 0; i < n; i++) { out[2*i] = digits[md[i] >> 4]; out[2*i+1] = digits[md[i] & 15]; }
@@ -111,4 +81,12 @@ double adm_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+const char *adm_host_name(void) {
+    static char host[256];
+    if (!host[0] && (gethostname(host, sizeof host - 1) != 0 || !host[0])) snprintf(host, sizeof host, "localhost");
+    /* ':' separates the fields of a worker id. */
+    for (char *c = host; *c; c++) if (*c == ':') *c = '_';
+    return host;
 }

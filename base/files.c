@@ -1,0 +1,114 @@
+/* files.c — whole-file reads, input checks, the atomic write (temp file,
+ * fsync, rename, fsync the folder) and mkdir -p.  See util.h. */
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int adm_read_file(const char *path, uint8_t **data, size_t *len) {
+    struct stat st;
+    *data = NULL; *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return adm_error("%s: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return adm_error("%s: not a regular file", path);
+    }
+    uint8_t *buf = adm_malloc((size_t)st.st_size + 1);
+    if (!buf) { fclose(f); return adm_error_prefix("%s", path); }
+    size_t got = fread(buf, 1, (size_t)st.st_size, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || got != (size_t)st.st_size) { free(buf); return adm_error("%s: read error", path); }
+    buf[got] = 0;
+    *data = buf; *len = got;
+    return 0;
+}
+
+int adm_check_input_file(const char *path, const char *what, size_t *size) {
+    struct stat st;
+    if (stat(path, &st) != 0) return adm_error("%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return adm_error("%s: is a directory, not %s", path, what);
+    if (!S_ISREG(st.st_mode)) return adm_error("%s: not a regular file", path);
+    if (st.st_size == 0) return adm_error("%s: empty file", path);
+    if (size) *size = (size_t)st.st_size;
+    return 0;
+}
+
+/* fsync the folder holding path so the rename itself is durable. */
+static int fsync_parent(const char *path) {
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return adm_error("%s: %s", dir, strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc != 0 && e != EINVAL) return adm_error("fsync %s: %s", dir, strerror(e));
+    return 0;
+}
+
+int adm_file_write_atomic(const char *path, const char *tmp_path, const void *data, size_t len) {
+    char tmp_default[4200];
+    if (!tmp_path) {
+        snprintf(tmp_default, sizeof tmp_default, "%s.tmp.%ld", path, (long)getpid());
+        tmp_path = tmp_default;
+    }
+    int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return adm_error("%s: %s", tmp_path, strerror(errno));
+    const uint8_t *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            close(fd); unlink(tmp_path);
+            return adm_error("write %s: %s", tmp_path, strerror(e));
+        }
+        p += n; left -= (size_t)n;
+    }
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd); unlink(tmp_path);
+        return adm_error("fsync %s: %s", tmp_path, strerror(e));
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        unlink(tmp_path);
+        return adm_error("close %s: %s", tmp_path, strerror(e));
+    }
+    if (rename(tmp_path, path) != 0) {
+        int e = errno;
+        unlink(tmp_path);
+        return adm_error("rename %s -> %s: %s", tmp_path, path, strerror(e));
+    }
+    return fsync_parent(path);
+}
+
+int adm_mkdir_p(const char *path, unsigned mode) {
+    char buf[PATH_MAX];
+    if (!path[0]) return adm_error("mkdir: empty path");
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return adm_error("%s: path too long", path);
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == 0) {
+            char c = *p;
+            *p = 0;
+            if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST) return adm_error("mkdir %s: %s", buf, strerror(errno));
+            *p = c;
+            if (!c) break;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) return adm_error("%s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return adm_error("%s: not a directory", path);
+    return 0;
+}
