@@ -16,7 +16,8 @@
  * Write transactions are short: none is held across a denoising step.
  *
  * Daemon side (one worker = one process):
- *   adm_spool_set_worker   who we are ("host:pid") and the lease length
+ *   adm_spool_set_worker   who we are ("host:pid"), the lease length; marks the
+ *                          connection as the daemon's (schema/002_ownership.sql)
  *   adm_spool_claim        BEGIN IMMEDIATE; UPDATE ... RETURNING: the oldest
  *                          highest-priority queued job becomes ours
  *   adm_spool_heartbeat    between steps: extend the lease, write progress;
@@ -196,7 +197,10 @@ int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance 
 
 /* ---- the daemon's side ---- */
 
-/* Who claims (e.g. "host:1234") and how long a lease lasts (seconds). */
+/* Who claims (e.g. "host:1234") and how long a lease lasts (seconds).
+ * Also makes this connection the daemon's: it registers the SQL function
+ * adm_is_daemon(), which the ownership triggers of schema/002 let write
+ * the daemon-owned columns and the outputs and provenance tables. */
 int adm_spool_set_worker(adm_spool *s, const char *worker, double lease_seconds);
 const char *adm_spool_worker(const adm_spool *s);
 

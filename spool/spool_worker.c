@@ -9,9 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* adm_is_daemon(): 1.  Its presence on a connection (pragma_function_list)
+ * is what schema/002_ownership.sql's triggers let through; the sqlite3
+ * shell and admctl never register it.  SQLITE_DIRECTONLY: a trigger or
+ * view someone else wrote cannot call it. */
+static void sql_is_daemon(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc; (void)argv;
+    sqlite3_result_int(ctx, 1);
+}
+
 int adm_spool_set_worker(adm_spool *s, const char *worker, double lease_seconds) {
     if (!worker || !*worker || strlen(worker) >= sizeof s->worker) return adm_error("spool: bad worker id");
     if (!(lease_seconds >= 1 && lease_seconds <= 86400)) return adm_error("spool: lease must be 1..86400 s");
+    if (sqlite3_create_function_v2(s->db, "adm_is_daemon", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+                                   NULL, sql_is_daemon, NULL, NULL, NULL) != SQLITE_OK)
+        return spool_fail(s, "register adm_is_daemon");
     snprintf(s->worker, sizeof s->worker, "%s", worker);
     s->lease_seconds = lease_seconds;
     return 0;

@@ -3,8 +3,8 @@
 # completes exactly once, resumes after its recorded images, no orphan or
 # unrecorded files, every PNG matches its sha256 and regenerates to the same
 # bytes); SIGTERM mid-job (requeued, exit 0 within seconds); a job cancelled
-# while running stops at its next step; expired leases of another host's
-# worker are reaped (requeued, or dead after max_attempts).
+# while running stops at its next step; expired leases of a hung worker
+# are reaped (requeued, or dead after max_attempts).
 . tests/daemon_common.sh
 make_spool || { fail spool_create "admd could not create the spool"; exit 1; }
 
@@ -79,15 +79,26 @@ check locked_job_completes wait_for 120 state_is 5 done
 check lock_warned grep -q "^<4>.*locked" "$T/c1.log"
 check locked_job_intact outputs_intact 5
 
-# ---- expired leases of a worker on another host ----
+# ---- expired leases of a worker that stopped answering (SIGSTOP: its pid
+# lives, so only the lease frees its job; each expiry costs an attempt) ----
 kill -TERM "$ADMD_PID"; wait "$ADMD_PID"
-q "INSERT INTO jobs(model, count, respacing, max_attempts) VALUES ('a0', 1, '4', 1);
-   INSERT INTO jobs(model, count, respacing, max_attempts) VALUES ('a0', 1, '4', 3);"
-# Another host's worker claimed both and vanished (as a claim would look).
-q "UPDATE jobs SET state = 'running', worker = 'elsewhere:1:x', attempts = 1,
-     lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 seconds') WHERE id IN (6, 7)"
+q "INSERT INTO jobs(model, count, respacing, max_attempts) VALUES ('a0', 1, '60', 1)"
+start_admd "$T/d0.log" --lease 2 --progress-interval 0.2 || { fail daemon_start "$(cat "$T/d0.log")"; exit 1; }
+hung=$ADMD_PID
+wait_for 120 step_at_least 6 1
+kill -STOP "$hung"
+sleep 2.5
 "$ADMD" --db "$DB" --drain $DEVICE_ARGS > "$T/d1.log" 2>&1
 check lease_exhausted_dead [ "$(q "SELECT state FROM jobs WHERE id = 6")" = dead ]
-check dead_error_names_worker sh -c "sqlite3 '$DB' 'SELECT error FROM jobs WHERE id = 6' | grep -q 'elsewhere:1:x'"
+check dead_error_names_worker sh -c "sqlite3 '$DB' 'SELECT error FROM jobs WHERE id = 6' | grep -q ':$hung:'"
+check reap_logged grep -q "expired leases: 0 jobs requeued, 1 dead" "$T/d1.log"
+kill -CONT "$hung"
+check hung_worker_lets_go wait_for 30 grep -q "job 6: stopped: cancelled or taken over" "$T/d0.log"
+q "INSERT INTO jobs(model, count, respacing, max_attempts) VALUES ('a0', 1, '60', 3)"
+wait_for 120 step_at_least 7 1
+kill -STOP "$hung"
+sleep 2.5
+"$ADMD" --db "$DB" --drain $DEVICE_ARGS > "$T/d2.log" 2>&1
 check lease_retry_done [ "$(q "SELECT state || ' ' || attempts FROM jobs WHERE id = 7")" = "done 2" ]
-check reap_logged grep -q "expired leases: 1 job requeued, 1 dead" "$T/d1.log"
+check reap_requeue_logged grep -q "expired leases: 1 job requeued, 0 dead" "$T/d2.log"
+kill -9 "$hung"

@@ -2,6 +2,7 @@
  * recorded images against their files and against a fresh regeneration.
  *
  * For every recorded image (or only image N):
+ *   0. a done job: exactly `count` images recorded (indices 0..count-1)
  *   1. the file: present, its sha256 equal to the recorded one, decodes as PNG
  *   2. (unless --files-only) regenerate it on the current device from the
  *      recorded seed, index, class and sampling parameters (the job's
@@ -139,6 +140,20 @@ int cmd_audit(int argc, char **argv) {
            job.state, prov.model, prov.sampler, prov.respacing, prov.eta, prov.scale, (long long)prov.seed, n_outs,
            n_outs == 1 ? "" : "s");
 
+    /* 0. A done job has exactly `count` recorded images, indices 0..count-1
+     * (images_done agrees): fewer or more means the record was altered. */
+    int record_bad = 0;
+    if (!strcmp(job.state, "done")) {
+        int whole = n_outs == job.req.count && job.images_done == job.req.count;
+        for (int i = 0; i < n_outs && whole; i++) if (outs[i].index != i) whole = 0;
+        if (!whole) {
+            printf("  job: done, but %d image%s recorded (indices %d..%d) for count %d, images_done %d: "
+                   "the record is INCOMPLETE or was altered\n", n_outs, n_outs == 1 ? "" : "s",
+                   n_outs ? outs[0].index : 0, n_outs ? outs[n_outs - 1].index : 0, job.req.count, job.images_done);
+            record_bad = 1;
+        }
+    }
+
     /* 1. The files. */
     int files_bad = 0;
     for (int i = 0; i < n; i++) {
@@ -160,7 +175,7 @@ int cmd_audit(int argc, char **argv) {
     }
     if (files_only) {
         printf("audit: %d of %d file%s intact\n", n - files_bad, n, n == 1 ? "" : "s");
-        rc = files_bad ? ADMCTL_FAIL : ADMCTL_OK;
+        rc = files_bad || record_bad ? ADMCTL_FAIL : ADMCTL_OK;
         goto done;
     }
 
@@ -239,7 +254,7 @@ int cmd_audit(int argc, char **argv) {
     printf("audit: %d of %d image%s regenerated identically, %d file%s differ from the record (regenerated in %.2f s)%s\n",
            identical, n, n == 1 ? "" : "s", files_bad, files_bad == 1 ? "" : "s", adm_now() - t0,
            env_diff ? "; the environment differs from the recording (see above)" : "");
-    rc = identical == n && !files_bad ? ADMCTL_OK : ADMCTL_FAIL;
+    rc = identical == n && !files_bad && !record_bad ? ADMCTL_OK : ADMCTL_FAIL;
 done:
     for (int i = 0; i < n; i++) adm_png_free(&imgs[i].file);
     free(imgs);
