@@ -23,10 +23,22 @@
  * storage.  All storages a tensor uses are read into one blob
  * (adm_tensor_set.blob) and the tensors point into it.
  *
+ * The legacy (pre-1.6, `_use_new_zipfile_serialization=False`) format is
+ * not an archive but five pickles and the raw storages, one after another:
+ *     1. the magic number 0x1950a86a20f9469cfc6c (a LONG1 of 10 bytes)
+ *     2. the protocol version 1001
+ *     3. sys_info {'protocol_version', 'little_endian', 'type_sizes'}
+ *     4. the state dict; its persistent ids carry a sixth item,
+ *        view_metadata, which must be None (storage views are pre-0.4)
+ *     5. the list of storage keys, in the order the storages follow
+ * then for each key: an int64 little-endian element count (equal to the
+ * numel of its persistent id) and numel * element-size raw bytes.
+ *
  * Every count, offset and size from the file is checked before use.
  */
 #include "tensor.h"
 #include "util.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,11 +212,14 @@ static int pk_global(pk_state *S, const char *mod, size_t modlen, const char *na
     return gi;
 }
 
-/* BINPERSID: ('storage', <storage type>, key, location, numel) -> storage. */
+/* BINPERSID: ('storage', <storage type>, key, location, numel) -> storage;
+ * the legacy format adds view_metadata, which must be None. */
 static int pk_persistent_load(pk_state *S, int pi) {
     const pk_value *t = &S->v[pi];
-    if (t->kind != PV_TUPLE || t->n != 5 || !pk_str_eq(&S->v[t->items[0]], "storage"))
+    if (t->kind != PV_TUPLE || (t->n != 5 && t->n != 6) || !pk_str_eq(&S->v[t->items[0]], "storage"))
         return adm_error("%s: unsupported persistent id (expected a 'storage' tuple)", S->label);
+    if (t->n == 6 && S->v[t->items[5]].kind != PV_NONE)
+        return adm_error("%s: storage views (pre-0.4 torch files) are not supported", S->label);
     const pk_value *type = &S->v[t->items[1]], *key = &S->v[t->items[2]], *numel = &S->v[t->items[4]];
     if (type->kind != PV_GLOBAL || type->i != G_STORAGE || key->kind != PV_STR || numel->kind != PV_INT)
         return adm_error("%s: malformed storage persistent id", S->label);
@@ -567,6 +582,97 @@ static int pt_collect(pk_state *S, int di, const char *prefix, int depth, pt_ite
     return 0;
 }
 
+/* Where the storages' bytes come from: entries <prefix>data/<key> of a zip
+ * archive, or (legacy) byte ranges of the file, offs[k] for storage k. */
+typedef struct {
+    const char *label;
+    zip_t *z; const char *prefix; size_t file_len;
+    const uint8_t *buf; const size_t *offs;
+} pt_source;
+
+/* Check storage k has its need bytes (zip: locate its entry). */
+static int pt_source_check(const pt_source *src, const pk_storage *s, int k, size_t need, zip_int64_t *entry) {
+    if (!src->z) {
+        if (src->offs[k] == SIZE_MAX)
+            return adm_error("%s: storage %.*s is not in the file's list of storages", src->label, (int)s->keylen, s->key);
+        return 0;           /* the legacy walk checked the length against the file */
+    }
+    char path[600];
+    snprintf(path, sizeof path, "%sdata/%.*s", src->prefix, (int)s->keylen, s->key);
+    zip_int64_t e = zip_name_locate(src->z, path, 0);
+    size_t have;
+    if (e < 0) return adm_error("%s: storage %s is missing from the archive", src->label, path);
+    if (pt_entry_size(src->label, src->z, e, src->file_len, &have) != 0) return -1;
+    if (have < need) return adm_error("%s: storage %s holds %zu bytes, the pickle claims %zu", src->label, path, have, need);
+    *entry = e;
+    return 0;
+}
+
+/* Turn the state-dict pickle's result into out: lay the storages that
+ * tensors use out in one blob (each 64-byte aligned), check every view,
+ * then read the bytes. */
+static int pt_build(pk_state *S, int result, const pt_source *src, adm_tensor_set *out) {
+    const char *label = src->label;
+    pt_item *items = NULL; int nitems = 0, capitems = 0, rc = -1;
+    uint8_t *blob = NULL;
+    zip_int64_t *entries = NULL;
+    size_t visits = 0, total = 0;
+    if (S->v[result].kind != PV_DICT) { adm_error("%s: the checkpoint is not a state dict", label); goto done; }
+    if (pt_collect(S, result, "", 0, &items, &nitems, &capitems, &visits) != 0) goto done;
+    if (nitems == 0) { adm_error("%s: the checkpoint holds no tensors", label); goto done; }
+    if (!(entries = adm_calloc((size_t)S->nst, sizeof *entries))) goto done;
+
+    for (int k = 0; k < nitems; k++) S->st[S->tt[S->v[items[k].value].i].storage].used = 1;
+    for (int k = 0; k < S->nst; k++) {
+        pk_storage *s = &S->st[k];
+        if (!s->used) continue;
+        size_t need = (size_t)s->numel * adm_dtype_size(s->dtype);
+        if (pt_source_check(src, s, k, need, &entries[k]) != 0) goto done;
+        if (need > ((size_t)1 << 62) - total) { adm_error("%s: checkpoint too large", label); goto done; }
+        s->base = total;
+        total += (need + 63) & ~(size_t)63;
+    }
+    /* Check every view before reading any data. */
+    for (int k = 0; k < nitems; k++) {
+        const pk_tensor *t = &S->tt[S->v[items[k].value].i];
+        size_t nb;
+        if (pt_check_view(label, items[k].name, t, &S->st[t->storage], &nb) != 0) goto done;
+    }
+    blob = adm_malloc(total ? total : 1);
+    if (!blob) { adm_error_prefix("%s", label); goto done; }
+    for (int k = 0; k < S->nst; k++) {
+        pk_storage *s = &S->st[k];
+        if (!s->used) continue;
+        size_t need = (size_t)s->numel * adm_dtype_size(s->dtype);
+        if (src->z) { if (pt_read_entry(label, src->z, entries[k], blob + s->base, need) != 0) goto done; }
+        else memcpy(blob + s->base, src->buf + src->offs[k], need);
+    }
+
+    out->t = adm_calloc((size_t)nitems, sizeof *out->t);
+    if (!out->t) goto done;
+    for (int k = 0; k < nitems; k++) {
+        const pk_tensor *t = &S->tt[S->v[items[k].value].i];
+        const pk_storage *s = &S->st[t->storage];
+        adm_tensor *o = &out->t[k];
+        o->name = items[k].name; items[k].name = NULL;
+        o->dtype = s->dtype;
+        o->ndim = t->ndim;
+        memcpy(o->shape, t->shape, sizeof t->shape);
+        pt_check_view(label, o->name, t, s, &o->nbytes);
+        o->data = blob + s->base + (size_t)t->offset * adm_dtype_size(s->dtype);
+        o->owns_data = 0;
+    }
+    out->n = nitems;
+    out->blob = blob; out->blob_len = total; blob = NULL;
+    rc = 0;
+done:
+    for (int k = 0; k < nitems; k++) free(items[k].name);
+    free(items);
+    free(blob);
+    free(entries);
+    return rc;
+}
+
 static int pt_from_zip(const char *label, zip_t *z, size_t file_len, adm_tensor_set *out) {
     /* Find <prefix>/data.pkl. */
     zip_int64_t nent = zip_get_num_entries(z, 0), pkl = -1;
@@ -600,72 +706,102 @@ static int pt_from_zip(const char *label, zip_t *z, size_t file_len, adm_tensor_
     if (pt_read_entry(label, z, pkl, pbytes, pkl_len) != 0) { free(pbytes); return -1; }
 
     pk_state S = { .label = label, .p = pbytes, .len = pkl_len };
-    pt_item *items = NULL; int nitems = 0, capitems = 0, result = -1, rc = -1;
-    uint8_t *blob = NULL;
-    size_t visits = 0;
-    if (pk_run(&S, &result) != 0) goto done;
-    if (S.v[result].kind != PV_DICT) { adm_error("%s: the checkpoint is not a state dict", label); goto done; }
-    if (pt_collect(&S, result, "", 0, &items, &nitems, &capitems, &visits) != 0) goto done;
-    if (nitems == 0) { adm_error("%s: the checkpoint holds no tensors", label); goto done; }
-
-    /* Lay the storages that tensors use out in one blob, each 64-byte aligned. */
-    size_t total = 0;
-    for (int k = 0; k < nitems; k++) S.st[S.tt[S.v[items[k].value].i].storage].used = 1;
-    for (int k = 0; k < S.nst; k++) {
-        pk_storage *s = &S.st[k];
-        if (!s->used) continue;
-        snprintf(path, sizeof path, "%sdata/%.*s", prefix, (int)s->keylen, s->key);
-        zip_int64_t e = zip_name_locate(z, path, 0);
-        size_t have, need = (size_t)s->numel * adm_dtype_size(s->dtype);
-        if (e < 0) { adm_error("%s: storage %s is missing from the archive", label, path); goto done; }
-        if (pt_entry_size(label, z, e, file_len, &have) != 0) goto done;
-        if (have < need) {
-            adm_error("%s: storage %s holds %zu bytes, the pickle claims %zu", label, path, have, need);
-            goto done;
-        }
-        if (need > ((size_t)1 << 62) - total) { adm_error("%s: checkpoint too large", label); goto done; }
-        s->base = total;
-        total += (need + 63) & ~(size_t)63;
-    }
-    /* Check every view before reading any data. */
-    for (int k = 0; k < nitems; k++) {
-        const pk_tensor *t = &S.tt[S.v[items[k].value].i];
-        size_t nb;
-        if (pt_check_view(label, items[k].name, t, &S.st[t->storage], &nb) != 0) goto done;
-    }
-    blob = adm_malloc(total);
-    if (!blob) { adm_error_prefix("%s", label); goto done; }
-    for (int k = 0; k < S.nst; k++) {
-        pk_storage *s = &S.st[k];
-        if (!s->used) continue;
-        snprintf(path, sizeof path, "%sdata/%.*s", prefix, (int)s->keylen, s->key);
-        if (pt_read_entry(label, z, zip_name_locate(z, path, 0), blob + s->base,
-                          (size_t)s->numel * adm_dtype_size(s->dtype)) != 0) goto done;
-    }
-
-    out->t = adm_calloc((size_t)nitems, sizeof *out->t);
-    if (!out->t) goto done;
-    for (int k = 0; k < nitems; k++) {
-        const pk_tensor *t = &S.tt[S.v[items[k].value].i];
-        const pk_storage *s = &S.st[t->storage];
-        adm_tensor *o = &out->t[k];
-        o->name = items[k].name; items[k].name = NULL;
-        o->dtype = s->dtype;
-        o->ndim = t->ndim;
-        memcpy(o->shape, t->shape, sizeof t->shape);
-        pt_check_view(label, o->name, t, s, &o->nbytes);
-        o->data = blob + s->base + (size_t)t->offset * adm_dtype_size(s->dtype);
-        o->owns_data = 0;
-    }
-    out->n = nitems;
-    out->blob = blob; out->blob_len = total; blob = NULL;
-    rc = 0;
-done:
-    for (int k = 0; k < nitems; k++) free(items[k].name);
-    free(items);
-    free(blob);
+    pt_source src = { .label = label, .z = z, .prefix = prefix, .file_len = file_len };
+    int result = -1, rc = -1;
+    if (pk_run(&S, &result) == 0) rc = pt_build(&S, result, &src, out);
     pk_free(&S);
     free(pbytes);
+    return rc;
+}
+
+/* ---- the legacy (non-zip) format -------------------------------------- */
+
+/* The first pickle of a legacy file: the magic number as a 10-byte LONG1. */
+static const uint8_t pt_legacy_magic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
+
+static int pt_is_legacy(const uint8_t *buf, size_t len) {
+    return len >= 2 + sizeof pt_legacy_magic && buf[0] == 0x80 && buf[1] <= 5 &&
+           memcmp(buf + 2, pt_legacy_magic, sizeof pt_legacy_magic) == 0;
+}
+
+/* Run the pickle at buf[*pos..len) in a fresh state S; *pos moves past it. */
+static int pt_legacy_pickle(const char *label, const uint8_t *buf, size_t len, size_t *pos, pk_state *S, int *result,
+                            const char *what) {
+    memset(S, 0, sizeof *S);
+    S->label = label; S->p = buf + *pos; S->len = len - *pos;
+    if (pk_run(S, result) != 0) return adm_error_prefix("legacy torch file, %s", what);
+    *pos += S->pos;
+    return 0;
+}
+
+/* Integer-valued entry `key` of dict di, or -1 when absent. */
+static int pt_dict_get(const pk_state *S, int di, const char *key) {
+    const pk_value *d = &S->v[di];
+    for (int j = 0; j + 1 < d->n; j += 2)
+        if (pk_str_eq(&S->v[d->items[j]], key)) return d->items[j + 1];
+    return -1;
+}
+
+static int pt_from_legacy(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out) {
+    size_t pos = 2 + sizeof pt_legacy_magic;
+    pk_state S = {0}, K = {0};
+    int r, rc = -1;
+    size_t *offs = NULL;
+
+    /* 2: protocol version; 3: sys_info. */
+    if (pt_legacy_pickle(label, buf, len, &pos, &S, &r, "protocol version") != 0) { pk_free(&S); return -1; }
+    int ok = S.v[r].kind == PV_INT && S.v[r].i == 1001;
+    pk_free(&S);
+    if (!ok) return adm_error("%s: legacy torch file with an unknown protocol version (expected 1001)", label);
+    if (pt_legacy_pickle(label, buf, len, &pos, &S, &r, "sys_info") != 0) { pk_free(&S); return -1; }
+    int le = S.v[r].kind == PV_DICT ? pt_dict_get(&S, r, "little_endian") : -2;
+    ok = le != -2 && (le < 0 || ((S.v[le].kind == PV_BOOL || S.v[le].kind == PV_INT) && S.v[le].i == 1));
+    pk_free(&S);
+    if (!ok) return adm_error("%s: legacy torch file not written little-endian (sys_info)", label);
+
+    /* 4: the state dict; 5: the storage keys in file order. */
+    int rkeys;
+    if (pt_legacy_pickle(label, buf, len, &pos, &S, &r, "state dict") != 0) goto done;
+    if (pt_legacy_pickle(label, buf, len, &pos, &K, &rkeys, "storage keys") != 0) goto done;
+    if (K.v[rkeys].kind != PV_LIST && K.v[rkeys].kind != PV_TUPLE) {
+        adm_error("%s: legacy torch file: the storage keys are not a list", label); goto done;
+    }
+    if (!(offs = adm_malloc((size_t)(S.nst ? S.nst : 1) * sizeof *offs))) goto done;
+    for (int k = 0; k < S.nst; k++) offs[k] = SIZE_MAX;
+
+    /* The storages: int64 numel, then numel * element-size bytes each. */
+    const pk_value *keys = &K.v[rkeys];
+    for (int j = 0; j < keys->n; j++) {
+        const pk_value *key = &K.v[keys->items[j]];
+        if (key->kind != PV_STR) { adm_error("%s: legacy torch file: a storage key is not a string", label); goto done; }
+        int si = -1;
+        for (int k = 0; k < S.nst; k++)
+            if (S.st[k].keylen == key->slen && memcmp(S.st[k].key, key->s, key->slen) == 0) { si = k; break; }
+        int kl = key->slen > 64 ? 64 : (int)key->slen;
+        if (si < 0) { adm_error("%s: storage key %.*s is listed but no tensor uses it", label, kl, key->s); goto done; }
+        if (offs[si] != SIZE_MAX) { adm_error("%s: storage %.*s is listed twice", label, kl, key->s); goto done; }
+        if (len - pos < 8) { adm_error("%s: legacy torch file truncated before storage %.*s", label, kl, key->s); goto done; }
+        uint64_t numel = pk_le(buf + pos, 8);
+        pos += 8;
+        if (numel != (uint64_t)S.st[si].numel) {
+            adm_error("%s: storage %.*s holds %llu elements, the pickle claims %lld", label, kl, key->s,
+                      (unsigned long long)numel, (long long)S.st[si].numel);
+            goto done;
+        }
+        size_t need = (size_t)numel * adm_dtype_size(S.st[si].dtype);   /* numel <= 2^57: no overflow */
+        if (need > len - pos) {
+            adm_error("%s: legacy torch file truncated in storage %.*s (%zu of %zu bytes)", label, kl, key->s, len - pos, need);
+            goto done;
+        }
+        offs[si] = pos;
+        pos += need;
+    }
+    pt_source src = { .label = label, .buf = buf, .offs = offs };
+    rc = pt_build(&S, r, &src, out);
+done:
+    free(offs);
+    pk_free(&S);
+    pk_free(&K);
     return rc;
 }
 
@@ -680,6 +816,11 @@ static int pt_zip_error(const char *label, int code) {
 int adm_pt_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
     if (len == 0) return adm_error("%s: empty file", label);
+    if (pt_is_legacy(buf, len)) {
+        int rc = pt_from_legacy(label, buf, len, out);
+        if (rc != 0) adm_tensors_free(out);
+        return rc;
+    }
     zip_error_t err;
     zip_error_init(&err);
     zip_source_t *src = zip_source_buffer_create(buf, len, 0, &err);
@@ -702,6 +843,20 @@ int adm_pt_load(const char *path, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
     size_t size;
     if (adm_check_input_file(path, "a checkpoint", &size) != 0) return -1;
+    uint8_t head[2 + sizeof pt_legacy_magic];
+    FILE *f = fopen(path, "rb");
+    if (!f) return adm_error("%s: %s", path, strerror(errno));
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (pt_is_legacy(head, got)) {          /* no archive: read the whole file */
+        uint8_t *buf; size_t len;
+        if (adm_read_file(path, &buf, &len) != 0) return -1;
+        int rc = adm_pt_load_mem(path, buf, len, out);
+        free(buf);
+        return rc;
+    }
+    if (got >= 2 && head[0] == 0x80)
+        return adm_error("%s: a bare pickle, not a torch checkpoint (no zip archive, no legacy magic number)", path);
     int code = 0;
     zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &code);
     if (!z) return pt_zip_error(path, code);

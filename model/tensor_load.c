@@ -1,8 +1,8 @@
 /* tensor_load.c — open any supported weights file by its content:
- * a zip archive ("PK\3\4" or an empty archive's "PK\5\6") is a torch .pt
+ * a zip archive ("PK\3\4" or an empty archive's "PK\5\6") or a pickle
+ * (torch's legacy pre-1.6 format starts with one) is a torch .pt
  * checkpoint, a file starting with a plausible safetensors header length
- * and '{' is .safetensors, anything else is refused with the file named
- * (torch's legacy pre-1.6 format, a bare pickle, with a hint). */
+ * and '{' is .safetensors, anything else is refused with the file named. */
 #include "tensor.h"
 #include "util.h"
 #include <errno.h>
@@ -22,9 +22,7 @@ int adm_tensors_load(const char *path, adm_tensor_set *out) {
 
     if (got >= 4 && head[0] == 'P' && head[1] == 'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
         return adm_pt_load(path, out);
-    if (got >= 2 && head[0] == 0x80 && head[1] <= 5)
-        return adm_error("%s: a torch checkpoint in the legacy (pre-1.6, non-zip) format; re-save it with "
-                         "torch.save(..., _use_new_zipfile_serialization=True)", path);
+    if (got >= 2 && head[0] == 0x80 && head[1] <= 5) return adm_pt_load(path, out);
     if (got == 9 && head[8] == '{') {
         uint64_t hlen = 0;
         for (int k = 7; k >= 0; k--) hlen = hlen << 8 | head[k];

@@ -288,14 +288,144 @@ static void test_views_and_strides(void) {
     }
 }
 
-static void test_legacy_format_named(void) {
+/* A legacy (non-zip) torch file as torch.save(..., _use_new_zipfile_serialization=False)
+ * writes it: magic, protocol 1001, sys_info, the state dict {'w': storage 'a'
+ * (4 floats, viewed 2x2), 'v': storage 'b' (3 floats)}, the key list, then
+ * each storage as int64 numel + raw bytes.  The knobs make one bad variant each. */
+typedef struct {
+    int proto;              /* 1001 */
+    int little;             /* 1 */
+    const char *viewmeta; size_t nview;   /* pickle bytes for view_metadata: "N" */
+    const char *keys; size_t nkeys;       /* pickle of the key list: ['a', 'b'] */
+    int64_t numel_a;        /* the count written before storage a: 4 */
+    int shape0;             /* first dim of w: 2 */
+} legacy_opts;
+
+static size_t legacy_file(uint8_t *p, legacy_opts o) {
+    size_t n = 0;
+#define PUT(str) do { memcpy(p + n, str, sizeof(str) - 1); n += sizeof(str) - 1; } while (0)
+#define PUTN(s, len) do { memcpy(p + n, s, len); n += len; } while (0)
+    PUT("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.");
+    PUT("\x80\x02M"); p[n++] = (uint8_t)o.proto; p[n++] = (uint8_t)(o.proto >> 8); p[n++] = '.';
+    PUT("\x80\x02}(X\x10\x00\x00\x00protocol_versionM\xe9\x03X\x0d\x00\x00\x00little_endian");
+    p[n++] = o.little ? 0x88 : 0x89;
+    PUT("X\x0a\x00\x00\x00type_sizes}(X\x05\x00\x00\x00shortK\x02X\x03\x00\x00\x00intK\x04X\x04\x00\x00\x00longK\x04uu.");
+    PUT("\x80\x02" "ccollections\nOrderedDict\n)R(X\x01\x00\x00\x00w");
+    PUT("ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "aX\x03\x00\x00\x00" "cpuK\x04");
+    PUTN(o.viewmeta, o.nview);
+    PUT("tQK\x00(K"); p[n++] = (uint8_t)o.shape0; PUT("K\x02tK\x02K\x01\x86\x89)tR");
+    PUT("X\x01\x00\x00\x00v" "ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\n");
+    PUT("X\x01\x00\x00\x00" "bX\x03\x00\x00\x00" "cpuK\x03NtQK\x00K\x03\x85K\x01\x85\x89)tRu.");
+    PUTN(o.keys, o.nkeys);
+    int64_t na = o.numel_a, nb = 3;
+    float a[4] = {1.5f, -2, 3, 4.25f}, b[3] = {7, 8, 9};
+    memcpy(p + n, &na, 8); n += 8; memcpy(p + n, a, 16); n += 16;
+    memcpy(p + n, &nb, 8); n += 8; memcpy(p + n, b, 12); n += 12;
+#undef PUT
+#undef PUTN
+    return n;
+}
+
+#define L_(lit) lit, sizeof(lit) - 1
+static const legacy_opts legacy_good = {1001, 1, L_("N"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "bl."), 4, 2};
+
+static void test_legacy_small(void) {
+    uint8_t p[2048]; adm_tensor_set s;
+    size_t n = legacy_file(p, legacy_good);
+    REQUIRE(adm_pt_load_mem("legacy", p, n, &s) == 0, "%s", adm_last_error());
+    REQUIRE(s.n == 2, "two tensors, got %d", s.n);
+    const adm_tensor *w = adm_tensors_find(&s, "w"), *v = adm_tensors_find(&s, "v");
+    REQUIRE(w && v, "w and v");
+    CHECK(w->dtype == ADM_F32 && w->ndim == 2 && w->shape[0] == 2 && w->shape[1] == 2 && w->nbytes == 16, "w 2x2 f32");
+    const float *wf = w->data, *vf = v->data;
+    CHECK(wf[0] == 1.5f && wf[1] == -2 && wf[3] == 4.25f, "w values %g %g %g", wf[0], wf[1], wf[3]);
+    CHECK(v->ndim == 1 && v->shape[0] == 3 && vf[0] == 7 && vf[2] == 9, "v values");
+    adm_tensors_free(&s);
+    /* The same bytes through a file (content dispatch) give the same tensors. */
     char tmp[] = "/tmp/admd_test_legacy_XXXXXX";
     int fd = mkstemp(tmp); REQUIRE(fd >= 0, "mkstemp");
-    static const uint8_t legacy[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
-    REQUIRE(write(fd, legacy, sizeof legacy) == (ssize_t)sizeof legacy, "write"); close(fd);
-    adm_tensor_set s;
-    CHECK(adm_tensors_load(tmp, &s) != 0 && strstr(adm_last_error(), "legacy") && strstr(adm_last_error(), tmp), "%s", adm_last_error());
+    REQUIRE(write(fd, p, n) == (ssize_t)n, "write"); close(fd);
+    REQUIRE(adm_tensors_load(tmp, &s) == 0, "%s", adm_last_error());
+    CHECK(s.n == 2 && ((const float *)adm_tensors_find(&s, "w")->data)[3] == 4.25f, "from the file");
+    adm_tensors_free(&s);
     remove(tmp);
+    /* Every truncation fails with an error (and no crash). */
+    int ok = 1;
+    for (size_t k = 0; k < n; k++)
+        if (adm_pt_load_mem("cut", p, k, &s) == 0) { ok = 0; adm_tensors_free(&s); printf("  prefix of %zu bytes loads\n", k); break; }
+    CHECK(ok, "every truncation refused");
+}
+
+/* One bad file per failure class, each with its own message. */
+static void test_legacy_bad(void) {
+    static const struct { legacy_opts o; const char *err; } bad[] = {
+        {{1000, 1, L_("N"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "bl."), 4, 2}, "unknown protocol version"},
+        {{1001, 0, L_("N"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "bl."), 4, 2}, "little-endian"},
+        {{1001, 1, L_("(X\x01\x00\x00\x00" "cK\x00K\x04t"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "bl."), 4, 2}, "storage views"},
+        {{1001, 1, L_("N"), L_("}."), 4, 2}, "storage keys are not a list"},
+        {{1001, 1, L_("N"), L_("(K\x01l."), 4, 2}, "storage key is not a string"},
+        {{1001, 1, L_("N"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "zl."), 4, 2}, "listed but no tensor uses it"},
+        {{1001, 1, L_("N"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "al."), 4, 2}, "listed twice"},
+        {{1001, 1, L_("N"), L_("(X\x01\x00\x00\x00" "al."), 4, 2}, "storage b is not in the file's list"},
+        {{1001, 1, L_("N"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "bl."), 5, 2}, "holds 5 elements, the pickle claims 4"},
+        {{1001, 1, L_("N"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "bl."), 4, 3}, "needs elements 0..6 of storage a"},
+        {{1001, 1, L_("N"), L_("(X\x01\x00\x00\x00" "aX\x01\x00\x00\x00" "bl"), 4, 2}, "storage keys"},
+    };
+    uint8_t p[2048]; adm_tensor_set s;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t n = legacy_file(p, bad[i].o);
+        CHECK(adm_pt_load_mem("bad", p, n, &s) != 0 && strstr(adm_last_error(), bad[i].err),
+              "case %zu: wanted '%s', got %s", i, bad[i].err, adm_last_error());
+    }
+    /* Cut inside the storages: named as a truncation. */
+    size_t n = legacy_file(p, legacy_good);
+    CHECK(adm_pt_load_mem("cut", p, n - 5, &s) != 0 && strstr(adm_last_error(), "truncated in storage b"), "%s", adm_last_error());
+    CHECK(adm_pt_load_mem("cut", p, n - 20, &s) != 0 && strstr(adm_last_error(), "truncated before storage b"), "%s", adm_last_error());
+    /* A pickle that is not a torch file, through a file. */
+    char tmp[] = "/tmp/admd_test_legacy_XXXXXX";
+    int fd = mkstemp(tmp); REQUIRE(fd >= 0, "mkstemp");
+    static const uint8_t bare[] = {0x80, 0x02, 'K', 0x01, '.'};
+    REQUIRE(write(fd, bare, sizeof bare) == (ssize_t)sizeof bare, "write"); close(fd);
+    CHECK(adm_tensors_load(tmp, &s) != 0 && strstr(adm_last_error(), "bare pickle") && strstr(adm_last_error(), tmp), "%s", adm_last_error());
+    remove(tmp);
+}
+
+/* pytorch-fid's Inception weights in the legacy format (the reference
+ * inception_a, xz-compressed in tests/data: unpacked to a temporary folder). */
+static void test_legacy_inception(void) {
+    char p[512], dir[] = "/tmp/admd_test_incep_XXXXXX", cmd[1200], out[600];
+    test_path(p, sizeof p, "reference/inception_a/inception.pth.xz");
+    if (access(p, R_OK) != 0) SKIP("%s not present", p);
+    REQUIRE(mkdtemp(dir), "mkdtemp");
+    snprintf(out, sizeof out, "%s/inception.pth", dir);
+    snprintf(cmd, sizeof cmd, "xz -dc '%s' > '%s'", p, out);
+    REQUIRE(system(cmd) == 0, "%s failed (xz-utils installed?)", cmd);
+    adm_tensor_set s;
+    int rc = adm_tensors_load(out, &s);
+    remove(out); rmdir(dir);
+    REQUIRE(rc == 0, "%s", adm_last_error());
+    CHECK(s.n == 566, "566 tensors (94 conv+BN x 6, fc x 2), got %d", s.n);
+    const adm_tensor *t = adm_tensors_find(&s, "Conv2d_1a_3x3.conv.weight");
+    CHECK(t && t->dtype == ADM_F32 && t->ndim == 4 && t->shape[0] == 32 && t->shape[1] == 3 && t->shape[3] == 3, "first conv");
+    t = adm_tensors_find(&s, "Mixed_7c.branch3x3dbl_3b.conv.weight");
+    CHECK(t && t->ndim == 4 && t->shape[0] == 384 && t->shape[1] == 384 && t->shape[2] == 3 && t->shape[3] == 1, "3x1 conv");
+    t = adm_tensors_find(&s, "fc.weight");
+    CHECK(t && t->ndim == 2 && t->shape[0] == 1008 && t->shape[1] == 2048, "fc 1008x2048");
+    t = adm_tensors_find(&s, "Conv2d_1a_3x3.bn.num_batches_tracked");
+    CHECK(t && t->dtype == ADM_I64 && t->ndim == 0 && t->nbytes == 8, "num_batches_tracked: int64 scalar");
+    /* Data landed where it belongs: every running_var is positive and finite,
+     * every conv weight is a multiple of 2^-12 (how the reference drew them). */
+    int bad = 0;
+    for (int i = 0; i < s.n; i++) {
+        const float *f = s.t[i].data;
+        size_t cnt = s.t[i].nbytes / 4;
+        if (strstr(s.t[i].name, "running_var"))
+            for (size_t k = 0; k < cnt; k++) bad += !(f[k] > 0 && f[k] < 1e30f);
+        if (strstr(s.t[i].name, "conv.weight"))
+            for (size_t k = 0; k < cnt; k++) bad += f[k] * 4096.0f != floorf(f[k] * 4096.0f);
+    }
+    CHECK(bad == 0, "%d implausible values", bad);
+    adm_tensors_free(&s);
 }
 
 int main(void) {
@@ -314,6 +444,8 @@ int main(void) {
     RUN(test_bad_safetensors);
     RUN(test_hand_made_pickles);
     RUN(test_views_and_strides);
-    RUN(test_legacy_format_named);
+    RUN(test_legacy_small);
+    RUN(test_legacy_bad);
+    RUN(test_legacy_inception);
     CHECK_EXIT();
 }

@@ -3,7 +3,8 @@
  * fail its CRC check before the pickle is read).
  *
  * The archive: archive/data.pkl = the input, archive/data/0 .. data/7 =
- * 1 KiB storages (so tensors can be built), stored, with correct CRCs. */
+ * 1 KiB storages (so tensors can be built), stored, with correct CRCs.
+ * fuzz_wrap_legacy does the same for the legacy (non-zip) format. */
 #ifndef ADM_FUZZ_WRAP_H
 #define ADM_FUZZ_WRAP_H
 #include <stdint.h>
@@ -59,6 +60,24 @@ static uint8_t *fuzz_wrap_pickle(const uint8_t *pkl, size_t len, size_t *out_len
     fw_put(&p, 0x06054b50, 4); fw_put(&p, 0, 2); fw_put(&p, 0, 2); fw_put(&p, NSTOR + 1, 2); fw_put(&p, NSTOR + 1, 2);
     fw_put(&p, cdlen, 4); fw_put(&p, cd, 4); fw_put(&p, 0, 2);
     *out_len = (size_t)(p - buf);
+    return buf;
+}
+
+/* A legacy (non-zip) torch file: the header pickles torch writes first
+ * (magic number, protocol 1001, sys_info) followed by the input, which is
+ * the rest of such a file (state-dict pickle, key-list pickle, storages). */
+static uint8_t *fuzz_wrap_legacy(const uint8_t *tail, size_t len, size_t *out_len) {
+    static const uint8_t head[] =
+        "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19." "\x80\x02M\xe9\x03."
+        "\x80\x02}q\x00(X\x10\x00\x00\x00protocol_versionq\x01M\xe9\x03X\x0d\x00\x00\x00little_endianq\x02\x88"
+        "X\x0a\x00\x00\x00type_sizesq\x03}q\x04(X\x05\x00\x00\x00shortq\x05K\x02X\x03\x00\x00\x00intq\x06K\x04"
+        "X\x04\x00\x00\x00longq\x07K\x04uu.";
+    if (len > (1u << 24)) return NULL;
+    uint8_t *buf = malloc(sizeof head - 1 + len + 1);
+    if (!buf) return NULL;
+    memcpy(buf, head, sizeof head - 1);
+    if (len) memcpy(buf + sizeof head - 1, tail, len);
+    *out_len = sizeof head - 1 + len;
     return buf;
 }
 #endif
