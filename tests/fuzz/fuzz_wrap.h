@@ -66,7 +66,7 @@ static uint8_t *fuzz_wrap_pickle(const uint8_t *pkl, size_t len, size_t *out_len
 /* A legacy (non-zip) torch file: the header pickles torch writes first
  * (magic number, protocol 1001, sys_info) followed by the input, which is
  * the rest of such a file (state-dict pickle, key-list pickle, storages). */
-static uint8_t *fuzz_wrap_legacy(const uint8_t *tail, size_t len, size_t *out_len) {
+__attribute__((unused)) static uint8_t *fuzz_wrap_legacy(const uint8_t *tail, size_t len, size_t *out_len) {
     static const uint8_t head[] =
         "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19." "\x80\x02M\xe9\x03."
         "\x80\x02}q\x00(X\x10\x00\x00\x00protocol_versionq\x01M\xe9\x03X\x0d\x00\x00\x00little_endianq\x02\x88"
