@@ -95,8 +95,11 @@ install: $(BUILD)/admd $(BUILD)/admctl
 	cp -r models/. $(DESTDIR)$(PREFIX)/share/admd/models/
 	if [ -d systemd ] && [ -f systemd/admd.service ]; then \
 	  install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR); \
-	  sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/admd.service > $(DESTDIR)$(UNITDIR)/admd.service; \
-	  chmod 644 $(DESTDIR)$(UNITDIR)/admd.service; \
+	  for u in admd.service admd-prune.service admd-prune.timer admd-metrics.service admd-metrics.timer; do \
+	    sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u; \
+	  done; \
+	  install -d $(DESTDIR)/etc/default; \
+	  [ -e $(DESTDIR)/etc/default/admd ] || install -m 644 systemd/admd.default $(DESTDIR)/etc/default/admd; \
 	  install -m 644 systemd/admd.sysusers $(DESTDIR)$(SYSUSERSDIR)/admd.conf; \
 	  install -m 644 systemd/admd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/admd.conf; \
 	  echo "installed the admd service; as root: systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload && systemctl enable --now admd"; \

@@ -235,4 +235,48 @@ const char *adm_worker_id(void);
  * is_dead of adm_spool_reclaim); 0 when alive, elsewhere, or unparseable. */
 int adm_worker_is_dead(const char *worker, void *user);
 
+/* ---- administration (spool_admin.c): id lists, prune, metrics ---- */
+
+/* Ids of the jobs in state (NULL: every job), ascending (malloc'd; free()). */
+int adm_spool_job_ids(adm_spool *s, const char *state, int64_t **ids, int *n);
+
+/* Which ended jobs `admctl prune` removes: all conditions hold. */
+typedef struct {
+    const char *states;       /* comma list of done,failed,cancelled,dead; NULL: all four */
+    double older_than_s;      /* < 0: any age; else ended (finished_at, else updated_at,
+                                 else created_at) more than this many seconds ago */
+    int keep_last;            /* < 0: none kept; else the newest N jobs (by id) in `states` stay */
+} adm_spool_prune_filter;
+
+/* Ids of the jobs the filter selects, ascending (malloc'd; free()). */
+int adm_spool_prune_select(adm_spool *s, const adm_spool_prune_filter *f, int64_t **ids, int *n);
+/* In one transaction: delete the ended jobs ids[0..n) with their outputs and
+ * provenance and, with with_files, move their outputs' paths into
+ * prune_pending (the caller then unlinks them: adm_spool_pending_*).  A job
+ * that is queued or running is refused (-1, nothing changed).  *jobs and
+ * *files (may be NULL) count what was deleted and queued. */
+int adm_spool_prune_jobs(adm_spool *s, const int64_t *ids, int n, int with_files, int *jobs, int *files);
+/* Up to max paths waiting in prune_pending (malloc'd array of
+ * ADM_SPOOL_PATH-byte strings; free()). */
+int adm_spool_pending_list(adm_spool *s, int max, char (**paths)[ADM_SPOOL_PATH], int *n);
+/* Forget paths[0..n) (their files are gone), in one transaction. */
+int adm_spool_pending_forget(adm_spool *s, char (*paths)[ADM_SPOOL_PATH], int n);
+/* Number of paths waiting in prune_pending. */
+int adm_spool_pending_count(adm_spool *s, int64_t *n);
+/* VACUUM the database file (no transaction may be open). */
+int adm_spool_vacuum(adm_spool *s);
+
+/* What `admctl metrics` exports, measured over the last window_s seconds. */
+typedef struct {
+    int jobs[6];                 /* queued running done failed cancelled dead */
+    int64_t images;              /* outputs rows (images recorded and not pruned) */
+    int64_t images_window;       /* of those, recorded within the window */
+    double queue_age_s;          /* age of the oldest queued job (0: none queued) */
+    double busy_s;               /* device time on jobs within the window, summed over
+                                    workers: attempts that ended (provenance: total_s up
+                                    to recorded_at) and running jobs (since started_at) */
+    int64_t prune_pending;       /* files an interrupted prune still has to remove */
+} adm_spool_metrics;
+int adm_spool_metrics_get(adm_spool *s, double window_s, adm_spool_metrics *m);
+
 #endif

@@ -25,7 +25,7 @@ if [ ! -x "$A" ]; then echo "FAIL admctl_spool: $A not built"; exit 1; fi
 
 # ---- --help for every command: exit 0, a usage line on stdout
 helpfail=""
-for c in init model submit list status watch cancel show sheet sweep convert; do
+for c in init model submit list status watch cancel retry prune metrics show sheet sweep convert; do
   "$A" $c --help > "$tmp/o" 2>&1 || helpfail="$helpfail $c(exit)"
   grep -q "^usage: admctl $c" "$tmp/o" || helpfail="$helpfail $c(text)"
 done

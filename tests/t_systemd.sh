@@ -24,6 +24,9 @@ check bindir_substituted sh -c "grep -q '^ExecStart=/usr/bin/admd ' '$U' && ! gr
 check sysusers_installed [ -f "$T/inst/usr/lib/sysusers.d/admd.conf" ]
 check tmpfiles_installed [ -f "$T/inst/usr/lib/tmpfiles.d/admd.conf" ]
 check binaries_installed [ -x "$T/inst/usr/bin/admd" ]
+check timers_installed sh -c "grep -q '^ExecStart=/usr/bin/admctl prune ' '$T/inst/usr/lib/systemd/system/admd-prune.service' &&
+  [ -f '$T/inst/usr/lib/systemd/system/admd-prune.timer' ] && [ -f '$T/inst/usr/lib/systemd/system/admd-metrics.timer' ]"
+check default_file_installed grep -q '^ADMD_PRUNE_OPTS=' "$T/inst/etc/default/admd"
 
 # ---- verify (ExecStart must exist: point it at this build) ----
 mkdir -p "$T/unit"
@@ -34,6 +37,22 @@ if systemd-analyze verify --man=no "$T/unit/admd.service" > "$T/verify.log" 2>&1
 else
   fail unit_verify "$(cat "$T/verify.log")"
 fi
+# the prune and metrics services and their timers (shipped disabled: nothing enables them)
+for u in admd-prune.service admd-prune.timer admd-metrics.service admd-metrics.timer; do
+  sed "s|@BINDIR@|$(cd "$BUILD" && pwd)|g" systemd/$u > "$T/unit/$u"
+done
+if systemd-analyze verify --man=no "$T/unit/admd-prune.service" "$T/unit/admd-prune.timer" \
+     "$T/unit/admd-metrics.service" "$T/unit/admd-metrics.timer" > "$T/verify2.log" 2>&1; then
+  pass timer_units_verify
+else
+  fail timer_units_verify "$(cat "$T/verify2.log")"
+fi
+# the policy in the shipped /etc/default/admd is one admctl prune accepts
+( . systemd/admd.default; "$BUILD/admctl" prune $ADMD_PRUNE_OPTS --help > /dev/null ) &&
+  opts=$(. systemd/admd.default; echo "$ADMD_PRUNE_OPTS") &&
+  tmpdb="$T/p/spool.db" && "$BUILD/admctl" init --no-model --db "$tmpdb" > /dev/null 2>&1 &&
+  "$BUILD/admctl" prune $opts --dry-run --db "$tmpdb" > "$T/prune.log" 2>&1
+check default_prune_policy_accepted grep -q "would prune 0 jobs" "$T/prune.log"
 check unit_type_notify grep -q '^Type=notify' systemd/admd.service
 check unit_cache_env sh -c "grep -q 'POCL_CACHE_DIR=%C/admd' systemd/admd.service && grep -q 'CUDA_CACHE_PATH=%C/admd' systemd/admd.service"
 

@@ -23,10 +23,13 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
     X(status,   "counts per state, the running jobs and the queue") \
     X(watch,    "follow a job with a live progress bar until it ends") \
     X(cancel,   "cancel queued or running jobs") \
+    X(retry,    "put failed or dead jobs back in the queue") \
     X(show,     "a job's parameters, provenance and outputs") \
     X(audit,    "regenerate a job's images from the record: identical bytes or max pixel difference") \
     X(sheet,    "contact sheet PNG of jobs' images, labelled") \
     X(sweep,    "guidance sweep: accuracy and diversity against scale, chart + sheets") \
+    X(prune,    "delete old ended jobs with their files (--older-than, --keep-last, --dry-run)") \
+    X(metrics,  "spool metrics in Prometheus text format (node_exporter textfile collector)") \
     X(convert,  "rewrite a checkpoint as .safetensors (optionally fp16)")
 
 #define DECLARE(name, help) int cmd_##name(int argc, char **argv);

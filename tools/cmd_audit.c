@@ -1,4 +1,4 @@
-/* cmd_audit.c — `admctl audit --db PATH JOB [--output N]`: check a job's
+/* cmd_audit.c — `admctl audit --db PATH JOBS [--output N]`: check a job's
  * recorded images against their files and against a fresh regeneration.
  *
  * For every recorded image (or only image N):
@@ -14,6 +14,7 @@
  * --files-only, every file is intact), 1 otherwise, 2 on usage errors.
  */
 #include "admctl.h"
+#include "admctl_ids.h"
 #include "admctl_spool.h"
 #include "generate.h"
 #include "job_files.h"
@@ -24,9 +25,10 @@
 #include <string.h>
 
 static int usage(FILE *f) {
-    fprintf(f, "usage: admctl audit [--db PATH] JOB [--output N] [--device D] [--files-only]\n"
+    fprintf(f, "usage: admctl audit [--db PATH] JOBS... [--state S] [--output N] [--device D] [--files-only]\n"
                "  regenerate a job's images from the recorded seed and parameters and compare\n"
                ADMCTL_DB_HELP
+               "  JOBS          job ids: 3, 3,5 or 5-9; --state S adds every job in state S\n"
                "  --output N    only image N of the job\n"
                "  --device D    OpenCL device (default: first GPU, else first device)\n"
                "  --files-only  only check the files (present, sha256, decodes); no regeneration\n");
@@ -89,31 +91,8 @@ static int on_image(void *user, int index, int klass, const uint8_t *px, int h, 
     return 0;
 }
 
-int cmd_audit(int argc, char **argv) {
-    const char *db = NULL, *device = NULL, *output = NULL, *job_arg = NULL;
-    int files_only = 0;
-    if (admctl_wants_help(argc, argv)) return usage(stdout);
-    for (int i = 1; i < argc; i++) {
-        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--device", &device) ||
-            admctl_opt(argc, argv, &i, "--output", &output) || admctl_flag(argv, i, "--files-only", &files_only))
-            continue;
-        if (argv[i][0] == '-') { admctl_fail("audit: unknown option '%s'", argv[i]); return usage(stderr); }
-        if (job_arg) { admctl_fail("audit: one job at a time"); return usage(stderr); }
-        job_arg = argv[i];
-    }
-    if (!job_arg) return usage(stderr);
-    int64_t job_id;
-    if (admctl_parse_job_id(job_arg, &job_id) != 0) return admctl_fail("audit: %s", adm_last_error());
-    int only = -1;
-    if (output) {
-        char *end;
-        long v = strtol(output, &end, 10);
-        if (*end || v < 0 || v > 1000000) { admctl_fail("audit: --output must be an image index"); return ADMCTL_USAGE; }
-        only = (int)v;
-    }
-
-    adm_spool *s = admctl_spool_open(db, 0);
-    if (!s) return ADMCTL_FAIL;
+/* Audit one job (see the header); ADMCTL_OK when every image checked is identical. */
+static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device, int files_only) {
     int rc = ADMCTL_FAIL;
     adm_spool_job job;
     adm_spool_provenance prov;
@@ -261,6 +240,47 @@ done:
     free(outs);
     if (model) adm_model_free(model);
     if (cl_open) adm_cl_close(&cl);
-    adm_spool_close(s);
     return rc;
+}
+
+int cmd_audit(int argc, char **argv) {
+    const char *db = NULL, *device = NULL, *output = NULL, *state = NULL;
+    admctl_ids ids = {0};
+    int files_only = 0;
+    if (admctl_wants_help(argc, argv)) return usage(stdout);
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--device", &device) ||
+            admctl_opt(argc, argv, &i, "--output", &output) || admctl_opt(argc, argv, &i, "--state", &state) || admctl_flag(argv, i, "--files-only", &files_only))
+            continue;
+        if (argv[i][0] == '-') { admctl_fail("audit: unknown option '%s'", argv[i]); admctl_ids_free(&ids); return usage(stderr); }
+        if (admctl_ids_parse(&ids, argv[i]) != 0) {
+            admctl_fail("audit: %s", adm_last_error());
+            admctl_ids_free(&ids);
+            return usage(stderr);
+        }
+    }
+    if (ids.n == 0 && !state) return usage(stderr);
+    int only = -1;
+    if (output) {
+        char *end;
+        long v = strtol(output, &end, 10);
+        if (*end || v < 0 || v > 1000000) {
+            admctl_fail("audit: --output must be an image index");
+            admctl_ids_free(&ids);
+            return ADMCTL_USAGE;
+        }
+        only = (int)v;
+    }
+
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) { admctl_ids_free(&ids); return ADMCTL_FAIL; }
+    int rc = ADMCTL_OK, bad = 0;
+    if (state && admctl_ids_add_state(&ids, s, state) != 0) rc = admctl_fail("audit: %s", adm_last_error());
+    if (rc == ADMCTL_OK && ids.n == 0) rc = admctl_fail("audit: no jobs in state %s", state);
+    for (int k = 0; rc == ADMCTL_OK && k < ids.n; k++)
+        if (audit_job(s, ids.v[k], only, device, files_only) != ADMCTL_OK) bad++;
+    if (rc == ADMCTL_OK && ids.n > 1) printf("audit: %d of %d jobs check out\n", ids.n - bad, ids.n);
+    admctl_ids_free(&ids);
+    adm_spool_close(s);
+    return rc == ADMCTL_OK && bad ? ADMCTL_FAIL : rc;
 }

@@ -2,6 +2,7 @@
  * job's images (or several jobs'), each labelled with its class and
  * guidance scale, decoded from the PNG files the daemon recorded. */
 #include "admctl.h"
+#include "admctl_ids.h"
 #include "admctl_spool.h"
 #include "picture.h"
 #include "util.h"
@@ -86,34 +87,38 @@ done:
 
 int cmd_sheet(int argc, char **argv) {
     const char *db = NULL, *out = NULL, *cols_s = NULL, *title = NULL;
-    int64_t ids[1024];
-    int n = 0;
+    admctl_ids ids = {0};
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--out", &out) ||
             admctl_opt(argc, argv, &i, "--cols", &cols_s) || admctl_opt(argc, argv, &i, "--title", &title))
             continue;
-        if (argv[i][0] == '-' || n == 1024 || admctl_parse_job_id(argv[i], &ids[n]) != 0) {
+        if (argv[i][0] == '-' || admctl_ids_parse(&ids, argv[i]) != 0) {
             usage(stderr);
-            admctl_fail("sheet: %s '%s'", argv[i][0] == '-' ? "unknown option" : n == 1024 ? "too many jobs" : "not a job id", argv[i]);
+            admctl_fail("sheet: %s '%s'", argv[i][0] == '-' ? "unknown option" : adm_last_error(), argv[i]);
+            admctl_ids_free(&ids);
             return ADMCTL_USAGE;
         }
-        n++;
     }
-    if (n == 0) { usage(stderr); admctl_fail("sheet: which job?"); return ADMCTL_USAGE; }
+    if (ids.n == 0) { usage(stderr); admctl_fail("sheet: which job?"); return ADMCTL_USAGE; }
     int cols = 0;
     if (cols_s) {
         char *end;
         long c = strtol(cols_s, &end, 10);
-        if (*end || end == cols_s || c < 1 || c > 1000) { admctl_fail("--cols '%s': expected 1..1000", cols_s); return ADMCTL_USAGE; }
+        if (*end || end == cols_s || c < 1 || c > 1000) {
+            admctl_ids_free(&ids);
+            admctl_fail("--cols '%s': expected 1..1000", cols_s);
+            return ADMCTL_USAGE;
+        }
         cols = (int)c;
     }
     char def[64];
-    if (!out) { snprintf(def, sizeof def, "sheet-job%lld.png", (long long)ids[0]); out = def; }
+    if (!out) { snprintf(def, sizeof def, "sheet-job%lld.png", (long long)ids.v[0]); out = def; }
     adm_spool *s = admctl_spool_open(db, 0);
-    if (!s) return ADMCTL_FAIL;
-    int images = 0, rc = admctl_sheet_jobs(s, ids, n, out, cols, title, &images);
+    if (!s) { admctl_ids_free(&ids); return ADMCTL_FAIL; }
+    int images = 0, rc = admctl_sheet_jobs(s, ids.v, ids.n, out, cols, title, &images);
     adm_spool_close(s);
+    admctl_ids_free(&ids);
     if (rc < 0) return admctl_fail("%s", adm_last_error());
     printf("%s: %d image(s)%s\n", out, images, rc ? ", some missing (see above)" : "");
     return rc ? ADMCTL_FAIL : ADMCTL_OK;

@@ -1,7 +1,8 @@
-/* cmd_show.c — `admctl show JOB`: everything the spool knows about a job:
+/* cmd_show.c — `admctl show JOBS`: everything the spool knows about a job:
  * the request, its state, the provenance record (device, driver, versions,
  * file hashes, timings) and every output with its seed and sha256. */
 #include "admctl.h"
+#include "admctl_ids.h"
 #include "admctl_spool.h"
 #include "util.h"
 #include <stdlib.h>
@@ -9,9 +10,10 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: admctl show JOB [--paths] [--db PATH]\n"
+        "usage: admctl show JOBS... [--state S] [--paths] [--db PATH]\n"
         "\n"
         "A job's parameters, state, provenance and outputs.\n"
+        "  JOBS          job ids: 3, 3,5 or 5-9; --state S adds every job in state S\n"
         "  --paths       print only the outputs' PNG paths, one per line (for scripts)\n"
         ADMCTL_DB_HELP);
 }
@@ -58,44 +60,57 @@ static void show_provenance(const adm_spool_provenance *p) {
            p->queue_wait_s, p->model_load_s, p->steps_s, p->encode_s, p->total_s);
 }
 
-int cmd_show(int argc, char **argv) {
-    const char *db = NULL, *job = NULL;
-    int paths = 0;
-    if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
-    for (int i = 1; i < argc; i++) {
-        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--paths", &paths)) continue;
-        if (argv[i][0] != '-' && !job) { job = argv[i]; continue; }
-        usage(stderr);
-        admctl_fail("show: unexpected argument '%s'", argv[i]);
-        return ADMCTL_USAGE;
-    }
-    int64_t id;
-    if (!job) { usage(stderr); admctl_fail("show: which job?"); return ADMCTL_USAGE; }
-    if (admctl_parse_job_id(job, &id) != 0) { admctl_fail("%s", adm_last_error()); return ADMCTL_USAGE; }
-    adm_spool *s = admctl_spool_open(db, 0);
-    if (!s) return ADMCTL_FAIL;
+/* Everything about one job (or with paths, its PNG paths only). */
+static int show_one(adm_spool *s, int64_t id, int paths) {
     adm_spool_job j;
     adm_spool_provenance p;
     adm_spool_output *outs = NULL;
     int n = 0, rc = ADMCTL_OK, prc;
-    if (adm_spool_job_get(s, id, &j) != 0) { rc = admctl_fail("%s", adm_last_error()); goto done; }
+    if (adm_spool_job_get(s, id, &j) != 0) return admctl_fail("%s", adm_last_error());
     if (paths) {
-        if (adm_spool_outputs(s, id, &outs, &n) != 0) { rc = admctl_fail("%s", adm_last_error()); goto done; }
+        if (adm_spool_outputs(s, id, &outs, &n) != 0) return admctl_fail("%s", adm_last_error());
         for (int k = 0; k < n; k++) printf("%s\n", outs[k].path);
-        goto done;
+        free(outs);
+        return ADMCTL_OK;
     }
     show_job(&j);
     prc = adm_spool_provenance_get(s, id, &p);
-    if (prc < 0) { rc = admctl_fail("%s", adm_last_error()); goto done; }
+    if (prc < 0) return admctl_fail("%s", adm_last_error());
     if (prc == 0) show_provenance(&p);
     else printf("provenance  (none yet: recorded when the job ends)\n");
-    if (adm_spool_outputs(s, id, &outs, &n) != 0) { rc = admctl_fail("%s", adm_last_error()); goto done; }
+    if (adm_spool_outputs(s, id, &outs, &n) != 0) return admctl_fail("%s", adm_last_error());
     printf("outputs (%d)\n", n);
     for (int k = 0; k < n; k++)
         printf("  %4d  class %-3d seed %-12lld %6.2f s  %7lld B  sha256 %.16s...  %s\n", outs[k].index, outs[k].klass,
                (long long)outs[k].seed, outs[k].seconds, (long long)outs[k].bytes, outs[k].sha256, outs[k].path);
-done:
     free(outs);
+    return rc;
+}
+
+int cmd_show(int argc, char **argv) {
+    const char *db = NULL, *state = NULL;
+    int paths = 0;
+    admctl_ids ids = {0};
+    if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--state", &state) ||
+            admctl_flag(argv, i, "--paths", &paths)) continue;
+        if (argv[i][0] != '-' && admctl_ids_parse(&ids, argv[i]) == 0) continue;
+        usage(stderr);
+        admctl_fail("show: %s '%s'", argv[i][0] == '-' ? "unexpected argument" : adm_last_error(), argv[i]);
+        admctl_ids_free(&ids);
+        return ADMCTL_USAGE;
+    }
+    if (ids.n == 0 && !state) { usage(stderr); admctl_fail("show: which job?"); return ADMCTL_USAGE; }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) { admctl_ids_free(&ids); return ADMCTL_FAIL; }
+    int rc = ADMCTL_OK;
+    if (state && admctl_ids_add_state(&ids, s, state) != 0) rc = admctl_fail("show: %s", adm_last_error());
+    for (int k = 0; rc == ADMCTL_OK && k < ids.n; k++) {
+        if (k > 0 && !paths) printf("\n");
+        if (show_one(s, ids.v[k], paths) != ADMCTL_OK) rc = ADMCTL_FAIL;
+    }
+    admctl_ids_free(&ids);
     adm_spool_close(s);
     return rc;
 }

@@ -17,6 +17,7 @@
  * With --jobs LIST no job is submitted: finished jobs are judged as they
  * are, grouped by their scale (the fresh-clone test judges the demo so). */
 #include "admctl.h"
+#include "admctl_ids.h"
 #include "admctl_spool.h"
 #include "cl_runtime.h"
 #include "classifier.h"
@@ -208,37 +209,6 @@ done:
 static int make_dir(const char *d) {
     if (mkdir(d, 0775) != 0 && errno != EEXIST) return adm_error("%s: cannot create: %s", d, strerror(errno));
     return 0;
-}
-
-/* "11-20" or "1,3,8": job ids, ranges allowed. */
-static int parse_job_list(const char *spec, int64_t **ids) {
-    int cap = 64, n = 0;
-    const char *p = spec;
-    *ids = malloc((size_t)cap * sizeof **ids);
-    if (!*ids) return adm_error("out of memory");
-    while (*p) {
-        char *end;
-        long long a = strtoll(p, &end, 10), b;
-        if (end == p || a <= 0) return adm_error("job list '%s': expected a job id at '%s'", spec, p);
-        p = end;
-        b = a;
-        if (*p == '-') {
-            b = strtoll(p + 1, &end, 10);
-            if (end == p + 1 || b < a || b - a > 100000) return adm_error("job list '%s': bad range", spec);
-            p = end;
-        }
-        for (long long v = a; v <= b; v++) {
-            if (n == cap) {
-                int64_t *t = realloc(*ids, (size_t)(cap *= 2) * sizeof *t);
-                if (!t) return adm_error("out of memory");
-                *ids = t;
-            }
-            (*ids)[n++] = v;
-        }
-        if (*p == ',') p++;
-        else if (*p) return adm_error("job list '%s': unexpected '%c'", spec, *p);
-    }
-    return n ? n : adm_error("job list is empty");
 }
 
 static int by_scale(const void *a, const void *b) {
@@ -440,7 +410,12 @@ int cmd_sweep(int argc, char **argv) {
     }
     int64_t *ids = NULL;
     int n_ids = 0;
-    if (jobs_s && (n_ids = parse_job_list(jobs_s, &ids)) < 0) { free(ids); admctl_fail("--jobs: %s", adm_last_error()); return ADMCTL_USAGE; }
+    if (jobs_s) {
+        admctl_ids list = {0};
+        if (admctl_ids_parse(&list, jobs_s) != 0) { admctl_ids_free(&list); admctl_fail("--jobs: %s", adm_last_error()); return ADMCTL_USAGE; }
+        ids = list.v;
+        n_ids = list.n;
+    }
     const char *env = getenv(ADMCTL_DB_ENV);
     const char *dbpath = db && *db ? db : env && *env ? env : ADMCTL_DB_SYSTEM;
 
