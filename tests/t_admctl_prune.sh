@@ -62,8 +62,8 @@ q "UPDATE jobs SET state = 'cancelled' WHERE id = 8; UPDATE jobs SET state = 'ru
 
 # ---- id lists
 expect ids_bad_range 2 "bad range" cancel 5-3
-expect ids_bad_text 2 "expected a job id" cancel 3,,4
-expect ids_zero 2 "expected a job id" show 0
+expect ids_bad_text 2 "not a job id" cancel 3,,4
+expect ids_zero 2 "not a job id" show 0
 expect ids_unknown_state 1 "expected queued, running" cancel --state finished
 "$A" show 1,2 4-5 --paths --db "$DB" > "$T/o" 2> "$T/e"
 check ids_show_list_paths [ "$(wc -l < "$T/o")" = 12 ]

@@ -64,7 +64,7 @@ int admctl_ids_parse(admctl_ids *l, const char *spec) {
     while (*p) {
         int64_t a, b;
         if (parse_id(p, &p, &a) != 0)
-            return adm_error("job list '%s': expected a job id (a positive number) at '%s'", spec, p);
+            return adm_error("job list '%s': '%s' is not a job id (a positive number)", spec, p);
         b = a;
         if (*p == '-') {
             if (parse_id(p + 1, &p, &b) != 0 || b < a)
@@ -77,7 +77,7 @@ int admctl_ids_parse(admctl_ids *l, const char *spec) {
         if (*p == ',' && p[1]) p++;
         else if (*p) return adm_error("job list '%s': unexpected '%s'", spec, p);
     }
-    return dedupe(l);
+    return l->keep_repeats ? 0 : dedupe(l);
 }
 
 int admctl_ids_add_state(admctl_ids *l, adm_spool *s, const char *state) {
@@ -91,7 +91,7 @@ int admctl_ids_add_state(admctl_ids *l, adm_spool *s, const char *state) {
     for (int k = 0; k < n; k++)
         if (push(l, ids[k]) != 0) { free(ids); return -1; }
     free(ids);
-    return dedupe(l);
+    return l->keep_repeats ? 0 : dedupe(l);
 }
 
 int admctl_ids_is_spec(const char *arg) { return isdigit((unsigned char)arg[0]); }

@@ -1,6 +1,7 @@
 /* admctl_ids.h — the one way admctl's commands take a set of jobs:
  * arguments "3", "3,5", "5-9" (mixed freely: "1,4-6,9") and `--state S`
- * (every job in state S), in the order given, duplicates dropped.
+ * (every job in state S), in the order given, duplicates dropped (unless
+ * keep_repeats: a contact sheet may show a job twice).
  * Used by cancel, retry, show, audit, sheet, sweep --jobs and prune. */
 #ifndef ADM_ADMCTL_IDS_H
 #define ADM_ADMCTL_IDS_H
@@ -10,6 +11,7 @@
 typedef struct {
     int64_t *v;       /* the ids, in the order first named */
     int n, cap;
+    int keep_repeats;  /* set before parsing: keep an id named twice */
 } admctl_ids;
 
 /* Append the ids of one argument ("3", "3,5", "5-9"; a range spans at most

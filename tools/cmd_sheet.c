@@ -87,7 +87,7 @@ done:
 
 int cmd_sheet(int argc, char **argv) {
     const char *db = NULL, *out = NULL, *cols_s = NULL, *title = NULL;
-    admctl_ids ids = {0};
+    admctl_ids ids = {.keep_repeats = 1};
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--out", &out) ||
