@@ -28,18 +28,27 @@ expect() {  # NAME CODE TEXT ARGS...
 
 
 make_spool || { echo "FAIL prune_spool: admd could not create the spool"; exit 1; }
-for k in 1 2 3 4 5 6; do
-  q "INSERT INTO jobs (model, class, count, scale, respacing, seed) VALUES ('a', $k, 3, 1.0, '2', $k)"
-done
-"$ADMD" --db "$DB" --drain $DEVICE_ARGS > "$T/drain.log" 2>&1
-if [ "$(q "SELECT count(*) FROM outputs")" = 18 ] && [ "$(q "SELECT count(*) FROM jobs WHERE state = 'done'")" = 6 ]; then
+q "INSERT INTO models (name, unet_path, unet_config) VALUES ('gone', '$T/missing.pt', '$R/unet_a/config.txt')"
+# jobs 1-3 end first; jobs 4-6 at least a second later (--older-than tells them apart);
+# 7-9 fail (their model file is missing); 10 stays queued; 11 is cancelled
+for k in 1 2 3; do q "INSERT INTO jobs (model, class, count, scale, respacing, seed) VALUES ('a', $k, 3, 1.0, '2', $k)"; done
+"$ADMD" --db "$DB" --drain $DEVICE_ARGS > "$T/drain1.log" 2>&1
+t1=$(date +%s.%N)
+sleep 1.2
+for k in 4 5 6; do q "INSERT INTO jobs (model, class, count, scale, respacing, seed) VALUES ('a', $k, 3, 1.0, '2', $k)"; done
+for k in 7 8 9; do q "INSERT INTO jobs (model, count, scale, respacing, max_attempts) VALUES ('gone', 1, 0, '2', 1)"; done
+"$ADMD" --db "$DB" --drain $DEVICE_ARGS > "$T/drain2.log" 2>&1
+if [ "$(q "SELECT count(*) FROM outputs")" = 18 ] && [ "$(q "SELECT group_concat(state) FROM jobs")" = \
+     "done,done,done,done,done,done,failed,failed,failed" ]; then
   pass prune_setup_daemon_wrote_18_pngs
-else fail prune_setup_daemon_wrote_18_pngs "$(tail -3 "$T/drain.log")"; exit 1; fi
+else fail prune_setup_daemon_wrote_18_pngs "$(q "SELECT group_concat(state) FROM jobs") $(tail -3 "$T/drain2.log")"; exit 1; fi
+# --older-than "$(old)": ended before t1 + 0.5 s, i.e. jobs 1-3 (jobs 4-6 started 1.2 s after t1)
+old() { awk -v t1="$t1" -v now="$(date +%s.%N)" 'BEGIN { printf "%.3fs", now - t1 - 0.5 }'; }
 
 # ---- metrics (Prometheus text format) on the spool the daemon just filled
 "$A" metrics --db "$DB" > "$T/m.prom" 2> "$T/e"
 metric() { awk -v k="$1" '$1 == k {print $2}' "$T/m.prom"; }
-check metrics_jobs_done [ "$(metric 'admd_jobs{state="done"}')" = 6 ]
+check metrics_jobs_done [ "$(metric 'admd_jobs{state="done"}')" = 6 ] && [ "$(metric 'admd_jobs{state="failed"}')" = 3 ]
 check metrics_images [ "$(metric admd_images)" = 18 ]
 check metrics_rate_and_busy awk -v r="$(metric 'admd_images_per_second{window_seconds="600"}')" \
   -v b="$(metric 'admd_device_busy_ratio{window_seconds="600"}')" 'BEGIN { exit !(r > 0 && b > 0 && b <= 1) }'
@@ -49,16 +58,13 @@ check metrics_format awk '
   { if ($0 !~ /^[a-z_]+(\{[a-z_]+="[^"]*"\})? -?[0-9.e+-]+$/) exit 1; n = $1; sub(/\{.*/, "", n); if (!help[n] || !type[n]) exit 1 }
   END { if (NR < 20) exit 1 }' "$T/m.prom"
 q "INSERT INTO jobs (model, class, count, respacing) VALUES ('a', 1, 1, '2')"
-q "UPDATE jobs SET created_at = strftime('%Y-%m-%d %H:%M:%f', 'now', '-120 seconds') WHERE id = 7"
+q "INSERT INTO jobs (model, class, count, respacing) VALUES ('a', 1, 1, '2')"
+sleep 1
 "$A" metrics --db "$DB" --out "$T/admd.prom" --window 60 2> "$T/e"
-check metrics_out_file_queue_age awk '$1 == "admd_queue_age_seconds" { found = 1; if ($2 < 119 || $2 > 200) exit 1 } END { exit !found }' "$T/admd.prom"
+check metrics_out_file_queue_age awk '$1 == "admd_queue_age_seconds" { found = 1; if ($2 < 0.9 || $2 > 60) exit 1 } END { exit !found }' "$T/admd.prom"
 check metrics_out_no_tmp_left [ ! -e "$T/admd.prom.tmp" ]
 expect metrics_bad_window 2 "window" metrics --window 0
-# jobs 1-3 ended long ago; job 7 (above) stays queued, job 8 is cancelled, 9 failed, 10 dead
-q "UPDATE jobs SET finished_at = '2020-01-0' || id || ' 00:00:00.000' WHERE id <= 3"
-for k in 8 9 10; do q "INSERT INTO jobs (model, class, count, respacing) VALUES ('a', 1, 1, '2')"; done
-q "UPDATE jobs SET state = 'cancelled' WHERE id = 8; UPDATE jobs SET state = 'running' WHERE id IN (9, 10); UPDATE jobs SET state = 'failed', error = 'test' WHERE id = 9;
-   UPDATE jobs SET state = 'dead', error = 'test' WHERE id = 10"
+expect cancel_one 0 "cancelled job 11" cancel 11
 
 # ---- id lists
 expect ids_bad_range 2 "bad range" cancel 5-3
@@ -69,31 +75,31 @@ expect ids_unknown_state 1 "expected queued, running" cancel --state finished
 check ids_show_list_paths [ "$(wc -l < "$T/o")" = 12 ]
 "$A" show 2-3 2 --db "$DB" > "$T/o" 2> "$T/e"
 check ids_show_dedupes [ "$(grep -c '^job ' "$T/o")" = 2 ]
-expect ids_show_state 0 "job 9: failed" show --state failed
+expect ids_show_state 0 "job 8: failed" show --state failed
 
 # ---- retry
 expect retry_done_refused 1 "cannot requeue job 1: it is done" retry 1
+expect retry_one 0 "requeued job 7" retry 7
+check retry_attempts_reset [ "$(q "SELECT state || attempts || coalesce(error, '-') FROM jobs WHERE id = 7")" = "queued0-" ]
 expect retry_state_failed 0 "requeued job 9" retry --state failed
-check retry_state_is_queued state_is 9 queued
-check retry_attempts_reset [ "$(q "SELECT attempts || coalesce(error, '-') FROM jobs WHERE id = 9")" = "0-" ]
-expect retry_dead 0 "requeued job 10" retry 10
-expect cancel_list 0 "cancelled job 10" cancel 9-10
-check cancel_list_both [ "$(q "SELECT count(*) FROM jobs WHERE id IN (9,10) AND state = 'cancelled'")" = 2 ]
+check retry_state_all_queued [ "$(q "SELECT count(*) FROM jobs WHERE id IN (7,8,9) AND state = 'queued'")" = 3 ]
+expect cancel_list 0 "cancelled job 9" cancel 7-9
+check cancel_list_all [ "$(q "SELECT count(*) FROM jobs WHERE id IN (7,8,9) AND state = 'cancelled'")" = 3 ]
 
 # ---- prune: refusals and --dry-run
 expect prune_needs_condition 2 "say what to prune" prune
 expect prune_bad_age 2 "older-than" prune --older-than 3 days
 expect prune_bad_state 1 "ended jobs only" prune --state queued
-expect prune_queued_job 1 "job 7 is queued" prune 7
+expect prune_queued_job 1 "job 10 is queued" prune 10
 before=$(q "SELECT count(*) FROM jobs")
-expect prune_dry_run 0 "would prune 3 jobs with 9 images" prune --older-than 30d --dry-run
+expect prune_dry_run 0 "would prune 3 jobs with 9 images" prune --older-than "$(old)" --dry-run
 check prune_dry_run_changes_nothing [ "$(q "SELECT count(*) FROM jobs")" = "$before" ] && [ "$(find "$OUT" -name '*.png' | wc -l)" = 18 ]
 
 # ---- prune killed in the middle
 if command -v strace > /dev/null 2>&1; then
   # (a) at the first write of the delete transaction: nothing changes
   strace -f -qq -o /dev/null -e trace=pwrite64,write -e inject=pwrite64:signal=KILL:when=1 \
-    "$A" prune --older-than 30d --db "$DB" > "$T/o" 2>&1
+    "$A" prune --older-than "$(old)" --db "$DB" > "$T/o" 2>&1
   rc=$?
   if [ $rc = 137 ] && [ "$(q "SELECT count(*) FROM jobs WHERE id <= 3")" = 3 ] &&
      [ "$(q "SELECT count(*) FROM prune_pending")" = 0 ] && [ "$(find "$OUT" -name '*.png' | wc -l)" = 18 ]; then
@@ -102,7 +108,7 @@ if command -v strace > /dev/null 2>&1; then
   check prune_killed_in_transaction_consistent consistent
   # (b) at the 4th unlink: rows gone, 3 files unlinked, 6 files pending
   strace -f -qq -o /dev/null -e trace=unlink,unlinkat -e inject=unlink,unlinkat:signal=KILL:when=4 \
-    "$A" prune --older-than 30d --db "$DB" > "$T/o" 2>&1
+    "$A" prune --older-than "$(old)" --db "$DB" > "$T/o" 2>&1
   rc=$?
   pending=$(q "SELECT count(*) FROM prune_pending")
   if [ $rc = 137 ] && [ "$(q "SELECT count(*) FROM jobs WHERE id <= 3")" = 0 ] &&
@@ -116,7 +122,7 @@ if command -v strace > /dev/null 2>&1; then
   check prune_job_folders_removed [ ! -d "$OUT/job-1" ] && [ ! -d "$OUT/job-3" ] && [ -d "$OUT/job-4" ]
 else
   echo "SKIP prune_killed: strace is not installed (tools/deps.sh installs it)"
-  expect prune_older_than 0 "pruned 3 jobs, removed 9 files" prune --older-than 30d
+  expect prune_older_than 0 "pruned 3 jobs, removed 9 files" prune --older-than "$(old)"
 fi
 check prune_after_kills_consistent consistent
 
@@ -127,5 +133,5 @@ expect prune_job_keep_files 0 "pruned 1 job, removed 0 files" prune 5 --keep-fil
 check prune_keep_files_files_stay [ "$(find "$OUT/job-5" -name '*.png' | wc -l)" = 3 ] && [ "$(q "SELECT count(*) FROM jobs WHERE id = 5")" = 0 ]
 rm -rf "$OUT/job-5"
 expect prune_state_vacuum 0 "vacuumed" prune --state cancelled --vacuum
-check prune_state_only_cancelled [ "$(q "SELECT group_concat(id) FROM jobs ORDER BY id")" = "6,7" ]
+check prune_state_only_cancelled [ "$(q "SELECT group_concat(id) FROM jobs ORDER BY id")" = "6,10" ]
 check prune_final_consistent consistent
