@@ -50,6 +50,8 @@ $(BUILD)/%.o: %.c $(wildcard */*.h) | $(BUILD)/gen
 
 # The host noise generator includes the OpenCL source it shares with the device.
 $(BUILD)/model/philox.o: kernels/noise.cl
+# The host sampling step compiles the step kernels' formulas too.
+$(BUILD)/model/sampler.o $(BUILD)/kernels/ops_step.o: kernels/step.cl
 
 $(BUILD)/gen:
 	@mkdir -p $@

@@ -370,12 +370,14 @@ cl_mem adm_cl_alloc(adm_cl *cl, size_t bytes) {
 
 int adm_cl_write(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, const void *src) {
     if (!bytes) return 0;
+    cl->bytes_to_device += bytes;
     cl_int err = clEnqueueWriteBuffer(cl->queue, m, CL_TRUE, offset_bytes, bytes, src, 0, NULL, NULL);
     return err == CL_SUCCESS ? 0 : adm_cl_fail("writing a device buffer", err);
 }
 
 int adm_cl_read(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, void *dst) {
     if (!bytes) return 0;
+    cl->bytes_to_host += bytes;
     cl_int err = clEnqueueReadBuffer(cl->queue, m, CL_TRUE, offset_bytes, bytes, dst, 0, NULL, NULL);
     return err == CL_SUCCESS ? 0 : adm_cl_fail("reading a device buffer", err);
 }

@@ -33,6 +33,7 @@ typedef struct adm_cl {
     double build_seconds;         /* time spent building or loading the program */
     int fp_fma;                   /* device has a (fast) fused multiply-add */
     int tile_vw, tile_nv, tile_cot, tile_mt; /* conv.cl register tiles (ADM_VW, ADM_NV, ADM_COT, ADM_MT) */
+    unsigned long long bytes_to_device, bytes_to_host;   /* moved by adm_cl_write / adm_cl_read */
     struct adm_ops_state *ops;    /* ops.c's per-device state (scratch, choices) */
     /* kernel cache, by name */
     struct { char name[64]; cl_kernel k; } kernels[128];

@@ -521,14 +521,19 @@ static int fwd_head(adm_classifier *c, const adm_dt *h) {
     return 0;
 }
 
-/* Run the forward pass of x (host) at timesteps t; logits stay on the device. */
-static int forward(adm_classifier *c, const float *x, const int64_t *t, int B) {
+/* Run the forward pass of x (host, or dev_x on the device when x is NULL)
+ * at timesteps t; logits stay on the device. */
+static int forward(adm_classifier *c, const float *x, const adm_dt *dev_x, const int64_t *t, int B) {
     if (!c) return adm_error("classifier: not loaded");
     if (B <= 0) return adm_error("classifier: batch size %d", B);
     TRY(plan_batch(c, B));
     cls_plan *p = &c->plan;
     const int mc = c->cfg.model_channels;
-    TRY(adm_cl_write(c->cl, p->x.mem, p->x.off * sizeof(float), adm_dt_numel(&p->x) * sizeof(float), x));
+    if (dev_x && adm_dt_numel(dev_x) != adm_dt_numel(&p->x))
+        return adm_error("classifier: device x holds %zu floats, batch %d needs %zu", adm_dt_numel(dev_x), B,
+                         adm_dt_numel(&p->x));
+    if (dev_x) TRY(adm_op_copy(c->cl, dev_x, &p->x));
+    else TRY(adm_cl_write(c->cl, p->x.mem, p->x.off * sizeof(float), adm_dt_numel(&p->x) * sizeof(float), x));
     /* emb = time_embed(timestep_embedding(t)); each ResBlock uses SiLU(emb) */
     TRY(adm_op_timestep_embedding(c->cl, t, B, mc, &p->temb));
     TRY(adm_op_linear(c->cl, &p->temb, &c->time0_w, &c->time0_b, &p->emb_silu));
@@ -552,18 +557,19 @@ static int forward(adm_classifier *c, const float *x, const int64_t *t, int B) {
 /* ------------------------------------------------------------------ */
 
 int adm_classifier_forward(adm_classifier *c, const float *x, const int64_t *t, int B, float *logits) {
-    TRY(forward(c, x, t, B));
+    TRY(forward(c, x, NULL, t, B));
     cls_plan *p = &c->plan;
     return adm_cl_read(c->cl, p->logits.mem, p->logits.off * sizeof(float), adm_dt_numel(&p->logits) * sizeof(float), logits);
 }
 
-int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, const int64_t *y, int B,
-                        float *logits, float *grad) {
+/* The gradient of x (host) or dev_x (device): to grad (host) or dev_grad. */
+static int grad_any(adm_classifier *c, const float *x, const adm_dt *dev_x, const int64_t *t, const int64_t *y,
+                    int B, float *logits, float *grad, adm_dt *dev_grad) {
     if (!c) return adm_error("classifier: not loaded");
     const int K = c->cfg.out_channels;
     for (int b = 0; b < B; b++)
         if (y[b] < 0 || y[b] >= K) return adm_error("classifier: label %lld of sample %d is outside 0..%d", (long long)y[b], b, K - 1);
-    TRY(forward(c, x, t, B));
+    TRY(forward(c, x, dev_x, t, B));
     cls_plan *p = &c->plan;
     /* d/dlogits sum_b log_softmax(logits_b)[y_b] = onehot(y_b) - softmax(logits_b) (in double) */
     TRY(adm_cl_read(c->cl, p->logits.mem, p->logits.off * sizeof(float), (size_t)B * K * sizeof(float), p->host_logits));
@@ -579,7 +585,22 @@ int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, con
     TRY(adm_cl_write(c->cl, p->dlogits.mem, p->dlogits.off * sizeof(float), (size_t)B * K * sizeof(float), p->host_dlogits));
     adm_dt g;
     TRY(cls_backward(c, &g));
-    return adm_cl_read(c->cl, g.mem, g.off * sizeof(float), adm_dt_numel(&g) * sizeof(float), grad);
+    if (!dev_grad) return adm_cl_read(c->cl, g.mem, g.off * sizeof(float), adm_dt_numel(&g) * sizeof(float), grad);
+    if (adm_dt_numel(dev_grad) != adm_dt_numel(&g))
+        return adm_error("classifier: device grad holds %zu floats, batch %d needs %zu", adm_dt_numel(dev_grad), B,
+                         adm_dt_numel(&g));
+    return adm_op_copy(c->cl, &g, dev_grad);
+}
+
+int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, const int64_t *y, int B,
+                        float *logits, float *grad) {
+    return grad_any(c, x, NULL, t, y, B, logits, grad, NULL);
+}
+
+int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const int64_t *t, const int64_t *y, int B,
+                            adm_dt *grad) {
+    if (!x || !grad) return adm_error("classifier: device x and grad are required");
+    return grad_any(c, NULL, x, t, y, B, NULL, NULL, grad);
 }
 
 void adm_classifier_free(adm_classifier *c) {

@@ -11,6 +11,7 @@
 #define ADM_CLASSIFIER_H
 #include "cl_runtime.h"
 #include "config.h"
+#include "ops.h"
 #include "tensor.h"
 
 typedef struct adm_classifier adm_classifier;
@@ -24,6 +25,11 @@ int adm_classifier_forward(adm_classifier *c, const float *x, const int64_t *t, 
 /* grad [B, C, H, W] as above; logits may be NULL. */
 int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, const int64_t *y, int B,
                         float *logits, float *grad);
+
+/* The same with x and grad [B, C, H, W] on the device (views into any
+ * cl_mem of this device): only the B x num_classes logits visit the host. */
+int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const int64_t *t, const int64_t *y, int B,
+                            adm_dt *grad);
 
 const adm_config *adm_classifier_config(const adm_classifier *c);
 /* Device bytes held: weights, their input-gradient copies, and the

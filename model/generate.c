@@ -3,14 +3,17 @@
  * up to `batch` images, each with its own class, with Philox noise keyed by
  * (seed, image index) so that an image never depends on its batch.
  *
- * The schedule (schedule.h) and the step math (sampler.h) run on the host;
- * the networks run on the device (unet.h, classifier.h).
+ * The schedule (schedule.h) is built on the host; the networks run on the
+ * device (unet.h, classifier.h); the steps run on the device too on GPUs
+ * and accelerators (sampler_dev.h) and on the host on CPU devices
+ * (sampler.h), with the same bits either way (see device_step).
  */
 #include "generate.h"
 #include "classifier.h"
 #include "config.h"
 #include "philox.h"
 #include "sampler.h"
+#include "sampler_dev.h"
 #include "schedule.h"
 #include "tensor.h"
 #include "unet.h"
@@ -134,6 +137,29 @@ static int net_grad(void *user, const float *x, const int64_t *t, const int64_t 
     return adm_classifier_grad(m->clf, x, t, y, B, NULL, grad);
 }
 
+static int dnet_model(void *user, const adm_dt *x, const int64_t *t, const int64_t *y, int B, adm_dt *out) {
+    adm_model *m = user;
+    return adm_unet_forward_dev(m->unet, B, x, t, m->ucfg.num_classes > 0 ? y : NULL, out);
+}
+
+static int dnet_grad(void *user, const adm_dt *x, const int64_t *t, const int64_t *y, int B, adm_dt *grad) {
+    adm_model *m = user;
+    return adm_classifier_grad_dev(m->clf, x, t, y, B, grad);
+}
+
+/* Which loop runs the steps: the device-resident one (sampler_dev.h) on
+ * GPUs and accelerators, where reading back the model output and gradient
+ * and writing x twice per step would cross the bus; the host one on CPU
+ * devices, whose memory is the host's (nothing to save), keeping the
+ * reference-checked host loop the one CPUs run.  Both give the same bits
+ * (tests/test_step.c).  ADMD_STEP=device|host overrides. */
+static int device_step(const adm_model *m) {
+    const char *env = getenv("ADMD_STEP");
+    if (env && !strcmp(env, "device")) return 1;
+    if (env && !strcmp(env, "host")) return 0;
+    return !(m->cl->type & CL_DEVICE_TYPE_CPU);
+}
+
 /* ---- noise sources ---- */
 
 typedef struct {
@@ -193,6 +219,11 @@ static int batch_run(adm_model *m, const adm_gen_request *req, const adm_schedul
             if (y[b] < 0 || y[b] >= nc) return adm_error("class %lld of image %d outside 0..%d", (long long)y[b], b, nc - 1);
     } else if (m->ucfg.num_classes > 0 || req->scale > 0) {
         return adm_error("this model needs a class for every image");
+    }
+    if (device_step(m)) {
+        adm_dev_networks dnet = {dnet_model, m->clf ? dnet_grad : NULL, m};
+        adm_dev_noise dn = {req->seed, (uint32_t)req->first_index, noise};
+        return adm_sample_loop_dev(m->cl, s, o, &dnet, y, B, C, H, H, x, &dn, step_next, relay);
     }
     return adm_sample_loop(s, o, &net, y, B, C, H, H, x, noise_next, &ns, step_next, relay);
 }

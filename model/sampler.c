@@ -5,12 +5,21 @@
  * Symbols (the reference's): abar = alphas_cumprod[t], abar_prev =
  * alphas_cumprod_prev[t], eps = the model's noise prediction, v = its
  * variance value, g = the classifier gradient times the scale s.
+ *
+ * The per-element formulas are kernels/step.cl, compiled here as C: the
+ * device-resident loop (sampler_dev.c) runs the same text as kernels, so
+ * a host step and a device step give the same bits.
  */
 #include "sampler.h"
 #include "util.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Never fuse a*b+c into an FMA here (the Makefile also passes -ffp-contract=off). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 int adm_sampler_kind_parse(const char *name, adm_sampler_kind *kind) {
     if (name && !strcmp(name, "ddpm")) { *kind = ADM_SAMPLER_DDPM; return 0; }
@@ -21,21 +30,46 @@ int adm_sampler_kind_parse(const char *name, adm_sampler_kind *kind) {
 /* _extract_into_tensor: arr[t] as float32 */
 static inline float at(const double *arr, int i) { return (float)arr[i]; }
 
-/* p_mean_variance (EPSILON mean type, clip_denoised=True):
- *   learned range: frac = (v + 1) / 2,
- *                  log_var = frac * log(beta_t) + (1 - frac) * posterior_log_variance_clipped_t
- *   fixed:         log_var = the table's log (FIXED_LARGE: log(append(pv[1], betas[1:])))
- *   x0   = clip(sqrt(1/abar) * x - sqrt(1/abar - 1) * eps, -1, 1)
- *   mean = posterior_mean_coef1 * x0 + posterior_mean_coef2 * x          */
+/* The per-element step math is kernels/step.cl, compiled here as C (the
+ * device compiles the same text): what it expects from its host. */
+#define ADM_ST_FN static inline
+static inline float adm_st_as_float(unsigned u) { float f; memcpy(&f, &u, sizeof f); return f; }
+#include "../kernels/step.cl"
+
+_Static_assert(ADM_STEP_COEFS == ADM_ST_NCOEF, "sampler.h and kernels/step.cl disagree on the coefficients");
+
+/* The step's scalars (indices in kernels/step.cl), float32 in the
+ * reference's order:
+ *   sigma = eta * sqrt((1 - abar_prev) / (1 - abar)) * sqrt(1 - abar / abar_prev)   (DDIM) */
+void adm_step_coefs(const adm_schedule *s, const adm_sampler_opts *o, int i, float *cf) {
+    memset(cf, 0, sizeof(float) * ADM_STEP_COEFS);
+    cf[ADM_ST_MIN_LOG] = at(s->posterior_log_variance_clipped, i);
+    cf[ADM_ST_MAX_LOG] = at(s->log_betas, i);
+    if (o->var_type == ADM_VAR_FIXED_LARGE) cf[ADM_ST_FIXED_LOG] = at(s->fixed_large_log_variance, i);
+    if (o->var_type == ADM_VAR_FIXED_SMALL) cf[ADM_ST_FIXED_LOG] = at(s->posterior_log_variance_clipped, i);
+    cf[ADM_ST_LEARNED] = o->learn_sigma && o->var_type == ADM_VAR_LEARNED_RANGE ? 1.0f : 0.0f;
+    cf[ADM_ST_RECIP] = at(s->sqrt_recip_alphas_cumprod, i);
+    cf[ADM_ST_RECIPM1] = at(s->sqrt_recipm1_alphas_cumprod, i);
+    cf[ADM_ST_COEF1] = at(s->posterior_mean_coef1, i);
+    cf[ADM_ST_COEF2] = at(s->posterior_mean_coef2, i);
+    cf[ADM_ST_SCALE] = (float)o->scale;
+    const float mask = i != 0 ? 1.0f : 0.0f;
+    cf[ADM_ST_MASK] = mask;
+    const float abar = at(s->alphas_cumprod, i), abar_prev = at(s->alphas_cumprod_prev, i), eta = (float)o->eta;
+    const float sigma = eta * sqrtf((1.0f - abar_prev) / (1.0f - abar)) * sqrtf(1.0f - abar / abar_prev);
+    cf[ADM_ST_SQRT1MA] = sqrtf(1.0f - abar);
+    cf[ADM_ST_C_X0] = sqrtf(abar_prev);
+    cf[ADM_ST_C_EPS] = sqrtf(1.0f - abar_prev - sigma * sigma);
+    cf[ADM_ST_SIGMA] = mask * sigma;
+}
+
+/* p_mean_variance (EPSILON mean type, clip_denoised=True), formulas in
+ * kernels/step.cl. */
 void adm_p_mean_variance(const adm_schedule *s, const adm_sampler_opts *o, int i, const float *x,
                          const float *model_out, int B, int C, size_t hw,
                          float *mean, float *log_var, float *pred_x0) {
-    const float min_log = at(s->posterior_log_variance_clipped, i), max_log = at(s->log_betas, i);
-    float fixed_log = 0;
-    if (o->var_type == ADM_VAR_FIXED_LARGE) fixed_log = at(s->fixed_large_log_variance, i);
-    if (o->var_type == ADM_VAR_FIXED_SMALL) fixed_log = at(s->posterior_log_variance_clipped, i);
-    const float recip = at(s->sqrt_recip_alphas_cumprod, i), recipm1 = at(s->sqrt_recipm1_alphas_cumprod, i);
-    const float coef1 = at(s->posterior_mean_coef1, i), coef2 = at(s->posterior_mean_coef2, i);
+    float cf[ADM_STEP_COEFS];
+    adm_step_coefs(s, o, i, cf);
     const int out_c = o->learn_sigma ? 2 * C : C;
     const size_t n_img = (size_t)C * hw;
     for (int b = 0; b < B; b++) {
@@ -43,101 +77,73 @@ void adm_p_mean_variance(const adm_schedule *s, const adm_sampler_opts *o, int i
         const float *v = eps + n_img;               /* only with learned sigma */
         for (size_t e = 0; e < n_img; e++) {
             size_t k = (size_t)b * n_img + e;
-            if (o->learn_sigma && o->var_type == ADM_VAR_LEARNED_RANGE) {
-                float frac = (v[e] + 1.0f) / 2.0f;
-                float a = frac * max_log, c = (1.0f - frac) * min_log;
-                log_var[k] = a + c;
-            } else {
-                log_var[k] = fixed_log;
-            }
-            float p = recip * x[k], q = recipm1 * eps[e];
-            float x0 = p - q;
-            x0 = x0 < -1.0f ? -1.0f : x0 > 1.0f ? 1.0f : x0;
-            pred_x0[k] = x0;
-            float m1 = coef1 * x0, m2 = coef2 * x[k];
-            mean[k] = m1 + m2;
+            log_var[k] = adm_st_log_var(cf[ADM_ST_LEARNED] != 0.0f ? v[e] : 0.0f, cf);
+            pred_x0[k] = adm_st_pred_x0(x[k], eps[e], cf);
+            mean[k] = adm_st_mean(x[k], pred_x0[k], cf);
         }
     }
 }
 
-/* p_sample:
- *   mean' = mean + exp(log_var) * (s * grad)                (condition_mean)
- *   x_next = mean' + [t != 0] * exp(0.5 * log_var) * noise               */
+/* One step over the batch: x_next[k] = adm_st_ddpm / adm_st_ddim of element k. */
+static void host_step(const adm_schedule *s, const adm_sampler_opts *o, int i, const float *x,
+                      const float *model_out, const float *grad, const float *noise, int B, int C, size_t hw,
+                      float *x_next) {
+    float cf[ADM_STEP_COEFS];
+    adm_step_coefs(s, o, i, cf);
+    const int out_c = o->learn_sigma ? 2 * C : C, learned = cf[ADM_ST_LEARNED] != 0.0f;
+    const size_t n_img = (size_t)C * hw;
+    for (int b = 0; b < B; b++) {
+        const float *eps = model_out + (size_t)b * out_c * hw, *v = eps + n_img;
+        for (size_t e = 0; e < n_img; e++) {
+            size_t k = (size_t)b * n_img + e;
+            float g = grad ? grad[k] : 0.0f;
+            x_next[k] = o->kind == ADM_SAMPLER_DDPM
+                ? adm_st_ddpm(x[k], eps[e], learned ? v[e] : 0.0f, g, grad != NULL, noise[k], cf)
+                : adm_st_ddim(x[k], eps[e], g, grad != NULL, noise[k], cf);
+        }
+    }
+}
+
 void adm_ddpm_step(const adm_schedule *s, const adm_sampler_opts *o, int i, const float *x,
                    const float *model_out, const float *grad, const float *noise, int B, int C, size_t hw,
-                   float *work, float *x_next) {
-    size_t n = (size_t)B * C * hw;
-    float *mean = work, *log_var = work + n, *x0 = work + 2 * n;
-    adm_p_mean_variance(s, o, i, x, model_out, B, C, hw, mean, log_var, x0);
-    const float scale = (float)o->scale, mask = i != 0 ? 1.0f : 0.0f;
-    for (size_t k = 0; k < n; k++) {
-        float m = mean[k];
-        if (grad) {
-            float g = grad[k] * scale;
-            float var = expf(log_var[k]);
-            m = m + var * g;
-        }
-        float sd = mask * expf(0.5f * log_var[k]);
-        x_next[k] = m + sd * noise[k];
-    }
+                   float *x_next) {
+    adm_sampler_opts d = *o;
+    d.kind = ADM_SAMPLER_DDPM;
+    host_step(s, &d, i, x, model_out, grad, noise, B, C, hw, x_next);
 }
 
-/* ddim_sample:
- *   with guidance (condition_score):
- *     eps  = (sqrt(1/abar) * x - x0) / sqrt(1/abar - 1)
- *     eps' = eps - sqrt(1 - abar) * (s * grad)
- *     x0   = sqrt(1/abar) * x - sqrt(1/abar - 1) * eps'     (not clipped again)
- *   eps   = (sqrt(1/abar) * x - x0) / sqrt(1/abar - 1)
- *   sigma = eta * sqrt((1 - abar_prev) / (1 - abar)) * sqrt(1 - abar / abar_prev)
- *   x_next = x0 sqrt(abar_prev) + sqrt(1 - abar_prev - sigma^2) eps + [t != 0] sigma noise */
 void adm_ddim_step(const adm_schedule *s, const adm_sampler_opts *o, int i, const float *x,
                    const float *model_out, const float *grad, const float *noise, int B, int C, size_t hw,
-                   float *work, float *x_next) {
-    size_t n = (size_t)B * C * hw;
-    float *mean = work, *log_var = work + n, *x0 = work + 2 * n;
-    adm_p_mean_variance(s, o, i, x, model_out, B, C, hw, mean, log_var, x0);
-    const float recip = at(s->sqrt_recip_alphas_cumprod, i), recipm1 = at(s->sqrt_recipm1_alphas_cumprod, i);
-    const float abar = at(s->alphas_cumprod, i), abar_prev = at(s->alphas_cumprod_prev, i);
-    const float scale = (float)o->scale, eta = (float)o->eta, mask = i != 0 ? 1.0f : 0.0f;
-    const float sqrt_1m_abar = sqrtf(1.0f - abar);
-    const float sigma = eta * sqrtf((1.0f - abar_prev) / (1.0f - abar)) * sqrtf(1.0f - abar / abar_prev);
-    const float c_x0 = sqrtf(abar_prev), c_eps = sqrtf(1.0f - abar_prev - sigma * sigma);
-    for (size_t k = 0; k < n; k++) {
-        float p0 = x0[k];
-        if (grad) {
-            float e = (recip * x[k] - p0) / recipm1;
-            float g = grad[k] * scale;
-            e = e - sqrt_1m_abar * g;
-            float a = recip * x[k], c = recipm1 * e;
-            p0 = a - c;
-        }
-        float eps = (recip * x[k] - p0) / recipm1;
-        float m1 = p0 * c_x0, m2 = c_eps * eps;
-        float mean_pred = m1 + m2;
-        x_next[k] = mean_pred + (mask * sigma) * noise[k];
-    }
+                   float *x_next) {
+    adm_sampler_opts d = *o;
+    d.kind = ADM_SAMPLER_DDIM;
+    host_step(s, &d, i, x, model_out, grad, noise, B, C, hw, x_next);
+}
+
+int adm_sample_loop_check(const adm_sampler_opts *o, int has_classifier, const int64_t *y, int B, int C, int H, int W) {
+    if (B < 1 || C < 1 || H < 1 || W < 1) return adm_error("sampler: bad shape [%d, %d, %d, %d]", B, C, H, W);
+    if (o->kind == ADM_SAMPLER_DDIM && !(o->eta >= 0 && o->eta <= 1))
+        return adm_error("sampler: DDIM eta %g outside [0, 1]", o->eta);
+    if (!(o->scale >= 0) || !isfinite(o->scale)) return adm_error("sampler: guidance scale %g", o->scale);
+    if (o->scale != 0 && !has_classifier) return adm_error("sampler: guidance scale %g needs a classifier", o->scale);
+    if (o->scale != 0 && !y) return adm_error("sampler: guidance needs the classes y");
+    return 0;
 }
 
 int adm_sample_loop(const adm_schedule *s, const adm_sampler_opts *o, const adm_networks *net,
                     const int64_t *y, int B, int C, int H, int W, float *x,
                     adm_noise_fn noise, void *noise_user, adm_step_fn on_step, void *step_user) {
-    if (B < 1 || C < 1 || H < 1 || W < 1) return adm_error("sampler: bad shape [%d, %d, %d, %d]", B, C, H, W);
-    if (o->kind == ADM_SAMPLER_DDIM && !(o->eta >= 0 && o->eta <= 1))
-        return adm_error("sampler: DDIM eta %g outside [0, 1]", o->eta);
-    if (!(o->scale >= 0) || !isfinite(o->scale)) return adm_error("sampler: guidance scale %g", o->scale);
+    if (adm_sample_loop_check(o, net->grad != NULL, y, B, C, H, W)) return -1;
     int guided = o->scale != 0;
-    if (guided && !net->grad) return adm_error("sampler: guidance scale %g needs a classifier", o->scale);
-    if (guided && !y) return adm_error("sampler: guidance needs the classes y");
     size_t hw = (size_t)H * W, n = (size_t)B * C * hw;
     int out_c = o->learn_sigma ? 2 * C : C;
     float *model_out = adm_malloc(sizeof(float) * B * out_c * hw);
     float *grad = guided ? adm_malloc(sizeof(float) * n) : NULL;
     float *eps_noise = adm_malloc(sizeof(float) * n);
-    float *work = adm_malloc(sizeof(float) * ADM_SAMPLER_WORK_FLOATS(B, C, hw));
     float *x_next = adm_malloc(sizeof(float) * n);
     int64_t *t = adm_malloc(sizeof(int64_t) * B);
     int rc = -1;
-    if (!model_out || (guided && !grad) || !eps_noise || !work || !x_next || !t) goto done;
+    if (!model_out || (guided && !grad) || !eps_noise || !x_next || !t) goto done;
 
     int total = s->num_steps;
     for (int step = 0; step < total; step++) {
@@ -146,15 +152,12 @@ int adm_sample_loop(const adm_schedule *s, const adm_sampler_opts *o, const adm_
         if (net->model(net->user, x, t, y, B, model_out)) { adm_error_prefix("step %d (t=%lld)", step, (long long)t[0]); goto done; }
         if (guided && net->grad(net->user, x, t, y, B, grad)) { adm_error_prefix("step %d (t=%lld) classifier", step, (long long)t[0]); goto done; }
         if (noise(noise_user, step, eps_noise, n)) goto done;
-        if (o->kind == ADM_SAMPLER_DDPM)
-            adm_ddpm_step(s, o, i, x, model_out, grad, eps_noise, B, C, hw, work, x_next);
-        else
-            adm_ddim_step(s, o, i, x, model_out, grad, eps_noise, B, C, hw, work, x_next);
+        host_step(s, o, i, x, model_out, grad, eps_noise, B, C, hw, x_next);
         memcpy(x, x_next, sizeof(float) * n);
         if (on_step && on_step(step_user, step, total, x)) { rc = 1; goto done; }
     }
     rc = 0;
 done:
-    free(model_out); free(grad); free(eps_noise); free(work); free(x_next); free(t);
+    free(model_out); free(grad); free(eps_noise); free(x_next); free(t);
     return rc;
 }

@@ -60,13 +60,18 @@ void adm_p_mean_variance(const adm_schedule *s, const adm_sampler_opts *o, int i
 /* x_next = one DDPM step (p_sample with condition_mean when grad != NULL). */
 void adm_ddpm_step(const adm_schedule *s, const adm_sampler_opts *o, int i, const float *x,
                    const float *model_out, const float *grad, const float *noise, int B, int C, size_t hw,
-                   float *work, float *x_next);
+                   float *x_next);
 /* x_next = one DDIM step (ddim_sample with condition_score when grad != NULL). */
 void adm_ddim_step(const adm_schedule *s, const adm_sampler_opts *o, int i, const float *x,
                    const float *model_out, const float *grad, const float *noise, int B, int C, size_t hw,
-                   float *work, float *x_next);
-/* floats of `work` the two steps need: 3 * B*C*hw */
-#define ADM_SAMPLER_WORK_FLOATS(B, C, hw) ((size_t)3 * (B) * (C) * (hw))
+                   float *x_next);
+
+/* The scalars of respaced step i (table entries, guidance scale, DDIM
+ * sigma and coefficients) as kernels/step.cl indexes them: cf holds
+ * ADM_STEP_COEFS floats.  The device step (sampler_dev.h) passes them to
+ * the step kernels. */
+#define ADM_STEP_COEFS 16
+void adm_step_coefs(const adm_schedule *s, const adm_sampler_opts *o, int i, float *cf);
 
 /* ---- the loop ---- */
 
@@ -77,6 +82,9 @@ void adm_ddim_step(const adm_schedule *s, const adm_sampler_opts *o, int i, cons
 int adm_sample_loop(const adm_schedule *s, const adm_sampler_opts *o, const adm_networks *net,
                     const int64_t *y, int B, int C, int H, int W, float *x,
                     adm_noise_fn noise, void *noise_user, adm_step_fn on_step, void *step_user);
+
+/* The loop's argument checks (shared with the device loop); 0 or -1. */
+int adm_sample_loop_check(const adm_sampler_opts *o, int has_classifier, const int64_t *y, int B, int C, int H, int W);
 
 /* Parse "ddpm"/"ddim"; -1 + adm_error otherwise. */
 int adm_sampler_kind_parse(const char *name, adm_sampler_kind *kind);

@@ -92,6 +92,8 @@ struct adm_unet {
     double macs;                /* multiply-adds counted by the last dry run */
     size_t scratch;             /* op scratch (floats) the last dry run asked for */
     char *dump_dir;
+    const adm_dt *dev_x;        /* adm_unet_forward_dev: x and out stay on the device */
+    adm_dt *dev_out;
 };
 
 /* ------------------------------------------------------------------ */
@@ -337,6 +339,12 @@ static int upload(adm_unet *u, const float *host, adm_dt *t) {
     return adm_cl_write(u->cl, t->mem, t->off * sizeof(float), adm_dt_numel(t) * sizeof(float), host);
 }
 
+/* x into the first activation: from the host, or a device copy (forward_dev) */
+static int upload_x(adm_unet *u, const float *host, adm_dt *t) {
+    if (u->arena.dry || !u->dev_x) return upload(u, host, t);
+    return adm_op_copy(u->cl, u->dev_x, t);
+}
+
 static int act_alloc(adm_unet *u, int n, int c, int h, int w, adm_dt *t) {
     return adm_arena_alloc(&u->arena, n, c, h, w, t);
 }
@@ -551,7 +559,7 @@ static int forward(adm_unet *u, const fwd_shape *s, const float *x, const int64_
     if (cfg->kind == ADM_KIND_SUPERRES) {
         adm_dt xa, lr, up;
         TRY(act_alloc(u, B, C, H, W, &xa));
-        TRY(upload(u, x, &xa));
+        TRY(upload_x(u, x, &xa));
         TRY(act_alloc(u, B, C, s->lh, s->lw, &lr));
         TRY(upload(u, low_res, &lr));
         TRY(act_alloc(u, B, C, H, W, &up));
@@ -563,7 +571,7 @@ static int forward(adm_unet *u, const fwd_shape *s, const float *x, const int64_
         act_free(u, &up);
     } else {
         TRY(act_alloc(u, B, C, H, W, &h));
-        TRY(upload(u, x, &h));
+        TRY(upload_x(u, x, &h));
     }
 
     /* input blocks; hs keeps every output for the skip connections */
@@ -609,7 +617,9 @@ static int forward(adm_unet *u, const fwd_shape *s, const float *x, const int64_
     TRY(act_alloc(u, B, cfg->out_channels, H, W, &res));
     TRY(conv(u, &n, &u->out_conv, 1, &res));
     act_free(u, &n);
-    if (!u->arena.dry)
+    if (!u->arena.dry && u->dev_out)
+        TRY(adm_op_copy(u->cl, &res, u->dev_out));
+    else if (!u->arena.dry)
         TRY(adm_cl_read(u->cl, res.mem, res.off * sizeof(float), adm_dt_numel(&res) * sizeof(float), out));
     act_free(u, &res);
     act_free(u, &emb);
@@ -717,6 +727,25 @@ int adm_unet_forward_sized(adm_unet *u, int B, int H, int W, const float *x, con
     adm_arena_begin(&u->arena, 0);
     if (forward(u, &s, x, t, y, low_res, out) != 0) return adm_error_prefix("unet forward");
     return 0;
+}
+
+int adm_unet_forward_dev(adm_unet *u, int B, const adm_dt *x, const int64_t *t, const int64_t *y, adm_dt *out) {
+    if (!u || !x || !out) return adm_error("unet forward: x and out are required");
+    const adm_config *cfg = &u->cfg;
+    int S = cfg->image_size;
+    if (cfg->kind == ADM_KIND_SUPERRES) return adm_error("unet forward: SuperResModel takes host inputs");
+    if (B < 1 || adm_dt_numel(x) != (size_t)B * cfg->in_channels * S * S ||
+        adm_dt_numel(out) != (size_t)B * cfg->out_channels * S * S)
+        return adm_error("unet forward: device x holds %zu floats and out %zu, batch %d at %dx%d needs %zu and %zu",
+                         adm_dt_numel(x), adm_dt_numel(out), B, S, S, (size_t)B * cfg->in_channels * S * S,
+                         (size_t)B * cfg->out_channels * S * S);
+    u->dev_x = x;
+    u->dev_out = out;
+    float unused = 0;                /* the host x and out: neither read nor written */
+    int rc = adm_unet_forward_sized(u, B, S, S, &unused, t, y, NULL, 0, 0, &unused);
+    u->dev_x = NULL;
+    u->dev_out = NULL;
+    return rc;
 }
 
 int adm_unet_forward(adm_unet *u, const float *x, const int64_t *t, const int64_t *y,

@@ -10,6 +10,7 @@
 #define ADM_UNET_H
 #include "cl_runtime.h"
 #include "config.h"
+#include "ops.h"
 #include "tensor.h"
 
 typedef struct adm_unet adm_unet;
@@ -26,6 +27,11 @@ void adm_unet_free(adm_unet *u);
  * adm_unet_forward_sized, which is told h and w. */
 int adm_unet_forward(adm_unet *u, const float *x, const int64_t *t, const int64_t *y,
                      const float *low_res, int B, float *out);
+
+/* The same with x [B, in_channels, S, S] and out [B, out_channels, S, S]
+ * (S = image_size) on the device (views into any cl_mem of this device):
+ * nothing of image size crosses to the host.  Not for SuperResModel. */
+int adm_unet_forward_dev(adm_unet *u, int B, const adm_dt *x, const int64_t *t, const int64_t *y, adm_dt *out);
 
 /* The general form: x [B, in_channels, H, W] at any H, W that are multiples
  * of 2^(levels-1); SuperResModel: low_res [B, in_channels, low_h, low_w]

@@ -3,6 +3,8 @@
  * x_T and per-step noise) through our sampler and networks:
  *   every step's sample within 2e-3 of samples.npy,
  *   final uint8 images identical except at most 0.1% of pixels off by one.
+ * Every host step is also run again by the device step kernels
+ * (kernels/step.cl) on the same inputs: the bytes must be identical.
  * Also the same through adm_generate_batch (model loading, replay noise),
  * and the step math alone on hand-made inputs. */
 #include "check.h"
@@ -11,6 +13,7 @@
 #include "config.h"
 #include "generate.h"
 #include "npy.h"
+#include "ops_step.h"
 #include "sampler.h"
 #include "schedule.h"
 #include "unet.h"
@@ -49,10 +52,17 @@ static int load_nets(void) {
     return 0;
 }
 
+/* The inputs of the host step being taken (replay_case): x before the
+ * step, and the loop's own model output, gradient and noise buffers. */
+static struct { float *x; size_t n; const float *out, *grad, *noise; } g_cap;
+
 static int cb_model(void *u, const float *x, const int64_t *t, const int64_t *y, int B, float *out) {
+    if (g_cap.x) memcpy(g_cap.x, x, g_cap.n * sizeof(float));
+    g_cap.out = out;
     return adm_unet_forward(g_unet, x, t, y, NULL, B, out);
 }
 static int cb_grad(void *u, const float *x, const int64_t *t, const int64_t *y, int B, float *grad) {
+    g_cap.grad = grad;
     return adm_classifier_grad(g_clf, x, t, y, B, NULL, grad);
 }
 
@@ -107,17 +117,48 @@ static void traj_free(traj *tr) {
     for (int k = 0; k < 6; k++) adm_tensor_free(t[k]);
 }
 
-typedef struct { const traj *tr; size_t n; double worst; int worst_step; } step_check;
+typedef struct {
+    const traj *tr; size_t n; double worst; int worst_step;
+    /* the device step on the captured inputs */
+    const adm_schedule *s; const adm_sampler_opts *o; int B, C, H, W;
+    cl_mem dev; float *got; size_t dev_differ; int dev_fail;
+} step_check;
 
 static int replay_noise(void *user, int step, float *out, size_t n) {
     const traj *tr = user;
     if (step >= tr->steps || n * tr->steps != (size_t)adm_tensor_numel(&tr->noise)) return adm_error("noise shape");
     memcpy(out, (const float *)tr->noise.data + (size_t)step * n, n * sizeof(float));
+    g_cap.noise = out;
+    return 0;
+}
+
+/* The step just taken on the host, again by adm_op_step: x_next's floats
+ * that differ in any bit are counted. */
+static int device_step_again(step_check *sc, int step, int total, const float *x_next) {
+    const size_t n = sc->n, no = n * (sc->o->learn_sigma ? 2 : 1);
+    const int guided = sc->o->scale != 0;
+    adm_dt xd = adm_dt_make(sc->dev, 0, sc->B, sc->C, sc->H, sc->W), nd = adm_dt_make(sc->dev, n, sc->B, sc->C, sc->H, sc->W);
+    adm_dt gd = adm_dt_make(sc->dev, 2 * n, sc->B, sc->C, sc->H, sc->W);
+    adm_dt od = adm_dt_make(sc->dev, 3 * n, sc->B, (int)(no / n) * sc->C, sc->H, sc->W);
+    float cf[ADM_STEP_COEFS];
+    adm_step_coefs(sc->s, sc->o, total - 1 - step, cf);
+    if (adm_cl_write(&g_cl, sc->dev, 0, n * sizeof(float), g_cap.x) ||
+        adm_cl_write(&g_cl, sc->dev, n * sizeof(float), n * sizeof(float), g_cap.noise) ||
+        (guided && adm_cl_write(&g_cl, sc->dev, 2 * n * sizeof(float), n * sizeof(float), g_cap.grad)) ||
+        adm_cl_write(&g_cl, sc->dev, 3 * n * sizeof(float), no * sizeof(float), g_cap.out) ||
+        adm_op_step(&g_cl, sc->o->kind == ADM_SAMPLER_DDIM, cf, &xd, &od, guided ? &gd : NULL, &nd) ||
+        adm_cl_read(&g_cl, sc->dev, 0, n * sizeof(float), sc->got))
+        return -1;
+    for (size_t i = 0; i < n; i++) sc->dev_differ += memcmp(&sc->got[i], &x_next[i], sizeof(float)) != 0;
     return 0;
 }
 
 static int on_step(void *user, int step, int total, const float *x) {
     step_check *sc = user;
+    if (sc->dev && !sc->dev_fail && device_step_again(sc, step, total, x)) {
+        printf("  device step %d: %s\n", step, adm_last_error());
+        sc->dev_fail = 1;
+    }
     const float *ref = (const float *)sc->tr->samples.data + (size_t)step * sc->n;
     double e = 0;
     for (size_t i = 0; i < sc->n; i++) { double d = fabs((double)x[i] - ref[i]); if (!(d <= e)) e = d; }
@@ -171,14 +212,26 @@ static void replay_case(const char *name) {
     float *x = malloc(n * sizeof(float));
     REQUIRE(x, "oom");
     memcpy(x, tr.x_T.data, n * sizeof(float));
-    step_check sc = {&tr, n, 0, -1};
+    step_check sc = {&tr, n, 0, -1, &s, &o, B, C, H, W, adm_cl_alloc(&g_cl, 5 * n * sizeof(float)),
+                      malloc(n * sizeof(float)), 0, 0};
+    g_cap.x = malloc(n * sizeof(float));
+    g_cap.n = n;
+    REQUIRE(sc.dev && sc.got && g_cap.x, "%s", adm_last_error());
     double t0 = adm_now();
     int rc = adm_sample_loop(&s, &o, &net, tr.y.data, B, C, H, W, x, replay_noise, &tr, on_step, &sc);
     double secs = adm_now() - t0;
     CHECK(rc == 0, "%s", adm_last_error());
-    printf("  %s (%s, %s, eta %g, scale %g, B=%d): %d steps in %.1f s, worst step max |err| %.3g (step %d)\n",
-           name, tr.sampler, tr.respacing, tr.eta, tr.scale, B, tr.steps, secs, sc.worst, sc.worst_step);
+    printf("  %s (%s, %s, eta %g, scale %g, B=%d): %d steps in %.1f s, worst step max |err| %.3g (step %d); "
+           "device step kernels: %zu of %zu floats differ from the host step\n",
+           name, tr.sampler, tr.respacing, tr.eta, tr.scale, B, tr.steps, secs, sc.worst, sc.worst_step,
+           sc.dev_differ, n * tr.steps);
     CHECK(sc.worst <= 2e-3, "%s: a step is off by %g", name, sc.worst);
+    CHECK(!sc.dev_fail && sc.dev_differ == 0, "%s: the device step differs from the host step in %zu floats",
+          name, sc.dev_differ);
+    clReleaseMemObject(sc.dev);
+    free(sc.got);
+    free(g_cap.x);
+    g_cap.x = NULL;
     double e;
     if (rc == 0) compare_final(name, &tr, x, &e);
     free(x);
@@ -351,18 +404,17 @@ static void test_step_math(void) {
     REQUIRE(adm_schedule_build(&s, "cosine", 1000, "ddim10") == 0, "%s", adm_last_error());
     adm_sampler_opts o = {ADM_SAMPLER_DDIM, ADM_VAR_LEARNED_RANGE, 1, 0.0, 0.0};
     float x0[4] = {0.5f, -0.25f, 0.9f, 0.0f}, eps[4] = {1.0f, -0.5f, 0.3f, 2.0f}, x[4], out[8], xn[4], noise[4] = {0};
-    float work[12];
     int i = 3;
     float sa = (float)sqrt(s.alphas_cumprod[i]), sb = (float)sqrt(1 - s.alphas_cumprod[i]);
     for (int k = 0; k < 4; k++) { x[k] = sa * x0[k] + sb * eps[k]; out[k] = eps[k]; out[4 + k] = 0; }
-    adm_ddim_step(&s, &o, i, x, out, NULL, noise, 1, 1, 4, work, xn);
+    adm_ddim_step(&s, &o, i, x, out, NULL, noise, 1, 1, 4, xn);
     float sp = (float)sqrt(s.alphas_cumprod_prev[i]), sq = (float)sqrt(1 - s.alphas_cumprod_prev[i]);
     for (int k = 0; k < 4; k++)
         CHECK(fabsf(xn[k] - (sp * x0[k] + sq * eps[k])) < 1e-5f, "ddim x[%d] = %g", k, xn[k]);
     /* DDPM at t = 0: no noise, x0 prediction clipped to [-1, 1] */
     o.kind = ADM_SAMPLER_DDPM;
     float big[4] = {5, 5, 5, 5}, noise1[4] = {1, 1, 1, 1};
-    adm_ddpm_step(&s, &o, 0, big, out, NULL, noise1, 1, 1, 4, work, xn);
+    adm_ddpm_step(&s, &o, 0, big, out, NULL, noise1, 1, 1, 4, xn);
     for (int k = 0; k < 4; k++) CHECK(xn[k] <= 1.0f + 1e-6f, "t=0 step gave %g", xn[k]);
     /* the uint8 rule */
     CHECK(adm_to_uint8(-1.0f) == 0 && adm_to_uint8(1.0f) == 255 && adm_to_uint8(0.0f) == 127 && adm_to_uint8(2.0f) == 255
