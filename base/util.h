@@ -12,8 +12,10 @@
  */
 #ifndef ADM_UTIL_H
 #define ADM_UTIL_H
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Set the current thread's error message (printf-style); returns -1. */
 int adm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -28,6 +30,19 @@ void *adm_calloc(size_t count, size_t size);
 /* Read a whole regular file into memory (NUL-terminated for convenience).
  * Refuses directories and non-regular files with a clear error. */
 int adm_read_file(const char *path, uint8_t **data, size_t *len);
+
+/* A file whose path came from someone else (a spool row): regular files
+ * only (opened O_NONBLOCK so a FIFO or device cannot block the open, then
+ * fstat; the flag is cleared before reading), at most max_bytes (0: no
+ * limit), read in 1 MiB chunks that stop when the flag given to
+ * adm_read_set_stop becomes non-zero, sha256 computed while reading when
+ * sha256 != NULL.  Errors name the path and the reason, never the
+ * content.  0 ok (data NUL-terminated, free()), 1 stopped, -1 error. */
+int adm_read_untrusted(const char *path, size_t max_bytes, uint8_t **data, size_t *len, char sha256[65]);
+/* The flag (e.g. the daemon's SIGTERM flag) that ends adm_read_untrusted early. */
+void adm_read_set_stop(const volatile sig_atomic_t *flag);
+/* "a directory", "a FIFO", "a character device", ... for a stat mode. */
+const char *adm_file_kind(mode_t mode);
 
 /* path is a non-empty regular file (its size in *size unless NULL); else
  * -1 + "PATH: <why>" (missing, "is a directory, not <what>", not a regular

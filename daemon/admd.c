@@ -52,6 +52,7 @@ typedef struct {
     double progress_s;       /* at most one progress write per this many seconds */
     size_t cache_bytes;      /* model cache budget (0: 3/4 of device memory) */
     int batch;               /* images per device pass (0: the model's choice) */
+    double pass_s;           /* a device pass lasts about this long at most (once measured) */
 } admd_options;
 
 /* ---- signals: flags + a self-pipe that wakes poll() ---- */
@@ -133,7 +134,7 @@ static int on_step(void *user, int step, int total, int images_done, int images_
         else c->last_beat = now;
     }
     adm_notify_progress("job %lld: step %d/%d, images %d/%d", (long long)c->job->id, step, total,
-                        c->job->images_done + images_done, c->job->req.count);
+                        c->job->images_done + c->images, c->job->req.count);
     return 0;
 }
 
@@ -208,11 +209,32 @@ fail:
     return -1;
 }
 
+/* Images in the next device pass: at most batch and left, and no more than
+ * fit in about pass_s seconds at per_image seconds per image (the job's
+ * previous pass; one image while unmeasured).  A crash then loses at most
+ * one such pass. */
+static int pass_size(int batch, int left, double per_image, double pass_s) {
+    int n = batch < left ? batch : left;
+    double fit = per_image > 0 ? pass_s / per_image : 1;
+    if (fit < n) n = fit < 1 ? 1 : (int)fit;
+    return n;
+}
+
 /* End a job as failed (unless it is no longer ours), with a log line. */
 static void fail_job(adm_spool *s, const adm_spool_job *job, const char *error, const adm_spool_provenance *p) {
     adm_log(ADM_LOG_ERR, "job %lld: failed: %s", (long long)job->id, error);
     int rc = adm_spool_fail(s, job->id, error, p);
     if (rc < 0) adm_log(ADM_LOG_ERR, "job %lld: cannot record the failure: %s", (long long)job->id, adm_last_error());
+}
+
+/* SIGTERM: put the job back in the queue; the attempt is not counted. */
+static void requeue_job(adm_spool *s, const adm_spool_job *job, int images) {
+    int n = job->images_done + images;
+    if (adm_spool_release(s, job->id) == 0)
+        adm_log(ADM_LOG_INFO, "job %lld: stopped by signal, back in the queue (%d image%s recorded)",
+                (long long)job->id, n, n == 1 ? "" : "s");
+    else
+        adm_log(ADM_LOG_WARNING, "job %lld: cannot requeue: %s", (long long)job->id, adm_last_error());
 }
 
 static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, const admd_options *opt,
@@ -249,6 +271,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     adm_notify_keepalive_begin(what);     /* watchdog pings while a big checkpoint loads */
     adm_cached_model *cm = adm_model_cache_get(cache, s, row, &load_s);
     adm_notify_keepalive_end();
+    if (!cm && got_term) { requeue_job(s, job, 0); return; }   /* a load cut short by SIGTERM */
     if (!cm) { fail_job(s, job, adm_last_error(), &p); return; }
     p.model_load_s = load_s;
     snprintf(p.unet_path, sizeof p.unet_path, "%s", cm->unet_path);
@@ -260,7 +283,9 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     snprintf(p.classifier_sha256, sizeof p.classifier_sha256, "%s", cm->classifier_sha256);
     p.image_size = cm->info.image_size;
     p.channels = cm->info.channels;
-    if (load_s > 0 && adm_spool_model_set_info(s, row->name, cm->unet_sha256, cm->classifier_sha256,
+    /* Hashes only where none was registered (a registered one was checked). */
+    if (load_s > 0 && adm_spool_model_set_info(s, row->name, row->unet_sha256[0] ? NULL : cm->unet_sha256,
+                                               row->classifier_sha256[0] ? NULL : cm->classifier_sha256,
                                                cm->info.image_size, cm->info.channels, cm->info.num_classes) != 0)
         adm_log(ADM_LOG_WARNING, "model %s: %s", row->name, adm_last_error());
 
@@ -289,16 +314,30 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
         if (!classes) { fail_job(s, job, adm_last_error(), &p); return; }
         for (int i = 0; i < n; i++) classes[i] = r->klass;
     }
-    p.batch = adm_generate_pass_size(opt->batch, cm->info.image_size, n);   /* chosen here: recorded as run */
-    adm_gen_request req = {
-        .sampler = r->sampler, .respacing = r->respacing, .eta = r->eta, .scale = r->scale,
-        .seed = (uint64_t)r->seed, .first_index = first, .count = n, .classes = classes, .batch = p.batch,
-    };
-    run_ctx c = {.spool = s, .opt = opt, .root = root, .job = job, .cm = cm, .prov = &p,
-                 .batch = p.batch, .end_index = first + n};
-    double t_gen = adm_now();
+    /* Device passes of at most the batch (admd --batch or the model's
+     * choice) and, once the job's rate is measured, about --pass-seconds
+     * long; each pass's images are recorded as it ends.  Provenance records
+     * the largest pass (images never depend on their pass). */
+    int max_batch = adm_generate_pass_size(opt->batch, cm->info.image_size, n);
+    run_ctx c = {.spool = s, .opt = opt, .root = root, .job = job, .cm = cm, .prov = &p, .end_index = first + n};
+    double t_gen = adm_now(), per_image = 0;
     c.last_beat = c.last_image = t_gen;
-    int rc = n > 0 ? adm_generate(cm->model, &req, on_step, on_image, &c) : 0;
+    int rc = 0;
+    p.batch = 0;
+    for (int done = 0; rc == 0 && done < n; ) {
+        int pass = pass_size(max_batch, n - done, per_image, opt->pass_s);
+        adm_gen_request req = {
+            .sampler = r->sampler, .respacing = r->respacing, .eta = r->eta, .scale = r->scale,
+            .seed = (uint64_t)r->seed, .first_index = first + done, .count = pass,
+            .classes = classes ? classes + done : NULL, .batch = pass,
+        };
+        c.batch = pass;
+        double t_pass = adm_now();
+        rc = adm_generate(cm->model, &req, on_step, on_image, &c);
+        per_image = (adm_now() - t_pass) / pass;
+        if (pass > p.batch) p.batch = pass;
+        done += pass;
+    }
     free(classes);
     double t_end = adm_now();
     p.steps_s = t_end - t_gen - c.encode_s;
@@ -316,11 +355,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
         else
             adm_log(ADM_LOG_ERR, "job %lld: cannot mark done: %s", (long long)job->id, adm_last_error());
     } else if (rc == 1) {
-        if (adm_spool_release(s, job->id) == 0)
-            adm_log(ADM_LOG_INFO, "job %lld: stopped by signal, back in the queue (%d image%s recorded)",
-                    (long long)job->id, job->images_done + c.images, job->images_done + c.images == 1 ? "" : "s");
-        else
-            adm_log(ADM_LOG_WARNING, "job %lld: cannot requeue: %s", (long long)job->id, adm_last_error());
+        requeue_job(s, job, c.images);
     } else {
         fail_job(s, job, c.error[0] ? c.error : adm_last_error(), &p);
     }
@@ -377,6 +412,8 @@ static void usage(FILE *f) {
             "  --progress-interval S  at most one progress write per S seconds (default 0.5)\n"
             "  --cache-mb N         device memory for cached models (default: 3/4 of the device's)\n"
             "  --batch N            images per device pass (default: the model's choice)\n"
+            "  --pass-seconds S     at most about S seconds of work per device pass, measured on the\n"
+            "                       job's first pass of one image (default 30): a crash loses one pass\n"
             "  --verbose            debug log lines\n"
             "  --version            print the version\n");
 }
@@ -397,6 +434,7 @@ static int parse_args(int argc, char **argv, admd_options *o) {
     o->lease_s = 300;
     o->poll_s = 10;
     o->progress_s = 0.5;
+    o->pass_s = 30;
     double num;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -410,6 +448,7 @@ static int parse_args(int argc, char **argv, admd_options *o) {
         else if (!strcmp(a, "--lease")) { VALUE(); if (number(a, v, &o->lease_s)) return 2; }
         else if (!strcmp(a, "--poll")) { VALUE(); if (number(a, v, &o->poll_s)) return 2; }
         else if (!strcmp(a, "--progress-interval")) { VALUE(); if (number(a, v, &o->progress_s)) return 2; }
+        else if (!strcmp(a, "--pass-seconds")) { VALUE(); if (number(a, v, &o->pass_s)) return 2; }
         else if (!strcmp(a, "--cache-mb")) {
             VALUE();
             if (number(a, v, &num) || num < 1 || num > 1e9) { fprintf(stderr, "admd: --cache-mb must be 1..1e9\n"); return 2; }
@@ -432,6 +471,7 @@ static int parse_args(int argc, char **argv, admd_options *o) {
     if (!(o->lease_s >= 1 && o->lease_s <= 86400)) { fprintf(stderr, "admd: --lease must be 1..86400 seconds\n"); return 2; }
     if (!(o->poll_s >= 0.05 && o->poll_s <= 3600)) { fprintf(stderr, "admd: --poll must be 0.05..3600 seconds\n"); return 2; }
     if (!(o->progress_s >= 0 && o->progress_s <= 3600)) { fprintf(stderr, "admd: --progress-interval must be 0..3600 seconds\n"); return 2; }
+    if (!(o->pass_s > 0 && o->pass_s <= 86400)) { fprintf(stderr, "admd: --pass-seconds must be above 0, at most 86400\n"); return 2; }
     return 0;
 }
 
@@ -452,6 +492,7 @@ int main(int argc, char **argv) {
     if (rc) return rc;
     adm_log_set_level(opt.verbose ? ADM_LOG_DEBUG : ADM_LOG_INFO);
     if (install_signals() != 0) { adm_log(ADM_LOG_ERR, "%s", adm_last_error()); return 1; }
+    adm_read_set_stop(&got_term);      /* a long model read ends on SIGTERM */
 
     adm_spool *s;
     if (adm_spool_open(opt.db_path, ADM_SPOOL_CREATE | ADM_SPOOL_MIGRATE, &s) != 0) {

@@ -416,6 +416,14 @@ int adm_config_preset(const char *name, adm_config *cfg) {
     return adm_error("unknown preset '%s' (presets: %s)", name, list);
 }
 
+int adm_config_parse_text(const char *text, size_t len, adm_kind kind_hint, adm_config *cfg) {
+    if (memchr(text, 0, len)) return adm_error("not a text config file");
+    const char *t = text;
+    while (isspace((unsigned char)*t)) t++;
+    cfg->kind = kind_hint;
+    return !strncmp(t, "--", 2) ? adm_config_parse_flags(t, kind_hint, cfg) : adm_config_parse_kv(t, cfg);
+}
+
 int adm_config_parse(const char *spec, adm_kind kind_hint, adm_config *cfg) {
     const char *s = spec;
     while (isspace((unsigned char)*s)) s++;
@@ -425,11 +433,7 @@ int adm_config_parse(const char *spec, adm_kind kind_hint, adm_config *cfg) {
         if (!S_ISREG(st.st_mode)) return adm_error("%s: not a regular file", spec);
         uint8_t *text; size_t len;
         if (adm_read_file(spec, &text, &len) != 0) return -1;
-        if (memchr(text, 0, len)) { free(text); return adm_error("%s: not a text config file", spec); }
-        const char *t = (const char *)text;
-        while (isspace((unsigned char)*t)) t++;
-        cfg->kind = kind_hint;
-        int rc = !strncmp(t, "--", 2) ? adm_config_parse_flags(t, kind_hint, cfg) : adm_config_parse_kv(t, cfg);
+        int rc = adm_config_parse_text((const char *)text, len, kind_hint, cfg);
         free(text);
         return rc ? adm_error_prefix("%s", spec) : 0;
     }

@@ -51,6 +51,8 @@ void adm_config_defaults(adm_config *cfg, adm_kind kind);
  * or a preset name.  kind_hint is used by flag strings to choose between
  * create_model and create_classifier (a preset or file says it itself). */
 int adm_config_parse(const char *spec, adm_kind kind_hint, adm_config *cfg);
+/* A config file's text (len bytes, NUL-terminated), already read: (a) or (b). */
+int adm_config_parse_text(const char *text, size_t len, adm_kind kind_hint, adm_config *cfg);
 int adm_config_parse_kv(const char *text, adm_config *cfg);              /* (a) */
 int adm_config_parse_flags(const char *flags, adm_kind kind, adm_config *cfg); /* (b) */
 int adm_config_preset(const char *name, adm_config *cfg);                /* (c) */

@@ -32,18 +32,21 @@ struct adm_model {
     int diffusion_steps;
 };
 
-/* Read weights + config and build one network (UNet or classifier). */
-static int load_net(adm_cl *cl, const char *path, const char *config, adm_kind kind, adm_config *cfg,
-                    adm_unet **unet, adm_classifier **clf) {
+/* Read weights + config and build one network (UNet or classifier);
+ * bytes / config_text: already read by the caller (adm_model_spec). */
+static int load_net(adm_cl *cl, const char *path, const char *config, const uint8_t *bytes, size_t len,
+                    const char *config_text, adm_kind kind, adm_config *cfg, adm_unet **unet, adm_classifier **clf) {
     adm_tensor_set w;
     memset(&w, 0, sizeof w);
     adm_config_defaults(cfg, kind);
-    if (adm_config_parse(config, kind, cfg)) return adm_error_prefix("%s", config);
+    if (config_text ? adm_config_parse_text(config_text, strlen(config_text), kind, cfg)
+                    : adm_config_parse(config, kind, cfg))
+        return adm_error_prefix("%s", config);
     if (kind == ADM_KIND_CLASSIFIER ? cfg->kind != ADM_KIND_CLASSIFIER : cfg->kind == ADM_KIND_CLASSIFIER)
         return adm_error("%s: describes a %s, expected a %s", config,
                          cfg->kind == ADM_KIND_CLASSIFIER ? "classifier" : "UNet",
                          kind == ADM_KIND_CLASSIFIER ? "classifier" : "UNet");
-    if (adm_tensors_load(path, &w)) return -1;
+    if (bytes ? adm_tensors_load_mem(path, bytes, len, &w) : adm_tensors_load(path, &w)) return -1;
     if (kind == ADM_KIND_CLASSIFIER) *clf = adm_classifier_load(cl, cfg, &w);
     else *unet = adm_unet_load(cl, cfg, &w);
     adm_tensors_free(&w);                     /* the device holds its own copy */
@@ -51,7 +54,11 @@ static int load_net(adm_cl *cl, const char *path, const char *config, adm_kind k
     return 0;
 }
 
-adm_model *adm_model_load(adm_cl *cl, const adm_model_spec *spec) {
+adm_model *adm_model_load(adm_cl *cl, const adm_model_spec *spec) { return adm_model_load_files(cl, spec, NULL); }
+
+adm_model *adm_model_load_files(adm_cl *cl, const adm_model_spec *spec, const adm_model_files *files) {
+    static const adm_model_files none;
+    if (!files) files = &none;
     if (!cl || !spec || !spec->unet_path || !spec->unet_config) {
         adm_error("model load: a UNet path and config are required");
         return NULL;
@@ -59,7 +66,8 @@ adm_model *adm_model_load(adm_cl *cl, const adm_model_spec *spec) {
     adm_model *m = adm_calloc(1, sizeof *m);
     if (!m) return NULL;
     m->cl = cl;
-    if (load_net(cl, spec->unet_path, spec->unet_config, ADM_KIND_UNET, &m->ucfg, &m->unet, NULL)) goto fail;
+    if (load_net(cl, spec->unet_path, spec->unet_config, files->unet_bytes, files->unet_len, files->unet_config_text,
+                 ADM_KIND_UNET, &m->ucfg, &m->unet, NULL)) goto fail;
     if (m->ucfg.kind == ADM_KIND_SUPERRES) {
         adm_error("%s: a super-resolution model needs a low-resolution input; adm_generate samples base models only",
                   spec->unet_config);
@@ -69,7 +77,8 @@ adm_model *adm_model_load(adm_cl *cl, const adm_model_spec *spec) {
     m->diffusion_steps = m->ucfg.diffusion_steps > 0 ? m->ucfg.diffusion_steps : 1000;
     if (spec->classifier_path) {
         if (!spec->classifier_config) { adm_error("model load: the classifier needs a config"); goto fail; }
-        if (load_net(cl, spec->classifier_path, spec->classifier_config, ADM_KIND_CLASSIFIER, &m->ccfg, NULL, &m->clf))
+        if (load_net(cl, spec->classifier_path, spec->classifier_config, files->classifier_bytes, files->classifier_len,
+                     files->classifier_config_text, ADM_KIND_CLASSIFIER, &m->ccfg, NULL, &m->clf))
             goto fail;
         if (m->ccfg.image_size != m->ucfg.image_size || m->ccfg.in_channels != m->ucfg.in_channels) {
             adm_error("classifier %s sees %dx%d images with %d channels, the UNet makes %dx%d with %d",

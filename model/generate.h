@@ -25,6 +25,17 @@ typedef struct {
 } adm_model_spec;
 
 adm_model *adm_model_load(adm_cl *cl, const adm_model_spec *spec);   /* NULL + adm_last_error */
+
+/* Files the caller has already read (admd: regular files only, hashed
+ * while read).  A member that is set is used instead of reading the file:
+ * the weights' bytes, a config file's text (key=value or flags); the
+ * spec's paths then only name the files in messages. */
+typedef struct {
+    const uint8_t *unet_bytes, *classifier_bytes;
+    size_t unet_len, classifier_len;
+    const char *unet_config_text, *classifier_config_text;
+} adm_model_files;
+adm_model *adm_model_load_files(adm_cl *cl, const adm_model_spec *spec, const adm_model_files *files);
 void adm_model_free(adm_model *m);
 
 typedef struct {

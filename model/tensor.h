@@ -46,6 +46,8 @@ void adm_tensor_free(adm_tensor *t);                 /* frees name and owned dat
 /* Open any supported weights file: a torch .pt zip archive or .safetensors
  * (detected from the content, not the name). */
 int adm_tensors_load(const char *path, adm_tensor_set *out);
+/* The same from a file's bytes already in memory (label names it in errors). */
+int adm_tensors_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out);
 const adm_tensor *adm_tensors_find(const adm_tensor_set *s, const char *name);
 void adm_tensors_free(adm_tensor_set *s);
 

@@ -9,6 +9,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The format of a file from its first bytes (got of them) and its size:
+ * 1 torch .pt (zip or legacy), 2 safetensors, -1 + adm_error naming label. */
+static int sniff(const char *label, const uint8_t *head, size_t got, uint64_t size) {
+    if (got >= 4 && head[0] == 'P' && head[1] == 'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
+        return 1;
+    if (got >= 2 && head[0] == 0x80 && head[1] <= 5) return 1;    /* a pickle: torch's legacy format */
+    if (got >= 9 && head[8] == '{') {
+        uint64_t hlen = 0;
+        for (int k = 7; k >= 0; k--) hlen = hlen << 8 | head[k];
+        if (hlen <= size) return 2;
+    }
+    return adm_error("%s: not a weights file (neither a torch .pt zip archive nor .safetensors)", label);
+}
+
 int adm_tensors_load(const char *path, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
     size_t size;
@@ -20,13 +34,14 @@ int adm_tensors_load(const char *path, adm_tensor_set *out) {
     size_t got = fread(head, 1, sizeof head, f);
     fclose(f);
 
-    if (got >= 4 && head[0] == 'P' && head[1] == 'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
-        return adm_pt_load(path, out);
-    if (got >= 2 && head[0] == 0x80 && head[1] <= 5) return adm_pt_load(path, out);
-    if (got == 9 && head[8] == '{') {
-        uint64_t hlen = 0;
-        for (int k = 7; k >= 0; k--) hlen = hlen << 8 | head[k];
-        if (hlen <= (uint64_t)size) return adm_safetensors_load(path, out);
-    }
-    return adm_error("%s: not a weights file (neither a torch .pt zip archive nor .safetensors)", path);
+    int kind = sniff(path, head, got, size);
+    return kind == 1 ? adm_pt_load(path, out) : kind == 2 ? adm_safetensors_load(path, out) : -1;
+}
+
+int adm_tensors_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out) {
+    memset(out, 0, sizeof *out);
+    if (len == 0) return adm_error("%s: empty file", label);
+    int kind = sniff(label, buf, len < 9 ? len : 9, len);
+    return kind == 1 ? adm_pt_load_mem(label, buf, len, out)
+         : kind == 2 ? adm_safetensors_load_mem(label, buf, len, out) : -1;
 }

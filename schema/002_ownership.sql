@@ -3,7 +3,7 @@
 -- People (the sqlite3 CLI, admctl) insert jobs, cancel them, put ended ones
 -- back in the queue, change their priority and, while a job is still
 -- queued and has no image, its request.  Everything else in a job row is
--- the daemon's (state changes other than those, attempts, worker,
+-- the daemon's (state changes other than those, attempts, crashes, worker,
 -- lease_until, step, total_steps, images_done, the timestamps, error, id),
 -- and so are the outputs and provenance tables.  A refused change names the
 -- column and the rule:
@@ -31,6 +31,20 @@
 DROP TRIGGER jobs_cancelled;
 DROP TRIGGER jobs_requeued;
 
+-- Crashes of a worker on the job's host (its process gone, seen by the next
+-- admd there) do not count as attempts: each costs at most one device pass,
+-- since images are recorded as each pass ends.  This counts them in a row
+-- without a new image recorded; at the daemon's bound the job is dead (a
+-- job that kills its worker every time must end too).
+ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0
+    CONSTRAINT "jobs.crashes must be >= 0" CHECK (crashes >= 0);
+
+CREATE TRIGGER jobs_insert_crashes BEFORE INSERT ON jobs
+WHEN NEW.crashes IS NOT 0
+BEGIN
+    SELECT RAISE(ABORT, 'jobs.crashes is set by the daemon');
+END;
+
 CREATE TRIGGER jobs_owner AFTER UPDATE ON jobs
 BEGIN
     SELECT CASE
@@ -55,6 +69,8 @@ BEGIN
             RAISE(ABORT, 'jobs.created_at, started_at, updated_at and finished_at are owned by the daemon (users may cancel, requeue or re-prioritise a job)')
         WHEN NEW.error IS NOT OLD.error THEN
             RAISE(ABORT, 'jobs.error is owned by the daemon (users may cancel, requeue or re-prioritise a job)')
+        WHEN NEW.crashes IS NOT OLD.crashes THEN
+            RAISE(ABORT, 'jobs.crashes is owned by the daemon (users may cancel, requeue or re-prioritise a job)')
     END
     WHERE NOT EXISTS (SELECT 1 FROM pragma_function_list WHERE name = 'adm_is_daemon');
 
@@ -64,7 +80,7 @@ BEGIN
 
     -- Putting an ended job back in the queue starts its attempts afresh
     -- (recorded images are kept and not redone).
-    UPDATE jobs SET attempts = 0, error = NULL, finished_at = NULL, worker = NULL, lease_until = NULL,
+    UPDATE jobs SET attempts = 0, crashes = 0, error = NULL, finished_at = NULL, worker = NULL, lease_until = NULL,
                     step = 0, total_steps = 0
     WHERE id = NEW.id AND NEW.state = 'queued' AND OLD.state IN ('failed', 'cancelled', 'dead');
 END;

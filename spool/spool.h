@@ -225,8 +225,12 @@ int adm_spool_release(adm_spool *s, int64_t job_id);
 /* Expired leases: requeue (attempts < max_attempts) or mark dead with an
  * error.  Counts may be NULL. */
 int adm_spool_reap(adm_spool *s, int *requeued, int *dead);
-/* Running jobs whose worker is_dead(worker) says is gone: handled as an
- * expired lease (requeue or dead).  n may be NULL. */
+/* Running jobs whose worker is_dead(worker) says is gone (a process of
+ * this host that no longer runs): requeued with the attempt given back,
+ * since at most one device pass was lost; dead after ADM_SPOOL_MAX_CRASHES
+ * such ends in a row without a new image recorded (jobs.crashes).  n may
+ * be NULL. */
+#define ADM_SPOOL_MAX_CRASHES 10
 int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *user), void *user, int *n);
 
 /* This process's worker id "host:pid:nonce" (stable for the process). */

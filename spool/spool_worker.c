@@ -111,7 +111,7 @@ int adm_spool_record_output(adm_spool *s, const adm_spool_output *o) {
     if (spool_begin(s) != 0) return -1;
     /* Advance the job first: only the worker that owns it, in index order. */
     sqlite3_stmt *st;
-    if (spool_prepare(s, "UPDATE jobs SET images_done = images_done + 1, updated_at = " SPOOL_NOW ", "
+    if (spool_prepare(s, "UPDATE jobs SET images_done = images_done + 1, crashes = 0, updated_at = " SPOOL_NOW ", "
                          "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?4) "
                          "WHERE id = ?1 AND state = 'running' AND worker = ?2 AND images_done = ?3", &st) != 0)
         goto fail;
@@ -186,19 +186,43 @@ int adm_spool_release(adm_spool *s, int64_t job_id) {
     return rc;
 }
 
+/* An expired lease: the attempt is lost (requeue, or dead after max_attempts). */
+static const char reap_head[] =
+    "UPDATE jobs SET "
+    "state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, "
+    "error = printf('attempt %d of %d lost: worker %s stopped (lease expired at %s)', "
+    "               attempts, max_attempts, worker, lease_until), "
+    "finished_at = CASE WHEN attempts >= max_attempts THEN " SPOOL_NOW " END, "
+    "worker = CASE WHEN attempts >= max_attempts THEN worker END, "
+    "lease_until = NULL, step = 0, total_steps = 0, updated_at = " SPOOL_NOW " "
+    "WHERE state = 'running' AND ";
+
+/* A worker of this host whose process is gone (killed, crashed): at most
+ * one device pass was lost (images are recorded as each pass ends), so the
+ * attempt is given back; crashes counts such ends in a row without a new
+ * image (adm_spool_record_output resets it) and at ADM_SPOOL_MAX_CRASHES
+ * the job is dead.  (SET expressions all see the row before the update.) */
+#define SPOOL_STR(x) #x
+#define SPOOL_XSTR(x) SPOOL_STR(x)
+#define CRASHED "crashes + 1 >= " SPOOL_XSTR(ADM_SPOOL_MAX_CRASHES)
+static const char crash_head[] =
+    "UPDATE jobs SET "
+    "state = CASE WHEN " CRASHED " THEN 'dead' ELSE 'queued' END, "
+    "attempts = CASE WHEN " CRASHED " THEN attempts ELSE max(attempts - 1, 0) END, "
+    "crashes = crashes + 1, "
+    "error = printf('worker %s is gone (its process ended without finishing): %d time%s in a row without a "
+    "new image%s', worker, crashes + 1, CASE WHEN crashes = 0 THEN '' ELSE 's' END, "
+    "CASE WHEN " CRASHED " THEN ', the bound: dead' ELSE '; requeued, not counted as an attempt' END), "
+    "finished_at = CASE WHEN " CRASHED " THEN " SPOOL_NOW " END, "
+    "worker = CASE WHEN " CRASHED " THEN worker END, "
+    "lease_until = NULL, step = 0, total_steps = 0, updated_at = " SPOOL_NOW " "
+    "WHERE state = 'running' AND ";
+
 /* Requeue or kill the running jobs matched by where_sql (?1 bound to
- * worker when non-NULL): the lease of their worker is considered lost. */
-static int reap_where(adm_spool *s, const char *where_sql, const char *worker, int *requeued, int *dead) {
-    static const char head[] =
-        "UPDATE jobs SET "
-        "state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, "
-        "error = printf('attempt %d of %d lost: worker %s stopped (lease expired at %s)', "
-        "               attempts, max_attempts, worker, lease_until), "
-        "finished_at = CASE WHEN attempts >= max_attempts THEN " SPOOL_NOW " END, "
-        "worker = CASE WHEN attempts >= max_attempts THEN worker END, "
-        "lease_until = NULL, step = 0, total_steps = 0, updated_at = " SPOOL_NOW " "
-        "WHERE state = 'running' AND ";
-    char sql[1536];
+ * worker when non-NULL), updated by head (reap_head or crash_head). */
+static int reap_where(adm_spool *s, const char *head, const char *where_sql, const char *worker, int *requeued,
+                      int *dead) {
+    char sql[2048];
     snprintf(sql, sizeof sql, "%s%s RETURNING state", head, where_sql);
     if (spool_begin(s) != 0) return -1;
     sqlite3_stmt *st;
@@ -220,7 +244,7 @@ static int reap_where(adm_spool *s, const char *where_sql, const char *worker, i
 int adm_spool_reap(adm_spool *s, int *requeued, int *dead) {
     if (requeued) *requeued = 0;
     if (dead) *dead = 0;
-    return reap_where(s, "lease_until < " SPOOL_NOW, NULL, requeued, dead);
+    return reap_where(s, reap_head, "lease_until < " SPOOL_NOW, NULL, requeued, dead);
 }
 
 int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *user), void *user, int *n) {
@@ -245,7 +269,7 @@ int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *use
     for (int i = 0; i < nw; i++) {
         if (!strcmp(workers[i], s->worker) || !is_dead(workers[i], user)) continue;
         int q = 0, d = 0;
-        if (reap_where(s, "worker = ?1", workers[i], &q, &d) != 0) { free(workers); return -1; }
+        if (reap_where(s, crash_head, "worker = ?1", workers[i], &q, &d) != 0) { free(workers); return -1; }
         total += q + d;
     }
     free(workers);

@@ -285,7 +285,17 @@ static void test_leases(void) {
     int n;
     CHECK(adm_spool_reclaim(s, all_dead, NULL, &n) == 0 && n == 1, "reclaimed %d", n);
     REQUIRE(adm_spool_job_get(s, id, &j) == 0, "get");
-    CHECK(!strcmp(j.state, "queued") && j.attempts == 1, "state %s attempts %d", j.state, j.attempts);
+    CHECK(!strcmp(j.state, "queued") && j.attempts == 0 && strstr(j.error, "not counted as an attempt"),
+          "a crash is not an attempt: state %s attempts %d error %s", j.state, j.attempts, j.error);
+    /* ... but a crash loop ends: ADM_SPOOL_MAX_CRASHES in a row without a new image make it dead. */
+    for (int k = 2; k <= ADM_SPOOL_MAX_CRASHES; k++) {
+        REQUIRE(adm_spool_set_worker(s, "host:2:gone", 60) == 0 && adm_spool_claim(s, 5, &j, &m) == 1, "claim %d", k);
+        REQUIRE(adm_spool_set_worker(s, "host:3:b", 60) == 0, "worker");
+        CHECK(adm_spool_reclaim(s, all_dead, NULL, &n) == 0 && n == 1, "crash %d: reclaimed %d", k, n);
+    }
+    REQUIRE(adm_spool_job_get(s, id, &j) == 0, "get");
+    CHECK(!strcmp(j.state, "dead") && strstr(j.error, "10 times in a row") && j.finished_at[0],
+          "after %d crashes: state %s error %s", ADM_SPOOL_MAX_CRASHES, j.state, j.error);
     adm_spool_close(s);
 }
 
