@@ -59,14 +59,19 @@ __kernel void adm_eval_im2col(__global const float *x, ulong xoff, ulong xbs, __
     int kx = k % KW, ky = (k / KW) % KH, ci = k / (KW * KH);
     __global const float *xs = x + xoff + b * xbs + (ulong)ci * H * W;
     __global float *d = dst + b * dbs + ((ulong)pn * K + k) * NVW;
-    for (int l = 0; l < NVW; l++) {
-        int p = (int)pn * NVW + l;
+    int p = (int)pn * NVW, oy = p / OW, ox = p % OW;          /* then stepped without dividing */
+    if (KH == 1 && KW == 1 && SH == 1 && SW == 1 && PH == 0 && PW == 0 && p + NVW <= P) {
+        for (int l = 0; l < NVW; l++) d[l] = xs[p + l];       /* 1x1: a contiguous run */
+        return;
+    }
+    for (int l = 0; l < NVW; l++, p++) {
         float v = 0.0f;
         if (p < P) {
-            int iy = (p / OW) * SH + ky - PH, ix = (p % OW) * SW + kx - PW;
+            int iy = oy * SH + ky - PH, ix = ox * SW + kx - PW;
             if (iy >= 0 && iy < H && ix >= 0 && ix < W) v = xs[iy * W + ix];
         }
         d[l] = v;
+        if (++ox == OW) { ox = 0; oy++; }
     }
 }
 

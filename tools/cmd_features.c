@@ -3,7 +3,7 @@
  *
  *   admctl features [--inception F] --images X.npy [--pool P.npy] [--spatial S.npy]
  *                   [--logits L.npy] [--device D]
- *   admctl features [--inception F] --bench N [--size S] [--device D]
+ *   admctl features [--inception F] --bench N [--size S] [--by-kernel] [--device D]
  *
  * F defaults to $ADMD_INCEPTION (pytorch-fid's pt_inception-2015-12-05-
  * 6726825d.pth).  Outputs: pool3 float32 [N, 2048], spatial [N, 2023],
@@ -28,7 +28,7 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: admctl features [--inception F] --images X.npy [--pool P.npy] [--spatial S.npy]\n"
         "                       [--logits L.npy] [--device D]\n"
-        "       admctl features [--inception F] --bench N [--size S] [--device D]\n"
+        "       admctl features [--inception F] --bench N [--size S] [--by-kernel] [--device D]\n"
         "\n"
         "FID Inception-v3 features of uint8 images (pytorch-fid's network, run on the device).\n"
         "  --inception  pytorch-fid's weights (pt_inception-2015-12-05-6726825d.pth; legacy or zip torch\n"
@@ -37,7 +37,8 @@ static void usage(FILE *f) {
         "  --pool       write float32 [N, 2048]: the final average pool (FID features)\n"
         "  --spatial    write float32 [N, 2023]: Mixed_6d.branch1x1 channels 0..6, H,W,C order (sFID)\n"
         "  --logits     write float32 [N, 1008]: pool3 @ fc.weight^T without the bias (Inception Score)\n"
-        "  --bench N    time N random S x S x 3 images (--size S, default 64): images/s, 50,000-image time\n"
+        "  --bench N    time N random S x S x 3 images (--size S, default 64): images/s, 50,000-image time,\n"
+        "               device time per op kind (--by-kernel: per kernel)\n"
         "  --device     P:D, a device number or a name substring (default: first GPU, else CPU)\n");
 }
 
@@ -74,8 +75,10 @@ static int write_out(const char *path, int n, int dim, const float *data) {
 int cmd_features(int argc, char **argv) {
     const char *weights = getenv("ADMD_INCEPTION"), *device = NULL, *xp = NULL, *pp = NULL, *sp = NULL, *lp = NULL,
                *bench = NULL, *size = NULL;
+    int by_kernel = 0;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
+        if (admctl_flag(argv, i, "--by-kernel", &by_kernel)) continue;
         if (admctl_opt(argc, argv, &i, "--inception", &weights) || admctl_opt(argc, argv, &i, "--device", &device) ||
             admctl_opt(argc, argv, &i, "--images", &xp) || admctl_opt(argc, argv, &i, "--pool", &pp) ||
             admctl_opt(argc, argv, &i, "--spatial", &sp) || admctl_opt(argc, argv, &i, "--logits", &lp) ||
@@ -140,6 +143,7 @@ int cmd_features(int argc, char **argv) {
 
     if (adm_cl_open(&cl, device, bench ? ADM_CL_PROFILE : 0) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     cl_open = 1;
+    adm_ops_times_by_kernel(by_kernel);
     double t0 = adm_now();
     if (adm_inception_load(&net, &cl, weights) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     double load_s = adm_now() - t0, secs;
