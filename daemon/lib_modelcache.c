@@ -6,6 +6,7 @@
 #include "config.h"
 #include "lib_notify.h"
 #include "util.h"
+#include "weights.h"
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -165,8 +166,15 @@ adm_cached_model *adm_model_cache_get(adm_model_cache *c, const adm_spool *s, co
         }
         if (!strcmp(e->name, key.name)) { drop(c, i); i--; }   /* stale version of this model */
     }
-    /* Make room: fp32 weights take about their file size on the device. */
-    size_t estimate = (size_t)key.unet_size + (size_t)key.clf_size;
+    /* Make room for the weights, fp32 on the device whatever the file
+     * stores (an fp16 checkpoint takes twice its size), computed from the
+     * files' tensor index.  A file whose index cannot be read is counted at
+     * twice its size; the load below then says what is wrong with it. */
+    size_t estimate = 0, clf_bytes = 0;
+    if (adm_weights_file_bytes(key.unet_path, &estimate) != 0) estimate = 2 * (size_t)key.unet_size;
+    if (key.classifier_path[0] && adm_weights_file_bytes(key.classifier_path, &clf_bytes) != 0)
+        clf_bytes = 2 * (size_t)key.clf_size;
+    estimate += clf_bytes;
     while (c->n > 0 && (adm_model_cache_bytes(c) + estimate > c->budget || c->n == CACHE_MAX)) {
         int lru = 0;
         for (int i = 1; i < c->n; i++) if (c->e[i]->last_used < c->e[lru]->last_used) lru = i;

@@ -79,11 +79,6 @@ void adm_notify_stopping(void) { sd_notify(0, "STOPPING=1\nSTATUS=stopping"); }
 
 void adm_notify_reloading(void) { sd_notify(0, "STATUS=reloading models"); }
 
-double adm_notify_watchdog_seconds(void) {
-    uint64_t usec = 0;
-    return sd_watchdog_enabled(0, &usec) > 0 ? (double)usec / 1e6 : 0;
-}
-
 /* ---- keepalive thread ---- */
 
 static pthread_t ka_thread;

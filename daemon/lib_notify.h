@@ -23,8 +23,6 @@ void adm_notify_progress(const char *fmt, ...) __attribute__((format(printf, 1, 
 void adm_notify_watchdog(void);
 void adm_notify_stopping(void);
 void adm_notify_reloading(void);
-/* The watchdog period the service manager asked for (0: none). */
-double adm_notify_watchdog_seconds(void);
 
 /* While a long blocking call runs (kernel compilation), a helper thread
  * sends EXTEND_TIMEOUT_USEC (start-up deadline) and WATCHDOG pings every few

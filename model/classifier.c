@@ -613,7 +613,6 @@ void adm_classifier_free(adm_classifier *c) {
     free(c);
 }
 
-const adm_config *adm_classifier_config(const adm_classifier *c) { return &c->cfg; }
 
 size_t adm_classifier_device_bytes(const adm_classifier *c) {
     return c->w.bytes + c->wt_bytes + c->plan.bytes;

@@ -31,7 +31,6 @@ int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, con
 int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const int64_t *t, const int64_t *y, int B,
                             adm_dt *grad);
 
-const adm_config *adm_classifier_config(const adm_classifier *c);
 /* Device bytes held: weights, their input-gradient copies, and the
  * activations + workspace planned for the last batch size (the ops'
  * shared scratch, adm_ops_scratch_floats, is not included). */

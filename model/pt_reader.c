@@ -588,6 +588,7 @@ typedef struct {
     const char *label;
     zip_t *z; const char *prefix; size_t file_len;
     const uint8_t *buf; const size_t *offs;
+    int index_only;             /* names, dtypes, shapes only: data NULL, nothing read */
 } pt_source;
 
 /* Check storage k has its need bytes (zip: locate its entry). */
@@ -638,9 +639,8 @@ static int pt_build(pk_state *S, int result, const pt_source *src, adm_tensor_se
         size_t nb;
         if (pt_check_view(label, items[k].name, t, &S->st[t->storage], &nb) != 0) goto done;
     }
-    blob = adm_malloc(total ? total : 1);
-    if (!blob) { adm_error_prefix("%s", label); goto done; }
-    for (int k = 0; k < S->nst; k++) {
+    if (!src->index_only && !(blob = adm_malloc(total ? total : 1))) { adm_error_prefix("%s", label); goto done; }
+    for (int k = 0; blob && k < S->nst; k++) {
         pk_storage *s = &S->st[k];
         if (!s->used) continue;
         size_t need = (size_t)s->numel * adm_dtype_size(s->dtype);
@@ -659,11 +659,11 @@ static int pt_build(pk_state *S, int result, const pt_source *src, adm_tensor_se
         o->ndim = t->ndim;
         memcpy(o->shape, t->shape, sizeof t->shape);
         pt_check_view(label, o->name, t, s, &o->nbytes);
-        o->data = blob + s->base + (size_t)t->offset * adm_dtype_size(s->dtype);
+        o->data = blob ? blob + s->base + (size_t)t->offset * adm_dtype_size(s->dtype) : NULL;
         o->owns_data = 0;
     }
     out->n = nitems;
-    out->blob = blob; out->blob_len = total; blob = NULL;
+    out->blob = blob; out->blob_len = blob ? total : 0; blob = NULL;
     rc = 0;
 done:
     for (int k = 0; k < nitems; k++) free(items[k].name);
@@ -673,7 +673,7 @@ done:
     return rc;
 }
 
-static int pt_from_zip(const char *label, zip_t *z, size_t file_len, adm_tensor_set *out) {
+static int pt_from_zip(const char *label, zip_t *z, size_t file_len, int index_only, adm_tensor_set *out) {
     /* Find <prefix>/data.pkl. */
     zip_int64_t nent = zip_get_num_entries(z, 0), pkl = -1;
     const char *pkl_name = NULL;
@@ -706,7 +706,7 @@ static int pt_from_zip(const char *label, zip_t *z, size_t file_len, adm_tensor_
     if (pt_read_entry(label, z, pkl, pbytes, pkl_len) != 0) { free(pbytes); return -1; }
 
     pk_state S = { .label = label, .p = pbytes, .len = pkl_len };
-    pt_source src = { .label = label, .z = z, .prefix = prefix, .file_len = file_len };
+    pt_source src = { .label = label, .z = z, .prefix = prefix, .file_len = file_len, .index_only = index_only };
     int result = -1, rc = -1;
     if (pk_run(&S, &result) == 0) rc = pt_build(&S, result, &src, out);
     pk_free(&S);
@@ -742,7 +742,7 @@ static int pt_dict_get(const pk_state *S, int di, const char *key) {
     return -1;
 }
 
-static int pt_from_legacy(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out) {
+static int pt_from_legacy(const char *label, const uint8_t *buf, size_t len, int index_only, adm_tensor_set *out) {
     size_t pos = 2 + sizeof pt_legacy_magic;
     pk_state S = {0}, K = {0};
     int r, rc = -1;
@@ -796,7 +796,7 @@ static int pt_from_legacy(const char *label, const uint8_t *buf, size_t len, adm
         offs[si] = pos;
         pos += need;
     }
-    pt_source src = { .label = label, .buf = buf, .offs = offs };
+    pt_source src = { .label = label, .buf = buf, .offs = offs, .index_only = index_only };
     rc = pt_build(&S, r, &src, out);
 done:
     free(offs);
@@ -813,11 +813,11 @@ static int pt_zip_error(const char *label, int code) {
     return -1;
 }
 
-int adm_pt_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out) {
+static int pt_mem(const char *label, const uint8_t *buf, size_t len, int index_only, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
     if (len == 0) return adm_error("%s: empty file", label);
     if (pt_is_legacy(buf, len)) {
-        int rc = pt_from_legacy(label, buf, len, out);
+        int rc = pt_from_legacy(label, buf, len, index_only, out);
         if (rc != 0) adm_tensors_free(out);
         return rc;
     }
@@ -833,13 +833,18 @@ int adm_pt_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tenso
         return pt_zip_error(label, code);
     }
     zip_error_fini(&err);
-    int rc = pt_from_zip(label, z, len, out);
+    int rc = pt_from_zip(label, z, len, index_only, out);
     zip_discard(z);
     if (rc != 0) adm_tensors_free(out);
     return rc;
 }
 
-int adm_pt_load(const char *path, adm_tensor_set *out) {
+int adm_pt_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out) {
+    return pt_mem(label, buf, len, 0, out);
+}
+
+/* Load or (index_only) index the checkpoint at path. */
+static int pt_open(const char *path, int index_only, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
     size_t size;
     if (adm_check_input_file(path, "a checkpoint", &size) != 0) return -1;
@@ -851,7 +856,7 @@ int adm_pt_load(const char *path, adm_tensor_set *out) {
     if (pt_is_legacy(head, got)) {          /* no archive: read the whole file */
         uint8_t *buf; size_t len;
         if (adm_read_file(path, &buf, &len) != 0) return -1;
-        int rc = adm_pt_load_mem(path, buf, len, out);
+        int rc = pt_mem(path, buf, len, index_only, out);
         free(buf);
         return rc;
     }
@@ -860,8 +865,11 @@ int adm_pt_load(const char *path, adm_tensor_set *out) {
     int code = 0;
     zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &code);
     if (!z) return pt_zip_error(path, code);
-    int rc = pt_from_zip(path, z, size, out);
+    int rc = pt_from_zip(path, z, size, index_only, out);
     zip_discard(z);
     if (rc != 0) adm_tensors_free(out);
     return rc;
 }
+
+int adm_pt_load(const char *path, adm_tensor_set *out) { return pt_open(path, 0, out); }
+int adm_pt_index(const char *path, adm_tensor_set *out) { return pt_open(path, 1, out); }

@@ -131,15 +131,17 @@ static int st_entry(js *J, adm_tensor *t, uint64_t *begin, uint64_t *end) {
     return 0;
 }
 
-/* Parse the header of buf; tensors point into buf (the caller owns it). */
-static int st_parse(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out) {
+/* Parse the header of buf, the first len bytes of a file_len-byte file;
+ * tensors point into buf (the caller owns it) when it holds the whole file
+ * (len == file_len), else their data is NULL (an index: names, shapes). */
+static int st_parse(const char *label, const uint8_t *buf, size_t len, size_t file_len, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
-    if (len < 8) return adm_error("%s: not a safetensors file (too short)", label);
+    if (len < 8 || file_len < len) return adm_error("%s: not a safetensors file (too short)", label);
     uint64_t hlen = 0;
     for (int k = 7; k >= 0; k--) hlen = hlen << 8 | buf[k];
     if (hlen < 2 || hlen > len - 8) return adm_error("%s: safetensors header length %llu does not fit the file", label, (unsigned long long)hlen);
-    const uint8_t *data = buf + 8 + hlen;
-    size_t dlen = len - 8 - (size_t)hlen;
+    const uint8_t *data = len == file_len ? buf + 8 + hlen : NULL;
+    size_t dlen = file_len - 8 - (size_t)hlen;
     js J = { label, (const char *)buf + 8, (size_t)hlen, 0 };
     int cap = 0;
     if (js_expect(&J, '{')) goto fail;
@@ -177,7 +179,7 @@ static int st_parse(const char *label, const uint8_t *buf, size_t len, adm_tenso
                           label, t->name, (unsigned long long)b, (unsigned long long)e, dlen);
                 goto fail;
             }
-            t->data = (void *)(data + b);
+            t->data = data ? (void *)(data + b) : NULL;
             t->nbytes = (size_t)(e - b);
         }
         if (js_peek(&J, ',')) { J.pos++; continue; }
@@ -200,7 +202,7 @@ int adm_safetensors_load_mem(const char *label, const uint8_t *buf, size_t len, 
     uint8_t *copy = adm_malloc(len);
     if (!copy) return -1;
     memcpy(copy, buf, len);
-    if (st_parse(label, copy, len, out) != 0) { free(copy); return -1; }
+    if (st_parse(label, copy, len, len, out) != 0) { free(copy); return -1; }
     out->blob = copy; out->blob_len = len;
     return 0;
 }
@@ -210,9 +212,34 @@ int adm_safetensors_load(const char *path, adm_tensor_set *out) {
     uint8_t *buf; size_t len;
     if (adm_read_file(path, &buf, &len) != 0) return -1;
     if (len == 0) { free(buf); return adm_error("%s: empty file", path); }
-    if (st_parse(path, buf, len, out) != 0) { free(buf); return -1; }
+    if (st_parse(path, buf, len, len, out) != 0) { free(buf); return -1; }
     out->blob = buf; out->blob_len = len;
     return 0;
+}
+
+int adm_safetensors_index(const char *path, adm_tensor_set *out) {
+    memset(out, 0, sizeof *out);
+    size_t size;
+    if (adm_check_input_file(path, "a weights file", &size) != 0) return -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) return adm_error("%s: %s", path, strerror(errno));
+    uint8_t len8[8];
+    uint64_t hlen = 0;
+    if (size < 8 || fread(len8, 1, 8, f) != 8) { fclose(f); return adm_error("%s: not a safetensors file (too short)", path); }
+    for (int k = 7; k >= 0; k--) hlen = hlen << 8 | len8[k];
+    if (hlen < 2 || hlen > size - 8) {
+        fclose(f);
+        return adm_error("%s: safetensors header length %llu does not fit the file", path, (unsigned long long)hlen);
+    }
+    uint8_t *buf = adm_malloc(8 + (size_t)hlen);
+    if (!buf) { fclose(f); return -1; }
+    memcpy(buf, len8, 8);
+    int ok = fread(buf + 8, 1, (size_t)hlen, f) == (size_t)hlen;
+    fclose(f);
+    if (!ok) { free(buf); return adm_error("%s: read error", path); }
+    int rc = st_parse(path, buf, 8 + (size_t)hlen, size, out);
+    free(buf);
+    return rc;
 }
 
 /* Append printf-style text to a growing buffer. */

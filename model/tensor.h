@@ -48,13 +48,18 @@ void adm_tensor_free(adm_tensor *t);                 /* frees name and owned dat
 int adm_tensors_load(const char *path, adm_tensor_set *out);
 /* The same from a file's bytes already in memory (label names it in errors). */
 int adm_tensors_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out);
+/* The same file's index: names, dtypes, shapes and nbytes, data NULL; reads
+ * only the header (safetensors) or the pickle (.pt), not the tensor data. */
+int adm_tensors_index(const char *path, adm_tensor_set *out);
 const adm_tensor *adm_tensors_find(const adm_tensor_set *s, const char *name);
 void adm_tensors_free(adm_tensor_set *s);
 
 /* Readers behind adm_tensors_load (also callable directly). */
 int adm_pt_load(const char *path, adm_tensor_set *out);          /* pt_reader.c */
 int adm_pt_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out);
+int adm_pt_index(const char *path, adm_tensor_set *out);
 int adm_safetensors_load(const char *path, adm_tensor_set *out);  /* safetensors.c */
+int adm_safetensors_index(const char *path, adm_tensor_set *out);
 int adm_safetensors_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out);
 /* Write n tensors as .safetensors, atomically (temporary file + rename). */
 int adm_safetensors_write(const char *path, const adm_tensor *t, int n);

@@ -23,7 +23,8 @@ static int sniff(const char *label, const uint8_t *head, size_t got, uint64_t si
     return adm_error("%s: not a weights file (neither a torch .pt zip archive nor .safetensors)", label);
 }
 
-int adm_tensors_load(const char *path, adm_tensor_set *out) {
+/* Load (index_only 0) or index (1) the file at path, by its content. */
+static int tensors_open(const char *path, int index_only, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
     size_t size;
     if (adm_check_input_file(path, "a weights file", &size) != 0) return -1;
@@ -35,8 +36,13 @@ int adm_tensors_load(const char *path, adm_tensor_set *out) {
     fclose(f);
 
     int kind = sniff(path, head, got, size);
-    return kind == 1 ? adm_pt_load(path, out) : kind == 2 ? adm_safetensors_load(path, out) : -1;
+    if (kind == 1) return index_only ? adm_pt_index(path, out) : adm_pt_load(path, out);
+    if (kind == 2) return index_only ? adm_safetensors_index(path, out) : adm_safetensors_load(path, out);
+    return -1;
 }
+
+int adm_tensors_load(const char *path, adm_tensor_set *out) { return tensors_open(path, 0, out); }
+int adm_tensors_index(const char *path, adm_tensor_set *out) { return tensors_open(path, 1, out); }
 
 int adm_tensors_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);

@@ -768,7 +768,6 @@ int adm_unet_set_dump_dir(adm_unet *u, const char *dir) {
     return u->dump_dir ? 0 : adm_error("out of memory");
 }
 
-const adm_config *adm_unet_config(const adm_unet *u) { return &u->cfg; }
 
 size_t adm_unet_device_bytes(const adm_unet *u) { return u->w.bytes + adm_arena_bytes(&u->arena); }
 

@@ -44,7 +44,6 @@ int adm_unet_forward_sized(adm_unet *u, int B, int H, int W, const float *x, con
  * middle_block, output_blocks.N on later forwards (NULL: stop). */
 int adm_unet_set_dump_dir(adm_unet *u, const char *dir);
 
-const adm_config *adm_unet_config(const adm_unet *u);
 size_t adm_unet_device_bytes(const adm_unet *u);       /* weights + arena now held */
 double adm_unet_flops(const adm_config *cfg, int B);   /* multiply-adds x2 of one forward */
 

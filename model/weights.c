@@ -1,12 +1,24 @@
 /* weights.c — upload a tensor set to the device as fp32.  See weights.h. */
 #include "weights.h"
 #include "util.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int is_float(adm_dtype d) { return d == ADM_F32 || d == ADM_F16 || d == ADM_BF16 || d == ADM_F64; }
+
+/* Device bytes of one tensor: fp32, padded to 256 bytes (64 floats). */
+static size_t device_bytes(const adm_tensor *t) { return ((size_t)adm_tensor_numel(t) * 4 + 255) & ~(size_t)255; }
+
+int adm_weights_file_bytes(const char *path, size_t *bytes) {
+    adm_tensor_set set;
+    *bytes = 0;
+    if (adm_tensors_index(path, &set) != 0) return -1;
+    for (int i = 0; i < set.n; i++)
+        if (set.t[i].name && is_float(set.t[i].dtype)) *bytes += device_bytes(&set.t[i]);
+    adm_tensors_free(&set);
+    return 0;
+}
 
 int adm_weights_upload(adm_cl *cl, const adm_tensor_set *set, const char *prefix, adm_weights *w) {
     memset(w, 0, sizeof *w);
@@ -26,7 +38,7 @@ int adm_weights_upload(adm_cl *cl, const adm_tensor_set *set, const char *prefix
         const adm_tensor *t = &set->t[i];
         if (!t->name || !is_float(t->dtype) || (plen && strncmp(t->name, prefix, plen) != 0)) continue;
         if (t->ndim > 4) { free(buf_bytes); adm_error("tensor %s: %d dimensions (at most 4 expected)", t->name, t->ndim); goto fail; }
-        size_t bytes = ((size_t)adm_tensor_numel(t) * 4 + 255) & ~(size_t)255;
+        size_t bytes = device_bytes(t);
         if (bytes > limit) { free(buf_bytes); adm_error("tensor %s: %zu bytes exceeds the device's max allocation %zu", t->name, bytes, limit); goto fail; }
         if (nb == 0 || buf_bytes[nb - 1] + bytes > limit) nb++;
         struct adm_weight_entry *e = &w->e[w->n++];
@@ -91,18 +103,4 @@ int adm_weights_get(const adm_weights *w, const char *name, adm_dt *out) {
         return 0;
     }
     return adm_error("weight %s: not in the checkpoint", name);
-}
-
-int adm_weights_getf(const adm_weights *w, adm_dt *out, const char *fmt, ...) {
-    char name[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
-    va_end(ap);
-    return adm_weights_get(w, name, out);
-}
-
-int adm_weights_has(const adm_weights *w, const char *name) {
-    for (int i = 0; i < w->n; i++) if (strcmp(w->e[i].name, name) == 0) return 1;
-    return 0;
 }

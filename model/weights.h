@@ -23,11 +23,11 @@ typedef struct {
 /* prefix: only tensors whose names start with it (NULL or "": all). */
 int adm_weights_upload(adm_cl *cl, const adm_tensor_set *set, const char *prefix, adm_weights *w);
 void adm_weights_free(adm_weights *w);
+/* The device bytes adm_weights_upload would take for all of a weights
+ * file's tensors (fp32: twice an fp16 file), from its index alone. */
+int adm_weights_file_bytes(const char *path, size_t *bytes);
 
 /* View of tensor `name`; returns 0, or -1 with adm_error naming it when absent. */
 int adm_weights_get(const adm_weights *w, const char *name, adm_dt *out);
-/* printf-style name: adm_weights_getf(w, &dt, "input_blocks.%d.0.in_layers.2.weight", i) */
-int adm_weights_getf(const adm_weights *w, adm_dt *out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int adm_weights_has(const adm_weights *w, const char *name);
 
 #endif

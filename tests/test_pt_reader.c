@@ -8,6 +8,7 @@
 #include "check.h"
 #include "tensor.h"
 #include "util.h"
+#include "weights.h"
 #include <stdint.h>
 #include <unistd.h>
 #include "fuzz/fuzz_wrap.h"
@@ -428,6 +429,44 @@ static void test_legacy_inception(void) {
     adm_tensors_free(&s);
 }
 
+/* The index (header / pickle only) names the same tensors as a full load,
+ * with no data; the device bytes of the fp16 MNIST UNet are computed from
+ * those tensors (fp32 on the device), not from its file size: they equal
+ * the fp32 original's and are about twice the fp16 file. */
+static void index_matches_load(const char *path) {
+    adm_tensor_set full, idx;
+    REQUIRE(adm_tensors_load(path, &full) == 0, "%s: %s", path, adm_last_error());
+    if (adm_tensors_index(path, &idx) != 0) { adm_tensors_free(&full); CHECK(0, "%s: %s", path, adm_last_error()); return; }
+    CHECK(idx.n == full.n && idx.blob == NULL, "%s: %d vs %d tensors", path, idx.n, full.n);
+    size_t want = 0;
+    for (int i = 0; i < full.n && i < idx.n; i++) {
+        const adm_tensor *a = &full.t[i], *b = &idx.t[i];
+        CHECK(!strcmp(a->name, b->name) && a->dtype == b->dtype && a->ndim == b->ndim && a->nbytes == b->nbytes &&
+              !memcmp(a->shape, b->shape, sizeof a->shape) && b->data == NULL, "%s: tensor %d (%s)", path, i, a->name);
+        want += ((size_t)adm_tensor_numel(a) * 4 + 255) & ~(size_t)255;
+    }
+    size_t got = 0;
+    CHECK(adm_weights_file_bytes(path, &got) == 0 && got == want, "%s: %zu device bytes, wanted %zu", path, got, want);
+    adm_tensors_free(&full);
+    adm_tensors_free(&idx);
+}
+
+static void test_index_and_device_bytes(void) {
+    char p16[512], p32[512];
+    snprintf(p16, sizeof p16, "models/mnist/unet.safetensors");
+    test_path(p32, sizeof p32, "mnist/unet.pt");
+    index_matches_load(p16);
+    index_matches_load(p32);
+    size_t b16 = 0, b32 = 0, file16 = 0;
+    REQUIRE(adm_weights_file_bytes(p16, &b16) == 0 && adm_weights_file_bytes(p32, &b32) == 0, "%s", adm_last_error());
+    REQUIRE(adm_check_input_file(p16, "a weights file", &file16) == 0, "%s", adm_last_error());
+    CHECK(b16 == b32, "fp16 file %zu device bytes, fp32 original %zu", b16, b32);
+    CHECK(b16 > file16 * 19 / 10, "fp16: %zu device bytes for a %zu-byte file", b16, file16);
+    printf("  mnist unet: %zu-byte fp16 file, %zu device bytes\n", file16, b16);
+    adm_tensor_set bad;
+    CHECK(adm_tensors_index("tests/data/pt/truncated_nonexistent.pt", &bad) != 0, "a missing file indexed");
+}
+
 int main(void) {
     RUN(test_reference_param);
     RUN(test_reference_flat);
@@ -447,5 +486,6 @@ int main(void) {
     RUN(test_legacy_small);
     RUN(test_legacy_bad);
     RUN(test_legacy_inception);
+    RUN(test_index_and_device_bytes);
     CHECK_EXIT();
 }
