@@ -32,6 +32,14 @@ static int check_case_failed_, check_case_skipped_, check_total_failed_;
 
 #define CHECK_EXIT() return check_total_failed_ ? 1 : 0
 
+/* The OpenCL device the tests run on: $ADMD_TEST_DEVICE (a device number or
+ * part of a name, as --device takes; the shell tests pass it as --device),
+ * else NULL: the default device.  The one test-device variable. */
+static inline const char *test_device(void) {
+    const char *d = getenv("ADMD_TEST_DEVICE");
+    return d && *d ? d : NULL;
+}
+
 /* Where the copied reference data lives (tests/data unless ADM_TEST_DATA). */
 static inline const char *test_data_dir(void) {
     const char *d = getenv("ADM_TEST_DATA");

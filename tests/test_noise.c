@@ -134,7 +134,7 @@ static void test_classes(void) {
 static void test_device_matches_host(void) {
     adm_cl cl;
     memset(&cl, 0, sizeof cl);
-    REQUIRE(adm_cl_open(&cl, getenv("ADM_DEVICE"), 0) == 0, "%s", adm_last_error());
+    REQUIRE(adm_cl_open(&cl, test_device(), 0) == 0, "%s", adm_last_error());
     enum { B = 3, NE = 3 * 128 * 128 + 3 };
     size_t total = (size_t)B * NE + 5;
     float *host = malloc(total * sizeof(float)), *dev = malloc(total * sizeof(float));

@@ -453,7 +453,7 @@ static void test_runtime(void) {
     CHECK(strlen(cl.source_hash) == 64, "source hash not filled");
     /* a second open must find the cached binary */
     adm_cl c2;
-    REQUIRE(adm_cl_open(&c2, getenv("ADMD_TEST_DEVICE"), 0) == 0, "%s", adm_last_error());
+    REQUIRE(adm_cl_open(&c2, test_device(), 0) == 0, "%s", adm_last_error());
     CHECK(c2.program_from_cache, "second open did not use the program cache");
     printf("  reopen: program from cache in %.3f s\n", c2.build_seconds);
     adm_cl_close(&c2);
@@ -467,7 +467,7 @@ static void test_runtime(void) {
     printf("  error (expected): %s\n", adm_last_error());
     CHECK(adm_cl_kernel(&cl, "adm_no_such_kernel") == NULL, "missing kernel found");
     /* a kernel that does not compile: the error names the device and carries the build log */
-    CHECK(adm_cl_open_extra(&c2, getenv("ADMD_TEST_DEVICE"), 0, "__kernel void broken(__global float *x) { x[0] = undeclared_thing; }") == -1,
+    CHECK(adm_cl_open_extra(&c2, test_device(), 0, "__kernel void broken(__global float *x) { x[0] = undeclared_thing; }") == -1,
           "a broken kernel built");
     CHECK(strstr(adm_last_error(), "build log") && strstr(adm_last_error(), "undeclared_thing"),
           "build failure without the log: %s", adm_last_error());
@@ -476,7 +476,7 @@ static void test_runtime(void) {
 }
 
 int main(void) {
-    const char *spec = getenv("ADMD_TEST_DEVICE");
+    const char *spec = test_device();
     if (adm_cl_open(&cl, spec, 0) == 0) cl_ok = 1;
     else printf("  cannot open device: %s\n", adm_last_error());
     RUN(test_runtime);

@@ -88,7 +88,7 @@ static int write_text(const char *path, const char *text) {
 static int setup(void) {
     if (g_guided) return 0;
     if (!g_cl_ok) {
-        if (adm_cl_open(&g_cl, getenv("ADM_DEVICE"), 0)) return -1;
+        if (adm_cl_open(&g_cl, test_device(), 0)) return -1;
         g_cl_ok = 1;
     }
     snprintf(g_dir, sizeof g_dir, "/tmp/admd-test-uncond-XXXXXX");

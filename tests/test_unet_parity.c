@@ -117,7 +117,7 @@ static void compare_acts(const char *name, const char *dump_dir, double *worst, 
 }
 
 static void run_case(const char *name) {
-    REQUIRE(cl_ok, "no OpenCL device (ADMD_TEST_DEVICE=%s)", getenv("ADMD_TEST_DEVICE") ? getenv("ADMD_TEST_DEVICE") : "");
+    REQUIRE(cl_ok, "no OpenCL device (ADMD_TEST_DEVICE=%s)", test_device() ? test_device() : "(default)");
     ref_case rc;
     int loaded = load_case(name, &rc);
     if (loaded != 0) { CHECK(0, "%s: %s", name, adm_last_error()); free_case(&rc); return; }
@@ -316,8 +316,7 @@ static void test_flops(void) {
 }
 
 int main(void) {
-    const char *dev = getenv("ADMD_TEST_DEVICE");
-    cl_ok = adm_cl_open(&cl, dev && *dev ? dev : NULL, 0) == 0;
+    cl_ok = adm_cl_open(&cl, test_device(), 0) == 0;
     if (!cl_ok) printf("  no device: %s\n", adm_last_error());
     else printf("  device: %s (%s)\n", cl.device_name, cl.platform_name);
     RUN(test_arena);
