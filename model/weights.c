@@ -1,6 +1,7 @@
 /* weights.c — upload a tensor set to the device as fp32.  See weights.h. */
 #include "weights.h"
 #include "util.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,4 +104,14 @@ int adm_weights_get(const adm_weights *w, const char *name, adm_dt *out) {
         return 0;
     }
     return adm_error("weight %s: not in the checkpoint", name);
+}
+
+int adm_weights_getf(const adm_weights *w, adm_dt *out, const char *fmt, ...) {
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof name) return adm_error("weight name too long (%d bytes)", n);
+    return adm_weights_get(w, name, out);
 }

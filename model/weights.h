@@ -29,5 +29,7 @@ int adm_weights_file_bytes(const char *path, size_t *bytes);
 
 /* View of tensor `name`; returns 0, or -1 with adm_error naming it when absent. */
 int adm_weights_get(const adm_weights *w, const char *name, adm_dt *out);
+/* printf-style name: adm_weights_getf(w, &dt, "%s.w", prefix) */
+int adm_weights_getf(const adm_weights *w, adm_dt *out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -446,7 +446,7 @@ static void test_bad_weights(void) {
 }
 
 int main(void) {
-    const char *dev = getenv("ADMD_TEST_DEVICE");
+    const char *dev = test_device();
     cl_ok = adm_cl_open(&cl, dev, 0) == 0;
     if (!cl_ok && dev && *dev) {
         printf("  ADMD_TEST_DEVICE=%s: %s\nFAIL test_device\n", dev, adm_last_error());
