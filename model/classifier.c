@@ -24,84 +24,49 @@
 #define TRY(x) do { if ((x) != 0) return -1; } while (0)
 
 /* ------------------------------------------------------------------ */
-/* The layer list (mirrors EncoderUNetModel.__init__)                  */
+/* The layer list: EncoderUNetModel's description (network.h)          */
 /* ------------------------------------------------------------------ */
-
-static int has_attention(const adm_config *cfg, int ds) {
-    for (int i = 0; i < cfg->n_attention_ds; i++) if (cfg->attention_ds[i] == ds) return 1;
-    return 0;
-}
-
-/* AttentionBlock heads: num_heads, or channels / num_head_channels. */
-static int attn_heads(const adm_config *cfg, int ch) {
-    if (cfg->num_head_channels == -1) return cfg->num_heads;
-    return cfg->num_head_channels > 0 && ch % cfg->num_head_channels == 0 ? ch / cfg->num_head_channels : -1;
-}
-
-static cls_layer *push(cls_layer **v, int *n, int *cap, cls_kind kind, int cin, int cout, int h, const char *fmt, ...) {
-    if (*n == *cap) {
-        int nc = *cap ? *cap * 2 : 32;
-        cls_layer *nv = realloc(*v, (size_t)nc * sizeof *nv);
-        if (!nv) { adm_error("out of memory"); return NULL; }
-        *v = nv; *cap = nc;
-    }
-    cls_layer *L = &(*v)[(*n)++];
-    memset(L, 0, sizeof *L);
-    L->kind = kind; L->cin = cin; L->cout = cout; L->h = L->w = h;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(L->name, sizeof L->name, fmt, ap);
-    va_end(ap);
-    return L;
-}
 
 int cls_build_layers(const adm_config *cfg, cls_layer **out, int *n_out, int *feat_dim) {
     *out = NULL; *n_out = 0;
-    const int mc = cfg->model_channels;
-    if (cfg->n_levels < 1 || cfg->n_levels > ADM_MAX_LEVELS || mc <= 0 || cfg->num_res_blocks < 0 ||
-        cfg->in_channels <= 0 || cfg->out_channels <= 0 || cfg->image_size <= 0)
-        return adm_error("classifier config: invalid sizes (levels %d, model_channels %d, in %d, out %d, image %d)",
-                         cfg->n_levels, mc, cfg->in_channels, cfg->out_channels, cfg->image_size);
-    if (cfg->image_size % (1 << (cfg->n_levels - 1)))
-        return adm_error("classifier config: image_size %d is not divisible by 2^%d", cfg->image_size, cfg->n_levels - 1);
-    cls_layer *v = NULL; int n = 0, cap = 0, blk = 0, H = cfg->image_size, ds = 1;
-    int ch = adm_config_channels(cfg, 0), feat = 0;
-    cls_layer *L = push(&v, &n, &cap, CLS_CONV, cfg->in_channels, ch, H, "input_blocks.0.0");
-    if (!L) goto fail;
-    L->block_end = 1; L->feat_off = feat; feat += ch; blk = 1;
-    for (int level = 0; level < cfg->n_levels; level++) {
-        int mult_ch = adm_config_channels(cfg, level);
-        for (int r = 0; r < cfg->num_res_blocks; r++) {
-            if (!(L = push(&v, &n, &cap, CLS_RES, ch, mult_ch, H, "input_blocks.%d.0", blk))) goto fail;
-            ch = mult_ch;
-            if (has_attention(cfg, ds)) {
-                if (!(L = push(&v, &n, &cap, CLS_ATTN, ch, ch, H, "input_blocks.%d.1", blk))) goto fail;
-                if ((L->heads = attn_heads(cfg, ch)) <= 0) goto bad_heads;
-            }
-            L->block_end = 1; L->feat_off = feat; feat += ch; blk++;
+    if (cfg->image_size <= 0 || cfg->n_levels < 1 || cfg->n_levels > ADM_MAX_LEVELS ||
+        cfg->image_size % (1 << (cfg->n_levels - 1)))
+        return adm_error("classifier config: image_size %d is not a positive multiple of 2^(levels - 1) (%d levels)",
+                         cfg->image_size, cfg->n_levels);
+    adm_network net;
+    if (adm_network_describe(cfg, &net) != 0) return adm_error_prefix("classifier config");
+    cls_layer *v = adm_calloc((size_t)net.n, sizeof *v);
+    if (!v) { adm_network_free(&net); return -1; }
+    static const cls_kind kinds[] = {[ADM_LAYER_CONV] = CLS_CONV, [ADM_LAYER_RES] = CLS_RES,
+                                     [ADM_LAYER_ATTN] = CLS_ATTN, [ADM_LAYER_DOWN] = CLS_DOWN};
+    int n = 0, feat = 0;
+    for (int i = 0; i < net.n; i++) {
+        const adm_layer *d = &net.l[i];
+        cls_layer *L = &v[n++];
+        if (d->part == ADM_PART_OUTPUT || d->kind == ADM_LAYER_UP) {
+            adm_network_free(&net); free(v);
+            return adm_error("classifier config: layer %s is not part of an EncoderUNetModel", d->name);
         }
-        if (level != cfg->n_levels - 1) {
-            if (!(L = push(&v, &n, &cap, cfg->resblock_updown ? CLS_RES : CLS_DOWN, ch, ch, H, "input_blocks.%d.0", blk)))
-                goto fail;
-            L->down = 1; L->conv_down = !cfg->resblock_updown && cfg->conv_resample;
-            L->block_end = 1; L->feat_off = feat; feat += ch; blk++;
-            ds *= 2; H /= 2;
+        L->kind = kinds[d->kind];
+        snprintf(L->name, sizeof L->name, "%s", d->name);
+        L->cin = d->cin; L->cout = d->cout;
+        L->h = L->w = cfg->image_size / d->ds;
+        L->down = d->down;
+        L->conv_down = d->kind == ADM_LAYER_DOWN && d->use_conv;
+        L->heads = d->heads;
+        L->block_end = d->block_end;
+        if (d->kind == ADM_LAYER_ATTN && d->heads <= 0) {
+            adm_error("classifier config: %d channels at %s cannot be split into heads (num_heads %d, num_head_channels %d)",
+                      d->cin, d->name, cfg->num_heads, cfg->num_head_channels);
+            adm_network_free(&net); free(v);
+            return -1;
         }
+        if (d->block_end) { L->feat_off = feat; feat += d->cout; }
     }
-    if (!push(&v, &n, &cap, CLS_RES, ch, ch, H, "middle_block.0")) goto fail;
-    if (!(L = push(&v, &n, &cap, CLS_ATTN, ch, ch, H, "middle_block.1"))) goto fail;
-    if ((L->heads = attn_heads(cfg, ch)) <= 0) goto bad_heads;
-    if (!(L = push(&v, &n, &cap, CLS_RES, ch, ch, H, "middle_block.2"))) goto fail;
-    L->block_end = 1; L->feat_off = feat; feat += ch;
+    adm_network_free(&net);
     *out = v; *n_out = n;
     if (feat_dim) *feat_dim = feat;
     return 0;
-bad_heads:
-    adm_error("classifier config: %d channels at %s cannot be split into heads (num_heads %d, num_head_channels %d)",
-              ch, L->name, cfg->num_heads, cfg->num_head_channels);
-fail:
-    free(v);
-    return -1;
 }
 
 static int parse_pool(const char *s, cls_pool *p) {
@@ -665,7 +630,7 @@ static double uniform_pm1(uint64_t *s) {          /* splitmix64 -> [-1, 1) */
 int adm_classifier_random_weights(const adm_config *cfg, uint64_t seed, adm_tensor_set *out) {
     memset(out, 0, sizeof *out);
     adm_param_spec *ps; int n;
-    if (adm_config_params(cfg, &ps, &n)) return -1;
+    if (adm_network_params(cfg, &ps, &n)) return -1;
     if (!(out->t = adm_calloc((size_t)n + 1, sizeof *out->t))) { free(ps); return -1; }
     uint64_t s = seed;
     for (int i = 0; i < n; i++) {

@@ -3,8 +3,8 @@
  * forward) and classifier_backward.c (the input-gradient pass).  Not part
  * of the public API (that is classifier.h).
  *
- * The network is a flat list of layers in forward order, mirroring the
- * reference's modules:
+ * The network is a flat list of layers in forward order, one per layer of
+ * its description (network.h), with the weights and activations bound:
  *     input_blocks.0.0            conv 3x3 (in_channels -> ch)        CLS_CONV
  *     input_blocks.i.0            ResBlock (maybe down=True)          CLS_RES
  *     input_blocks.i.1            AttentionBlock (at attention ds)    CLS_ATTN
@@ -15,6 +15,7 @@
 #ifndef ADM_CLASSIFIER_NET_H
 #define ADM_CLASSIFIER_NET_H
 #include "classifier.h"
+#include "network.h"
 #include "ops.h"
 #include "ops_backward.h"
 #include "weights.h"
@@ -91,7 +92,7 @@ struct adm_classifier {
     cls_plan plan;
 };
 
-/* Build the layer list of cfg (no weights); *n_out layers, free() it. */
+/* The layer list of cfg from its description (no weights); *n_out layers, free() it. */
 int cls_build_layers(const adm_config *cfg, cls_layer **out, int *n_out, int *feat_dim);
 
 /* Backward pass (classifier_backward.c): with the forward's activations in

@@ -16,8 +16,10 @@
  * classifiers --channel_mult, --classifier_num_head_channels).
  */
 #include "config.h"
+#include "network.h"
 #include "util.h"
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,168 +443,6 @@ int adm_config_parse(const char *spec, adm_kind kind_hint, adm_config *cfg) {
     return adm_config_preset(spec, cfg);
 }
 
-/* ---- the state-dict layout --------------------------------------------- */
-
-typedef struct { adm_param_spec *p; int n, cap; int err; } plist;
-
-static void add(plist *L, int ndim, int64_t a, int64_t b, int64_t c, int64_t d, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-#include <stdarg.h>
-static void add(plist *L, int ndim, int64_t a, int64_t b, int64_t c, int64_t d, const char *fmt, ...) {
-    if (L->err) return;
-    if (L->n == L->cap) {
-        int ncap = L->cap ? 2 * L->cap : 256;
-        adm_param_spec *np = realloc(L->p, (size_t)ncap * sizeof *np);
-        if (!np) { L->err = 1; return; }
-        L->p = np; L->cap = ncap;
-    }
-    adm_param_spec *s = &L->p[L->n++];
-    memset(s, 0, sizeof *s);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->name, sizeof s->name, fmt, ap);
-    va_end(ap);
-    s->ndim = ndim;
-    s->shape[0] = a; s->shape[1] = b; s->shape[2] = c; s->shape[3] = d;
-}
-
-/* ResBlock(channels=cin, emb, out_channels=cout): in_layers (GroupNorm, SiLU, conv3x3),
- * emb_layers (SiLU, Linear -> 2*cout with scale-shift norm), out_layers (GroupNorm,
- * SiLU, Dropout, conv3x3), skip_connection (1x1 conv when cin != cout). */
-static void add_resblock(plist *L, const adm_config *cfg, const char *pre, int cin, int cout) {
-    int emb = 4 * cfg->model_channels;
-    add(L, 1, cin, 0, 0, 0, "%s.in_layers.0.weight", pre);
-    add(L, 1, cin, 0, 0, 0, "%s.in_layers.0.bias", pre);
-    add(L, 4, cout, cin, 3, 3, "%s.in_layers.2.weight", pre);
-    add(L, 1, cout, 0, 0, 0, "%s.in_layers.2.bias", pre);
-    add(L, 2, (cfg->use_scale_shift_norm ? 2 : 1) * cout, emb, 0, 0, "%s.emb_layers.1.weight", pre);
-    add(L, 1, (cfg->use_scale_shift_norm ? 2 : 1) * cout, 0, 0, 0, "%s.emb_layers.1.bias", pre);
-    add(L, 1, cout, 0, 0, 0, "%s.out_layers.0.weight", pre);
-    add(L, 1, cout, 0, 0, 0, "%s.out_layers.0.bias", pre);
-    add(L, 4, cout, cout, 3, 3, "%s.out_layers.3.weight", pre);
-    add(L, 1, cout, 0, 0, 0, "%s.out_layers.3.bias", pre);
-    if (cin != cout) {
-        add(L, 4, cout, cin, 1, 1, "%s.skip_connection.weight", pre);
-        add(L, 1, cout, 0, 0, 0, "%s.skip_connection.bias", pre);
-    }
-}
-
-/* AttentionBlock: norm, qkv (1x1 conv1d to 3C), proj_out (conv1d C -> C). */
-static void add_attention(plist *L, const char *pre, int ch) {
-    add(L, 1, ch, 0, 0, 0, "%s.norm.weight", pre);
-    add(L, 1, ch, 0, 0, 0, "%s.norm.bias", pre);
-    add(L, 3, 3 * ch, ch, 1, 0, "%s.qkv.weight", pre);
-    add(L, 1, 3 * ch, 0, 0, 0, "%s.qkv.bias", pre);
-    add(L, 3, ch, ch, 1, 0, "%s.proj_out.weight", pre);
-    add(L, 1, ch, 0, 0, 0, "%s.proj_out.bias", pre);
-}
-
-static int has_attention(const adm_config *cfg, int ds) {
-    for (int i = 0; i < cfg->n_attention_ds; i++) if (cfg->attention_ds[i] == ds) return 1;
-    return 0;
-}
-
-int adm_config_params(const adm_config *cfg, adm_param_spec **out, int *count) {
-    plist L = {0};
-    char pre[64];
-    int mc = cfg->model_channels, emb = 4 * mc;
-    *out = NULL; *count = 0;
-    if (cfg->n_levels <= 0 || cfg->n_levels > ADM_MAX_LEVELS || mc <= 0) return adm_error("config has no levels or channels");
-
-    add(&L, 2, emb, mc, 0, 0, "time_embed.0.weight");
-    add(&L, 1, emb, 0, 0, 0, "time_embed.0.bias");
-    add(&L, 2, emb, emb, 0, 0, "time_embed.2.weight");
-    add(&L, 1, emb, 0, 0, 0, "time_embed.2.bias");
-    if (cfg->kind != ADM_KIND_CLASSIFIER && cfg->num_classes > 0)
-        add(&L, 2, cfg->num_classes, emb, 0, 0, "label_emb.weight");
-
-    /* input_blocks: conv, then per level num_res_blocks x (ResBlock [+ attention]), then a downsample */
-    int ch = adm_config_channels(cfg, 0), in_conv = cfg->kind == ADM_KIND_SUPERRES ? 2 * cfg->in_channels : cfg->in_channels;
-    add(&L, 4, ch, in_conv, 3, 3, "input_blocks.0.0.weight");
-    add(&L, 1, ch, 0, 0, 0, "input_blocks.0.0.bias");
-    int chans[64], nchans = 0, blk = 1, ds = 1, feature = ch;
-    chans[nchans++] = ch;
-    for (int level = 0; level < cfg->n_levels; level++) {
-        for (int r = 0; r < cfg->num_res_blocks; r++) {
-            int oc = adm_config_channels(cfg, level);
-            snprintf(pre, sizeof pre, "input_blocks.%d.0", blk);
-            add_resblock(&L, cfg, pre, ch, oc);
-            ch = oc;
-            if (has_attention(cfg, ds)) { snprintf(pre, sizeof pre, "input_blocks.%d.1", blk); add_attention(&L, pre, ch); }
-            blk++; feature += ch;
-            if (nchans < 64) chans[nchans++] = ch;
-        }
-        if (level != cfg->n_levels - 1) {
-            snprintf(pre, sizeof pre, "input_blocks.%d.0", blk);
-            if (cfg->resblock_updown) add_resblock(&L, cfg, pre, ch, ch);
-            else if (cfg->conv_resample) {
-                add(&L, 4, ch, ch, 3, 3, "%s.op.weight", pre);
-                add(&L, 1, ch, 0, 0, 0, "%s.op.bias", pre);
-            }
-            blk++; ds *= 2; feature += ch;
-            if (nchans < 64) chans[nchans++] = ch;
-        }
-    }
-    if (nchans >= 64) { free(L.p); return adm_error("config too deep"); }
-    /* middle_block: ResBlock, AttentionBlock, ResBlock */
-    add_resblock(&L, cfg, "middle_block.0", ch, ch);
-    add_attention(&L, "middle_block.1", ch);
-    add_resblock(&L, cfg, "middle_block.2", ch, ch);
-    feature += ch;
-
-    if (cfg->kind == ADM_KIND_CLASSIFIER) {
-        int oc = cfg->out_channels;
-        if (!strcmp(cfg->pool, "adaptive")) {
-            add(&L, 1, ch, 0, 0, 0, "out.0.weight"); add(&L, 1, ch, 0, 0, 0, "out.0.bias");
-            add(&L, 4, oc, ch, 1, 1, "out.3.weight"); add(&L, 1, oc, 0, 0, 0, "out.3.bias");
-        } else if (!strcmp(cfg->pool, "attention")) {
-            int sp = cfg->image_size / ds;
-            add(&L, 1, ch, 0, 0, 0, "out.0.weight"); add(&L, 1, ch, 0, 0, 0, "out.0.bias");
-            add(&L, 2, ch, (int64_t)sp * sp + 1, 0, 0, "out.2.positional_embedding");
-            add(&L, 3, 3 * ch, ch, 1, 0, "out.2.qkv_proj.weight"); add(&L, 1, 3 * ch, 0, 0, 0, "out.2.qkv_proj.bias");
-            add(&L, 3, oc, ch, 1, 0, "out.2.c_proj.weight"); add(&L, 1, oc, 0, 0, 0, "out.2.c_proj.bias");
-        } else if (!strcmp(cfg->pool, "spatial")) {
-            add(&L, 2, 2048, feature, 0, 0, "out.0.weight"); add(&L, 1, 2048, 0, 0, 0, "out.0.bias");
-            add(&L, 2, oc, 2048, 0, 0, "out.2.weight"); add(&L, 1, oc, 0, 0, 0, "out.2.bias");
-        } else if (!strcmp(cfg->pool, "spatial_v2")) {
-            add(&L, 2, 2048, feature, 0, 0, "out.0.weight"); add(&L, 1, 2048, 0, 0, 0, "out.0.bias");
-            add(&L, 1, 2048, 0, 0, 0, "out.1.weight"); add(&L, 1, 2048, 0, 0, 0, "out.1.bias");
-            add(&L, 2, oc, 2048, 0, 0, "out.3.weight"); add(&L, 1, oc, 0, 0, 0, "out.3.bias");
-        } else { free(L.p); return adm_error("unknown classifier pool '%s'", cfg->pool); }
-    } else {
-        /* output_blocks: per level (deepest first) num_res_blocks+1 x (ResBlock on the
-         * concatenated skip [+ attention]) and an upsample after the last one. */
-        blk = 0;
-        for (int level = cfg->n_levels - 1; level >= 0; level--) {
-            for (int i = 0; i <= cfg->num_res_blocks; i++) {
-                int ich = chans[--nchans], oc = adm_config_channels(cfg, level), layer = 1;
-                snprintf(pre, sizeof pre, "output_blocks.%d.0", blk);
-                add_resblock(&L, cfg, pre, ch + ich, oc);
-                ch = oc;
-                if (has_attention(cfg, ds)) {
-                    snprintf(pre, sizeof pre, "output_blocks.%d.1", blk); add_attention(&L, pre, ch); layer = 2;
-                }
-                if (level && i == cfg->num_res_blocks) {
-                    snprintf(pre, sizeof pre, "output_blocks.%d.%d", blk, layer);
-                    if (cfg->resblock_updown) add_resblock(&L, cfg, pre, ch, ch);
-                    else if (cfg->conv_resample) {
-                        add(&L, 4, ch, ch, 3, 3, "%s.conv.weight", pre);
-                        add(&L, 1, ch, 0, 0, 0, "%s.conv.bias", pre);
-                    }
-                    ds /= 2;
-                }
-                blk++;
-            }
-        }
-        int c0 = adm_config_channels(cfg, 0);
-        add(&L, 1, ch, 0, 0, 0, "out.0.weight"); add(&L, 1, ch, 0, 0, 0, "out.0.bias");
-        add(&L, 4, cfg->out_channels, c0, 3, 3, "out.2.weight"); add(&L, 1, cfg->out_channels, 0, 0, 0, "out.2.bias");
-    }
-    if (L.err) { free(L.p); return adm_error("out of memory"); }
-    *out = L.p; *count = L.n;
-    return 0;
-}
-
 /* ---- validation --------------------------------------------------------- */
 
 static void shape_str(char *b, size_t n, int ndim, const int64_t *shape) {
@@ -615,7 +455,7 @@ int adm_config_check(const adm_config *cfg, const adm_tensor_set *w, char *repor
     adm_param_spec *ps; int n, problems = 0;
     size_t o = 0;
     if (len) report[0] = 0;
-    if (adm_config_params(cfg, &ps, &n) != 0) return -1;
+    if (adm_network_params(cfg, &ps, &n) != 0) return -1;
     char *seen = calloc((size_t)w->n + 1, 1);
     if (!seen) { free(ps); return adm_error("out of memory"); }
 #define LINE(...) do { problems++; if (o < len) o += (size_t)snprintf(report + o, len - o, __VA_ARGS__); } while (0)

@@ -77,12 +77,8 @@ int adm_config_heads(const adm_config *cfg, int channels, int upsample);  /* hea
 /* Channels of level i: int(channel_mult[i] * model_channels), as the reference computes them. */
 int adm_config_channels(const adm_config *cfg, int level);
 
-/* Every tensor the configured network has, in the reference's state-dict
- * order (UNetModel / SuperResModel / EncoderUNetModel), with its shape. */
-typedef struct { char name[96]; int ndim; int64_t shape[4]; } adm_param_spec;
-int adm_config_params(const adm_config *cfg, adm_param_spec **out, int *n);  /* free(*out) */
-
-/* Like adm_config_validate, but writes the whole report (one problem a
+/* (The tensors a config implies: adm_network_params, network.h.)
+ * Like adm_config_validate, but writes the whole report (one problem a
  * line, however many) to report; returns the number of problems, -1 on error. */
 int adm_config_check(const adm_config *cfg, const adm_tensor_set *weights, char *report, size_t len);
 

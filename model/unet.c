@@ -9,16 +9,18 @@
  *   out = conv(SiLU(GroupNorm(h)))
  *
  * Each block (a TimestepEmbedSequential) is a list of up to three layers:
- * conv, ResBlock, AttentionBlock, Downsample, Upsample.  The block structure
- * is built once from the config, walking the reference's constructor loops,
- * with views of the device-resident weights (checked against the shapes the
- * config implies).  The same walk without weights counts the FLOPs.
+ * conv, ResBlock, AttentionBlock, Downsample, Upsample.  The blocks are the
+ * network's description (network.h: one list, built from the config) with
+ * views of the device-resident weights bound to each layer (checked against
+ * the shapes the description implies).  Without weights, the same blocks
+ * count the FLOPs.
  *
  * Activations come from an arena (unet_arena.h) planned by a dry run of the
  * very same forward code: the wrappers below (conv, group_norm, ...) count
  * multiply-adds and scratch while planning, and enqueue ops when running.
  */
 #include "unet.h"
+#include "network.h"
 #include "ops.h"
 #include "weights.h"
 #include "unet_arena.h"
@@ -33,8 +35,6 @@
 
 #define TRY(expr) do { if ((expr) != 0) return -1; } while (0)
 
-#define MAX_RES_BLOCKS 32
-#define MAX_INPUT_BLOCKS (1 + ADM_MAX_LEVELS * (MAX_RES_BLOCKS + 1))
 
 /* ---- per-layer weights (views into adm_weights) ---- */
 
@@ -137,148 +137,100 @@ static int load_linear(const adm_weights *w, affine_w *p, int out, int in, const
     return get_w(w, &p->b, 1, out, 1, 1, "%s.bias", prefix);
 }
 
-static int res_init(adm_unet *u, const adm_weights *w, layer *l, int ch, int out_ch, int up, int down,
-                    const char *prefix) {
+/* ResBlock: in_layers, emb_layers, out_layers [, skip_connection] */
+static int res_init(adm_unet *u, const adm_weights *w, layer *l, const adm_layer *d) {
     char p[128];
     res_block *r = &l->res;
     l->kind = LAYER_RES;
-    r->ch = ch; r->out_ch = out_ch; r->up = up; r->down = down;
-    r->emb_out = u->cfg.use_scale_shift_norm ? 2 * out_ch : out_ch;
-    r->skip_conv = out_ch != ch;
-    snprintf(p, sizeof p, "%s.in_layers.0", prefix);    TRY(load_gn(w, &r->in_norm, ch, p));
-    snprintf(p, sizeof p, "%s.in_layers.2", prefix);    TRY(load_conv(w, &r->in_conv, out_ch, ch, 3, p));
-    snprintf(p, sizeof p, "%s.emb_layers.1", prefix);   TRY(load_linear(w, &r->emb, r->emb_out, u->emb_dim, p));
-    snprintf(p, sizeof p, "%s.out_layers.0", prefix);   TRY(load_gn(w, &r->out_norm, out_ch, p));
-    snprintf(p, sizeof p, "%s.out_layers.3", prefix);   TRY(load_conv(w, &r->out_conv, out_ch, out_ch, 3, p));
+    r->ch = d->cin; r->out_ch = d->cout; r->up = d->up; r->down = d->down;
+    r->emb_out = d->emb_out;
+    r->skip_conv = d->cout != d->cin;
+    snprintf(p, sizeof p, "%s.in_layers.0", d->name);    TRY(load_gn(w, &r->in_norm, r->ch, p));
+    snprintf(p, sizeof p, "%s.in_layers.2", d->name);    TRY(load_conv(w, &r->in_conv, r->out_ch, r->ch, 3, p));
+    snprintf(p, sizeof p, "%s.emb_layers.1", d->name);   TRY(load_linear(w, &r->emb, r->emb_out, u->emb_dim, p));
+    snprintf(p, sizeof p, "%s.out_layers.0", d->name);   TRY(load_gn(w, &r->out_norm, r->out_ch, p));
+    snprintf(p, sizeof p, "%s.out_layers.3", d->name);   TRY(load_conv(w, &r->out_conv, r->out_ch, r->out_ch, 3, p));
     if (r->skip_conv) {
-        snprintf(p, sizeof p, "%s.skip_connection", prefix);
-        TRY(load_conv(w, &r->skip, out_ch, ch, 1, p));
+        snprintf(p, sizeof p, "%s.skip_connection", d->name);
+        TRY(load_conv(w, &r->skip, r->out_ch, r->ch, 1, p));
     }
     return 0;
 }
 
-static int attn_init(adm_unet *u, const adm_weights *w, layer *l, int ch, int upsample, const char *prefix) {
+/* AttentionBlock: norm, qkv, proj_out */
+static int attn_init(adm_unet *u, const adm_weights *w, layer *l, const adm_layer *d) {
     char p[128];
     attn_block *a = &l->attn;
     l->kind = LAYER_ATTN;
-    a->ch = ch;
-    /* channels / num_head_channels when that is set, else num_heads
-     * (num_heads_upsample in the output blocks, -1: num_heads) */
-    a->heads = adm_config_heads(&u->cfg, ch, upsample);
-    if (a->heads <= 0) return adm_error_prefix("%s", prefix);
-    snprintf(p, sizeof p, "%s.norm", prefix);      TRY(load_gn(w, &a->norm, ch, p));
-    snprintf(p, sizeof p, "%s.qkv", prefix);       TRY(load_conv(w, &a->qkv, 3 * ch, ch, 1, p));
-    snprintf(p, sizeof p, "%s.proj_out", prefix);  TRY(load_conv(w, &a->proj, ch, ch, 1, p));
+    a->ch = d->cin;
+    a->heads = d->heads;
+    if (a->heads <= 0)
+        return adm_error("%s: %d channels cannot be split into heads (num_heads %d, num_head_channels %d)",
+                         d->name, a->ch, u->cfg.num_heads, u->cfg.num_head_channels);
+    snprintf(p, sizeof p, "%s.norm", d->name);      TRY(load_gn(w, &a->norm, a->ch, p));
+    snprintf(p, sizeof p, "%s.qkv", d->name);       TRY(load_conv(w, &a->qkv, 3 * a->ch, a->ch, 1, p));
+    snprintf(p, sizeof p, "%s.proj_out", d->name);  TRY(load_conv(w, &a->proj, a->ch, a->ch, 1, p));
     return 0;
 }
 
 /* Downsample (stride-2 3x3 conv, or 2x2 average pool) / Upsample (nearest 2x, then 3x3 conv). */
-static int resample_init(adm_unet *u, const adm_weights *w, layer *l, int ch, int up, const char *prefix) {
+static int resample_init(const adm_weights *w, layer *l, const adm_layer *d) {
     char p[128];
-    l->kind = up ? LAYER_UP : LAYER_DOWN;
-    l->rs.ch = ch;
-    l->rs.use_conv = u->cfg.conv_resample;
+    l->kind = d->up ? LAYER_UP : LAYER_DOWN;
+    l->rs.ch = d->cin;
+    l->rs.use_conv = d->use_conv;
     if (!l->rs.use_conv) return 0;
-    snprintf(p, sizeof p, "%s.%s", prefix, up ? "conv" : "op");
-    return load_conv(w, &l->rs.conv, ch, ch, 3, p);
+    snprintf(p, sizeof p, "%s.%s", d->name, d->up ? "conv" : "op");
+    return load_conv(w, &l->rs.conv, d->cin, d->cin, 3, p);
 }
 
-static int has_attention(const adm_config *cfg, int ds) {
-    for (int i = 0; i < cfg->n_attention_ds; i++) if (cfg->attention_ds[i] == ds) return 1;
-    return 0;
-}
-
-/* UNetModel.__init__, walked with the same loops and channel bookkeeping. */
+/* The blocks of UNetModel / SuperResModel: each layer of the description
+ * (network.h) joins its block, with its weights bound. */
 static int build(adm_unet *u, const adm_weights *w) {
     const adm_config *cfg = &u->cfg;
-    int mc = cfg->model_channels, nrb = cfg->num_res_blocks, L = cfg->n_levels;
-    char p[64];
-    if (mc <= 0 || nrb <= 0 || nrb > MAX_RES_BLOCKS || L <= 0 || L > ADM_MAX_LEVELS || cfg->in_channels <= 0 ||
-        cfg->out_channels <= 0)
-        return adm_error("config: model_channels %d, num_res_blocks %d (at most %d), %d levels (at most %d), "
-                         "in_channels %d, out_channels %d: all must be positive", mc, nrb, MAX_RES_BLOCKS, L,
-                         ADM_MAX_LEVELS, cfg->in_channels, cfg->out_channels);
-    u->in_ch = cfg->kind == ADM_KIND_SUPERRES ? 2 * cfg->in_channels : cfg->in_channels;
-    u->emb_dim = 4 * mc;
-    TRY(load_linear(w, &u->time_embed0, u->emb_dim, mc, "time_embed.0"));
-    TRY(load_linear(w, &u->time_embed2, u->emb_dim, u->emb_dim, "time_embed.2"));
-    if (cfg->num_classes > 0)
-        TRY(get_w(w, &u->label_emb, 1, cfg->num_classes, 1, u->emb_dim, "label_emb.weight"));
-
-    u->n_input = 1 + L * nrb + (L - 1);
-    u->n_output = L * (nrb + 1);
+    adm_network net;
+    TRY(adm_network_describe(cfg, &net));
+    int rc = -1;
+    u->in_ch = net.in_ch;
+    u->emb_dim = net.emb_dim;
+    u->n_input = net.n_input;
+    u->n_output = net.n_output;
     u->input = adm_calloc((size_t)u->n_input, sizeof *u->input);
     u->output = adm_calloc((size_t)u->n_output, sizeof *u->output);
-    if (!u->input || !u->output) return -1;
-
-    int ch = adm_config_channels(cfg, 0), input_ch = ch;     /* int(channel_mult[0] * model_channels) */
-    int chans[MAX_INPUT_BLOCKS], n_chans = 0;           /* input_block_chans */
-
-    /* input_blocks.0: conv(in_channels -> ch) */
-    seq_block *b = &u->input[0];
-    b->n = 1;
-    b->l[0].kind = LAYER_CONV;
-    b->l[0].conv.in_ch = u->in_ch;
-    b->l[0].conv.out_ch = ch;
-    TRY(load_conv(w, &b->l[0].conv.p, ch, u->in_ch, 3, "input_blocks.0.0"));
-    chans[n_chans++] = ch;
-    int k = 1, ds = 1;
-    for (int level = 0; level < L; level++) {
-        int out = adm_config_channels(cfg, level);
-        for (int r = 0; r < nrb; r++, k++) {
-            b = &u->input[k];
-            snprintf(p, sizeof p, "input_blocks.%d.0", k);
-            TRY(res_init(u, w, &b->l[b->n++], ch, out, 0, 0, p));
-            ch = out;
-            if (has_attention(cfg, ds)) {
-                snprintf(p, sizeof p, "input_blocks.%d.1", k);
-                TRY(attn_init(u, w, &b->l[b->n++], ch, 0, p));
-            }
-            chans[n_chans++] = ch;
+    if (!u->input || !u->output) goto done;
+    if (load_linear(w, &u->time_embed0, u->emb_dim, cfg->model_channels, "time_embed.0") ||
+        load_linear(w, &u->time_embed2, u->emb_dim, u->emb_dim, "time_embed.2") ||
+        (cfg->num_classes > 0 && get_w(w, &u->label_emb, 1, cfg->num_classes, 1, u->emb_dim, "label_emb.weight")))
+        goto done;
+    for (int i = 0; i < net.n; i++) {
+        const adm_layer *d = &net.l[i];
+        seq_block *b = d->part == ADM_PART_INPUT ? &u->input[d->block] :
+                       d->part == ADM_PART_OUTPUT ? &u->output[d->block] : &u->middle;
+        if (b->n == 3) { adm_error("%s: a fourth layer in one block", d->name); goto done; }
+        layer *l = &b->l[b->n++];
+        int r = 0;
+        switch (d->kind) {
+        case ADM_LAYER_CONV:
+            l->kind = LAYER_CONV;
+            l->conv.in_ch = d->cin;
+            l->conv.out_ch = d->cout;
+            r = load_conv(w, &l->conv.p, d->cout, d->cin, 3, d->name);
+            break;
+        case ADM_LAYER_RES:  r = res_init(u, w, l, d); break;
+        case ADM_LAYER_ATTN: r = attn_init(u, w, l, d); break;
+        case ADM_LAYER_DOWN:
+        case ADM_LAYER_UP:   r = resample_init(w, l, d); break;
         }
-        if (level != L - 1) {
-            b = &u->input[k];
-            snprintf(p, sizeof p, "input_blocks.%d.0", k);
-            if (cfg->resblock_updown) TRY(res_init(u, w, &b->l[b->n++], ch, ch, 0, 1, p));
-            else TRY(resample_init(u, w, &b->l[b->n++], ch, 0, p));
-            chans[n_chans++] = ch;
-            ds *= 2;
-            k++;
-        }
+        if (r) goto done;
     }
-
-    /* middle_block: ResBlock, AttentionBlock, ResBlock */
-    u->middle.n = 3;
-    TRY(res_init(u, w, &u->middle.l[0], ch, ch, 0, 0, "middle_block.0"));
-    TRY(attn_init(u, w, &u->middle.l[1], ch, 0, "middle_block.1"));
-    TRY(res_init(u, w, &u->middle.l[2], ch, ch, 0, 0, "middle_block.2"));
-
-    /* output_blocks: ResBlock(ch + skip -> out) [, Attention] [, up] */
-    k = 0;
-    for (int level = L - 1; level >= 0; level--) {
-        int out = adm_config_channels(cfg, level);
-        for (int i = 0; i <= nrb; i++, k++) {
-            int ich = chans[--n_chans];
-            b = &u->output[k];
-            snprintf(p, sizeof p, "output_blocks.%d.0", k);
-            TRY(res_init(u, w, &b->l[b->n++], ch + ich, out, 0, 0, p));
-            ch = out;
-            if (has_attention(cfg, ds)) {
-                snprintf(p, sizeof p, "output_blocks.%d.%d", k, b->n);
-                TRY(attn_init(u, w, &b->l[b->n++], ch, 1, p));
-            }
-            if (level && i == nrb) {
-                snprintf(p, sizeof p, "output_blocks.%d.%d", k, b->n);
-                if (cfg->resblock_updown) TRY(res_init(u, w, &b->l[b->n++], ch, ch, 1, 0, p));
-                else TRY(resample_init(u, w, &b->l[b->n++], ch, 1, p));
-                ds /= 2;
-            }
-        }
-    }
-
-    /* out: GroupNorm -> SiLU -> conv(input_ch -> out_channels) */
-    TRY(load_gn(w, &u->out_norm, ch, "out.0"));
-    return load_conv(w, &u->out_conv, cfg->out_channels, input_ch, 3, "out.2");
+    /* out: GroupNorm -> SiLU -> conv(ch -> out_channels) */
+    if (load_gn(w, &u->out_norm, net.head_ch, "out.0") ||
+        load_conv(w, &u->out_conv, cfg->out_channels, net.head_ch, 3, "out.2"))
+        goto done;
+    rc = 0;
+done:
+    adm_network_free(&net);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -575,7 +527,7 @@ static int forward(adm_unet *u, const fwd_shape *s, const float *x, const int64_
     }
 
     /* input blocks; hs keeps every output for the skip connections */
-    adm_dt hs[MAX_INPUT_BLOCKS];
+    adm_dt hs[ADM_MAX_INPUT_BLOCKS];
     for (int i = 0; i < u->n_input; i++) {
         int c = h.c, hh = h.h, ww = h.w;
         block_shape(&u->input[i], &c, &hh, &ww);

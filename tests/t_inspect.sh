@@ -28,6 +28,16 @@ if run list 0 -- "$A" inspect "$D/reference/unet_a/model.pt" &&
    has out "channel_mult          1,2,2" && has out "cannot infer .*num_heads" && [ ! -s "$T/err" ]; then ok inspect_list
 else bad inspect_list "$(head -c 300 "$T/out")"; fi
 
+# 1b. The layers of the inferred config (its network description): the skip
+# concatenated in each output block, the resolution, up/down ResBlocks;
+# the classifier's list ends with the middle block.
+if run layers 0 -- "$A" inspect "$D/reference/unet_a/model.pt" --brief &&
+   has out "^layers (33," && has out "^  input_blocks.3.0 *ResBlock *32 -> 32 *at 1/1, down$" &&
+   has out "^  output_blocks.5.0 *ResBlock *64+32 -> 64 *at 1/2$" && has out "^  output_blocks.5.2 *ResBlock *64 -> 64 *at 1/2, up$" &&
+   run layers 0 -- "$A" inspect "$D/reference/classifier_a/model.pt" --brief &&
+   has out "^  middle_block.2 *ResBlock" && ! has out "^  output_blocks"; then ok inspect_layers
+else bad inspect_layers "$(grep -A40 '^layers' "$T/out" | head -c 600)"; fi
+
 # 2. Each reference checkpoint validates against its config.txt (exit 0)
 all=1
 for c in unet_a unet_a_f16 unet_b unet_c superres_a classifier_a; do

@@ -3,6 +3,7 @@
  * mapping and presets, formatting round trips, and bad configs. */
 #include "check.h"
 #include "config.h"
+#include "network.h"
 #include "util.h"
 #include <unistd.h>
 
@@ -50,7 +51,7 @@ static void test_reference_configs_validate_and_infer(void) {
               "unknown list: %s", unknown);
         /* The layout is the reference's state dict, in its order. */
         adm_param_spec *ps; int np, order = 0;
-        CHECK(adm_config_params(&cfg, &ps, &np) == 0 && np == w.n, "%s: %d tensors, config has %d", pm, w.n, np);
+        CHECK(adm_network_params(&cfg, &ps, &np) == 0 && np == w.n, "%s: %d tensors, config has %d", pm, w.n, np);
         for (int k = 0; k < np && k < w.n; k++) order += strcmp(ps[k].name, w.t[k].name) != 0;
         CHECK(order == 0, "%s: %d tensors out of the reference's order", pm, order);
         free(ps);
@@ -100,7 +101,7 @@ static void test_presets(void) {
         CHECK(adm_config_preset(p->name, &c) == 0, "%s: %s", p->name, adm_last_error());
         CHECK(c.kind == p->kind, "%s kind", p->name);
         adm_param_spec *ps; int np;
-        CHECK(adm_config_params(&c, &ps, &np) == 0 && np > 100, "%s params", p->name);
+        CHECK(adm_network_params(&c, &ps, &np) == 0 && np > 100, "%s params", p->name);
         free(ps);
     }
     CHECK(n >= 15, "%d presets", n);
@@ -133,7 +134,7 @@ static void test_presets(void) {
     CHECK(c.image_size == 256 && c.num_res_blocks == 2 && c.n_levels == 6, "by file name");
     /* The released 256x256 classifier's attention pool: 256 / 32 = 8 -> 65 positions, 512 channels (mult 4). */
     adm_param_spec *ps; int np; int seen = 0;
-    REQUIRE(adm_config_params(&c, &ps, &np) == 0, "%s", adm_last_error());
+    REQUIRE(adm_network_params(&c, &ps, &np) == 0, "%s", adm_last_error());
     for (int i = 0; i < np; i++)
         if (!strcmp(ps[i].name, "out.2.positional_embedding")) { seen = 1; CHECK(ps[i].shape[0] == 512 && ps[i].shape[1] == 65, "pe shape"); }
     CHECK(seen, "positional embedding");
@@ -148,7 +149,7 @@ static void test_preset_parameter_counts(void) {
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         adm_config c; adm_param_spec *ps; int n; int64_t total = 0;
-        REQUIRE(adm_config_preset(want[i].name, &c) == 0 && adm_config_params(&c, &ps, &n) == 0, "%s", adm_last_error());
+        REQUIRE(adm_config_preset(want[i].name, &c) == 0 && adm_network_params(&c, &ps, &n) == 0, "%s", adm_last_error());
         for (int k = 0; k < n; k++) {
             int64_t e = 1;
             for (int d = 0; d < ps[k].ndim; d++) e *= ps[k].shape[d];

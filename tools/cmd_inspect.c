@@ -2,12 +2,14 @@
  *
  * Lists every tensor (dtype, shape, name) with the total parameter count
  * and size, in the spirit of `unzip -l`; then the model kind and the
- * configuration the shapes imply, and what the shapes cannot say.  With
+ * configuration the shapes imply, what the shapes cannot say, and the
+ * layers of that configuration (its description, network.h).  With
  * --config the checkpoint is also validated against a configuration (every
  * missing, unexpected or mis-shaped tensor named); with --tensor NAME
  * --out T.npy one tensor is written as .npy. */
 #include "admctl.h"
 #include "config.h"
+#include "network.h"
 #include "npy.h"
 #include "tensor.h"
 #include "util.h"
@@ -69,6 +71,26 @@ static void print_inferred(const adm_config *c, const char *unknown) {
     printf("  cannot infer          %s\n", unknown);
 }
 
+/* The description's layers: name, kind, channels (in [+ skip] -> out), the
+ * resolution of the input (1/ds when the image size is unknown). */
+static void print_layers(const adm_config *c) {
+    adm_network net;
+    if (adm_network_describe(c, &net) != 0) { printf("\nlayers: %s\n", adm_last_error()); return; }
+    printf("\nlayers (%d, the description the loader, arena plan and forward follow):\n", net.n);
+    for (int i = 0; i < net.n; i++) {
+        const adm_layer *l = &net.l[i];
+        char ch[48], at[32];
+        if (l->skip) snprintf(ch, sizeof ch, "%d+%d -> %d", l->cin - l->skip, l->skip, l->cout);
+        else snprintf(ch, sizeof ch, "%d -> %d", l->cin, l->cout);
+        if (c->image_size) snprintf(at, sizeof at, "%dx%d", c->image_size / l->ds, c->image_size / l->ds);
+        else snprintf(at, sizeof at, "1/%d", l->ds);
+        printf("  %-20s %-15s %-16s at %s%s\n", l->name, adm_layer_kind_name(l->kind), ch, at,
+               l->kind == ADM_LAYER_RES && l->up ? ", up" : l->kind == ADM_LAYER_RES && l->down ? ", down" :
+               (l->kind == ADM_LAYER_UP || l->kind == ADM_LAYER_DOWN) && !l->use_conv ? ", no conv" : "");
+    }
+    adm_network_free(&net);
+}
+
 int cmd_inspect(int argc, char **argv) {
     const char *file = NULL, *config = NULL, *tensor = NULL, *out = NULL, *kind = NULL;
     int brief = 0;
@@ -128,6 +150,7 @@ int cmd_inspect(int argc, char **argv) {
     int inferred = adm_config_infer(&s, &inf, unknown, sizeof unknown) == 0;
     if (inferred) {
         print_inferred(&inf, unknown);
+        print_layers(&inf);
         char text[2048];
         if (adm_config_format(&inf, text, sizeof text) == 0) {
             printf("\nas key=value (the unknowns at their defaults):\n");
