@@ -39,7 +39,7 @@ size_t adm_classifier_device_bytes(const adm_classifier *c);
  * pass); GroupNorm and elementwise work not counted. */
 double adm_classifier_flops(const adm_config *cfg, int B, int with_backward);
 
-/* A random checkpoint for cfg (every tensor adm_config_params lists, fp32,
+/* A random checkpoint for cfg (every tensor adm_network_params lists, fp32,
  * scaled so activations stay O(1)): for benchmarks and tests.  Free with
  * adm_tensors_free. */
 int adm_classifier_random_weights(const adm_config *cfg, uint64_t seed, adm_tensor_set *out);

@@ -20,7 +20,7 @@ static int g_cl_ok;
 
 static int open_device(void) {
     if (g_cl_ok) return 0;
-    if (adm_cl_open(&g_cl, getenv("ADM_DEVICE"), 0)) return -1;
+    if (adm_cl_open(&g_cl, test_device(), 0)) return -1;
     g_cl_ok = 1;
     return 0;
 }
