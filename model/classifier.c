@@ -34,7 +34,7 @@ int cls_build_layers(const adm_config *cfg, cls_layer **out, int *n_out, int *fe
         return adm_error("classifier config: image_size %d is not a positive multiple of 2^(levels - 1) (%d levels)",
                          cfg->image_size, cfg->n_levels);
     adm_network net;
-    if (adm_network_describe(cfg, &net) != 0) return adm_error_prefix("classifier config");
+    if (adm_network_describe(cfg, &net) != 0) return adm_error_prefix("classifier");
     cls_layer *v = adm_calloc((size_t)net.n, sizeof *v);
     if (!v) { adm_network_free(&net); return -1; }
     static const cls_kind kinds[] = {[ADM_LAYER_CONV] = CLS_CONV, [ADM_LAYER_RES] = CLS_RES,
