@@ -82,6 +82,12 @@ typedef struct {                /* a tensor made by _rebuild_tensor_v2 */
     int64_t shape[ADM_MAX_DIMS], stride[ADM_MAX_DIMS];
 } pk_tensor;
 
+/* A string-keyed hash index (open addressing, linear probing, at most half
+ * full): dictionary keys and storage keys are found in expected O(1), so a
+ * state dict of n tensors loads in O(n), not O(n^2) as a linear scan would. */
+typedef struct { uint64_t h; int owner, slot; } pk_hentry;   /* slot < 0: empty */
+typedef struct { pk_hentry *e; size_t cap, n; } pk_index;
+
 typedef struct {
     const char *label;
     const uint8_t *p;           /* the pickle bytes */
@@ -93,6 +99,8 @@ typedef struct {
     size_t memo_count;                  /* defined entries: MEMOIZE's index */
     pk_storage *st; int nst, capst;
     pk_tensor *tt; int ntt, captt;
+    pk_index keys;                      /* (dict, string key) -> the key's place in the dict's items */
+    pk_index stkeys;                    /* storage key -> storage index */
 } pk_state;
 
 /* Grow *arr (element size es) so that index `need` fits. */
@@ -158,19 +166,78 @@ static int pk_str_eq(const pk_value *v, const char *s) {
     return v->kind == PV_STR && v->slen == strlen(s) && memcmp(v->s, s, v->slen) == 0;
 }
 
-/* dict[key] = value (a later key replaces an earlier one, as in Python). */
+/* Slots probed in the hash indexes since start: a statistic for the test
+ * that dictionaries load in linear time (tests/test_pt_bigdict.c). */
+static _Atomic unsigned long long pk_probes;
+unsigned long long adm_pt_hash_probes(void) { return pk_probes; }
+
+/* FNV-1a over the key's bytes, mixed with the owner (the dict's value index). */
+static uint64_t pk_hash(const char *s, size_t n, int owner) {
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uint32_t)owner * 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) { h ^= (uint8_t)s[i]; h *= 1099511628211ull; }
+    return h ^ (h >> 29);
+}
+
+/* Room for one more entry (at most half full: short probe runs). */
+static int pk_index_reserve(const char *label, pk_index *t) {
+    if ((t->n + 1) * 2 <= t->cap) return 0;
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    if (cap > ((size_t)1 << 30)) return adm_error("%s: pickle too large", label);
+    pk_hentry *e = malloc(cap * sizeof *e);
+    if (!e) return adm_error("%s: out of memory reading pickle", label);
+    for (size_t i = 0; i < cap; i++) e[i].slot = -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->e[i].slot < 0) continue;
+        size_t j = t->e[i].h & (cap - 1);
+        while (e[j].slot >= 0) j = (j + 1) & (cap - 1);
+        e[j] = t->e[i];
+    }
+    free(t->e);
+    t->e = e;
+    t->cap = cap;
+    return 0;
+}
+
+/* The entry for (h, owner) whose key equals s[0..n) by same(), or the empty
+ * entry where it would go.  The index must have room (pk_index_reserve). */
+typedef int (*pk_same_fn)(const pk_state *S, int owner, int slot, const char *s, size_t n);
+static pk_hentry *pk_index_find(const pk_state *S, const pk_index *t, uint64_t h, int owner, const char *s, size_t n,
+                                pk_same_fn same) {
+    for (size_t j = h & (t->cap - 1);; j = (j + 1) & (t->cap - 1)) {
+        pk_probes++;
+        pk_hentry *e = &t->e[j];
+        if (e->slot < 0 || (e->h == h && e->owner == owner && same(S, owner, e->slot, s, n))) return e;
+    }
+}
+
+/* Is the key at items[slot] of dict `owner` the string s[0..n)? */
+static int pk_same_dict_key(const pk_state *S, int owner, int slot, const char *s, size_t n) {
+    const pk_value *o = &S->v[S->v[owner].items[slot]];
+    return o->kind == PV_STR && o->slen == n && memcmp(o->s, s, n) == 0;
+}
+
+/* Is storage `slot`'s key the string s[0..n)? */
+static int pk_same_storage_key(const pk_state *S, int owner, int slot, const char *s, size_t n) {
+    return S->st[slot].keylen == n && memcmp(S->st[slot].key, s, n) == 0;
+}
+
+/* dict[key] = value (a later key replaces an earlier one, as in Python).
+ * String keys are found through S->keys; other keys (never in a state
+ * dict) are appended. */
 static int pk_setitem(pk_state *S, int di, int ki, int vi) {
     if (S->v[di].kind != PV_DICT) return adm_error("%s: pickle SETITEM on a non-dict", S->label);
     const pk_value *k = &S->v[ki];
-    pk_value *d = &S->v[di];
-    if (k->kind == PV_STR)
-        for (int j = 0; j < d->n; j += 2) {
-            const pk_value *o = &S->v[d->items[j]];
-            if (o->kind == PV_STR && o->slen == k->slen && memcmp(o->s, k->s, k->slen) == 0) {
-                d->items[j + 1] = vi;
-                return 0;
-            }
+    if (k->kind == PV_STR) {
+        if (pk_index_reserve(S->label, &S->keys) != 0) return -1;
+        uint64_t h = pk_hash(k->s, k->slen, di);
+        pk_hentry *e = pk_index_find(S, &S->keys, h, di, k->s, k->slen, pk_same_dict_key);
+        if (e->slot >= 0) {
+            S->v[di].items[e->slot + 1] = vi;
+            return 0;
         }
+        *e = (pk_hentry){h, di, S->v[di].n};
+        S->keys.n++;
+    }
     if (pk_append(S, di, ki) != 0) return -1;
     return pk_append(S, di, vi);
 }
@@ -227,9 +294,10 @@ static int pk_persistent_load(pk_state *S, int pi) {
         return adm_error("%s: bad storage key", S->label);
     if (numel->i < 0 || (uint64_t)numel->i > ((uint64_t)1 << 60) / 8)
         return adm_error("%s: storage %.*s: absurd size %lld", S->label, (int)key->slen, key->s, (long long)numel->i);
-    int si = -1;
-    for (int k = 0; k < S->nst; k++)
-        if (S->st[k].keylen == key->slen && memcmp(S->st[k].key, key->s, key->slen) == 0) { si = k; break; }
+    if (pk_index_reserve(S->label, &S->stkeys) != 0) return -1;
+    uint64_t h = pk_hash(key->s, key->slen, -1);
+    pk_hentry *e = pk_index_find(S, &S->stkeys, h, -1, key->s, key->slen, pk_same_storage_key);
+    int si = e->slot;
     if (si >= 0) {
         if (S->st[si].dtype != type->dtype || S->st[si].numel != numel->i)
             return adm_error("%s: storage %.*s described twice differently", S->label, (int)key->slen, key->s);
@@ -237,6 +305,8 @@ static int pk_persistent_load(pk_state *S, int pi) {
         if (pk_grow(S->label, (void **)&S->st, &S->capst, S->nst, sizeof *S->st) != 0) return -1;
         si = S->nst++;
         S->st[si] = (pk_storage){ .key = key->s, .keylen = key->slen, .dtype = type->dtype, .numel = numel->i };
+        *e = (pk_hentry){h, -1, si};
+        S->stkeys.n++;
     }
     int vi = pk_new(S, PV_STORAGE);
     if (vi >= 0) S->v[vi].i = si;
@@ -489,6 +559,7 @@ static int pk_run(pk_state *S, int *result) {
 static void pk_free(pk_state *S) {
     for (int k = 0; k < S->nv; k++) free(S->v[k].items);
     free(S->v); free(S->stack); free(S->marks); free(S->memo); free(S->st); free(S->tt);
+    free(S->keys.e); free(S->stkeys.e);
 }
 
 /* ---- the archive ------------------------------------------------------ */

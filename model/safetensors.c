@@ -67,6 +67,57 @@ static int js_uint(js *J, uint64_t *v) {
     return 0;
 }
 
+/* The JSON string text s[0..n) (between the quotes) decoded into a malloc'd
+ * C string: \" \\ \/ \b \f \n \r \t and \uXXXX (surrogate pairs joined)
+ * become UTF-8.  Refused: raw control characters, bad escapes, lone
+ * surrogates and \u0000 (a C string cannot hold it). */
+static char *js_unescape(js *J, const char *s, size_t n) {
+    char *out = malloc(n + 1), *o = out;
+    if (!out) { adm_error("out of memory"); return NULL; }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20) goto bad;
+        if (c != '\\') { *o++ = (char)c; continue; }
+        if (++i >= n) goto bad;
+        const char *esc = strchr("\"\\/bfnrt", s[i]);
+        if (esc && s[i]) { *o++ = "\"\\/\b\f\n\r\t"[esc - "\"\\/bfnrt"]; continue; }
+        if (s[i] != 'u') goto bad;
+        uint32_t cp = 0;
+        for (int pair = 0; pair < 2; pair++) {
+            uint32_t u = 0;
+            if (i + 4 >= n) goto bad;                  /* s[i] is 'u', four hex digits follow */
+            for (int k = 1; k <= 4; k++) {
+                char h = s[i + k];
+                int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                      : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                if (d < 0) goto bad;
+                u = u << 4 | (uint32_t)d;
+            }
+            i += 4;
+            if (!pair) {
+                cp = u;
+                if (cp < 0xD800 || cp > 0xDFFF) break;
+                if (cp > 0xDBFF || i + 2 >= n || s[i + 1] != '\\' || s[i + 2] != 'u') goto bad;
+                i += 2;
+            } else {
+                if (u < 0xDC00 || u > 0xDFFF) goto bad;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (u - 0xDC00);
+            }
+        }
+        if (cp == 0) goto bad;
+        if (cp < 0x80) *o++ = (char)cp;
+        else if (cp < 0x800) { *o++ = (char)(0xC0 | cp >> 6); *o++ = (char)(0x80 | (cp & 63)); }
+        else if (cp < 0x10000) { *o++ = (char)(0xE0 | cp >> 12); *o++ = (char)(0x80 | (cp >> 6 & 63)); *o++ = (char)(0x80 | (cp & 63)); }
+        else { *o++ = (char)(0xF0 | cp >> 18); *o++ = (char)(0x80 | (cp >> 12 & 63)); *o++ = (char)(0x80 | (cp >> 6 & 63)); *o++ = (char)(0x80 | (cp & 63)); }
+    }
+    *o = 0;
+    return out;
+bad:
+    free(out);
+    adm_error("%s: safetensors header: bad string (control character or escape) near byte %zu", J->label, J->pos);
+    return NULL;
+}
+
 /* Skip any JSON value (depth-limited). */
 static int js_skip(js *J, int depth) {
     if (depth > 16) return adm_error("%s: safetensors header nested too deeply", J->label);
@@ -163,9 +214,7 @@ static int st_parse(const char *label, const uint8_t *buf, size_t len, size_t fi
             memset(t, 0, sizeof *t);
             out->n++;
             uint64_t b = 0, e = 0;
-            t->name = malloc(kn + 1);
-            if (!t->name) { adm_error("out of memory"); goto fail; }
-            memcpy(t->name, k, kn); t->name[kn] = 0;
+            if (!(t->name = js_unescape(&J, k, kn))) goto fail;
             if (st_entry(&J, t, &b, &e)) { adm_error_prefix("tensor %s", t->name); goto fail; }
             uint64_t numel = 1;
             for (int d = 0; d < t->ndim; d++) {
@@ -260,6 +309,27 @@ static int st_cat(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
     }
 }
 
+/* name as a JSON string: quotes and backslashes escaped, control
+ * characters as \u00XX; -1 unless name is valid UTF-8. */
+static int st_cat_name(char **buf, size_t *len, size_t *cap, const char *name) {
+    const unsigned char *p = (const unsigned char *)name;
+    if (st_cat(buf, len, cap, "\"")) return -1;
+    while (*p) {
+        int extra = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 && *p >= 0xC2 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+                  : (*p & 0xF8) == 0xF0 && *p <= 0xF4 ? 3 : -1;
+        for (int k = 1; extra > 0 && k <= extra; k++)
+            if ((p[k] & 0xC0) != 0x80) extra = -1;
+        if (extra < 0) return adm_error("tensor name '%s' is not valid UTF-8", name);
+        int rc;
+        if (*p == '"' || *p == '\\') rc = st_cat(buf, len, cap, "\\%c", *p);
+        else if (*p < 0x20) rc = st_cat(buf, len, cap, "\\u%04x", *p);
+        else rc = st_cat(buf, len, cap, "%.*s", extra + 1, (const char *)p);
+        if (rc) return -1;
+        p += extra + 1;
+    }
+    return st_cat(buf, len, cap, "\"");
+}
+
 int adm_safetensors_write(const char *path, const adm_tensor *t, int n) {
     static const char *names[ADM_DTYPE_COUNT] = {
         [ADM_F32] = "F32", [ADM_F16] = "F16", [ADM_BF16] = "BF16", [ADM_F64] = "F64",
@@ -269,9 +339,15 @@ int adm_safetensors_write(const char *path, const adm_tensor *t, int n) {
     if (st_cat(&hdr, &hl, &hc, "{")) goto done;
     for (int i = 0; i < n; i++) {
         size_t nb = (size_t)adm_tensor_numel(&t[i]) * adm_dtype_size(t[i].dtype);
-        if (!t[i].name || (unsigned)t[i].dtype >= ADM_DTYPE_COUNT || nb > t[i].nbytes
-            || strpbrk(t[i].name, "\"\\")) { adm_error("%s: cannot write tensor %d (%s)", path, i, t[i].name ? t[i].name : "unnamed"); goto done; }
-        if (st_cat(&hdr, &hl, &hc, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[", i ? "," : "", t[i].name, names[t[i].dtype])) goto done;
+        if (!t[i].name || (unsigned)t[i].dtype >= ADM_DTYPE_COUNT || nb > t[i].nbytes) {
+            adm_error("%s: cannot write tensor %d (%s)", path, i, t[i].name ? t[i].name : "unnamed");
+            goto done;
+        }
+        if (st_cat(&hdr, &hl, &hc, "%s", i ? "," : "") || st_cat_name(&hdr, &hl, &hc, t[i].name)) {
+            adm_error_prefix("%s", path);
+            goto done;
+        }
+        if (st_cat(&hdr, &hl, &hc, ":{\"dtype\":\"%s\",\"shape\":[", names[t[i].dtype])) goto done;
         for (int d = 0; d < t[i].ndim; d++)
             if (st_cat(&hdr, &hl, &hc, "%s%lld", d ? "," : "", (long long)t[i].shape[d])) goto done;
         if (st_cat(&hdr, &hl, &hc, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off, (unsigned long long)(off + nb))) goto done;

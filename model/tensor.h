@@ -58,6 +58,10 @@ void adm_tensors_free(adm_tensor_set *s);
 int adm_pt_load(const char *path, adm_tensor_set *out);          /* pt_reader.c */
 int adm_pt_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out);
 int adm_pt_index(const char *path, adm_tensor_set *out);
+/* Slots the pickle reader's key indexes (dictionary keys, storage keys)
+ * have probed since the process started: about one or two per key with a
+ * working hash, so a test can check that loading is linear in the keys. */
+unsigned long long adm_pt_hash_probes(void);
 int adm_safetensors_load(const char *path, adm_tensor_set *out);  /* safetensors.c */
 int adm_safetensors_index(const char *path, adm_tensor_set *out);
 int adm_safetensors_load_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor_set *out);
