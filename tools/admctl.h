@@ -38,6 +38,8 @@ int admctl_parse_iters(const char *s);
  * (NULL: default), warm up, print one line.  ADMCTL_OK with cl open, or
  * ADMCTL_FAIL (message printed, nothing left open). */
 int admctl_bench_device(adm_cl *cl, const char *device, const char *backend);
+/* Where the benchmarks' prose goes: stdout, or stderr under --json. */
+extern FILE *admctl_bench_prose;
 /* n deterministic floats in [-1, 1) from a 64-bit LCG state. */
 void admctl_fill_uniform(float *x, size_t n, uint64_t *state);
 

@@ -49,12 +49,15 @@ int admctl_parse_iters(const char *s) {
     return iters;
 }
 
+FILE *admctl_bench_prose;
+
 int admctl_bench_device(adm_cl *cl, const char *device, const char *backend) {
     if (adm_cl_open(cl, device, ADM_CL_PROFILE)) return admctl_fail("%s", adm_last_error());
     double warm = 0;
     if (backend && adm_ops_set_backend(cl, backend)) { admctl_fail("%s", adm_last_error()); goto fail; }
     if (adm_ops_warmup(cl, &warm)) { admctl_fail("warm-up: %s", adm_last_error()); goto fail; }
-    printf("device %s, program %s in %.2f s, matrix backend %s (warm-up %.2f s)\n", cl->device_name,
+    fprintf(admctl_bench_prose ? admctl_bench_prose : stdout,
+            "device %s, program %s in %.2f s, matrix backend %s (warm-up %.2f s)\n", cl->device_name,
            cl->program_from_cache ? "from cache" : "built", cl->build_seconds, adm_ops_backend(cl), warm);
     return ADMCTL_OK;
 fail:

@@ -7,6 +7,7 @@
  * (tools/cmd_classifier.c).
  */
 #include "admctl.h"
+#include "admctl_json.h"
 #include "cl_runtime.h"
 #include "classifier.h"
 #include "config.h"
@@ -22,15 +23,19 @@
 
 static int usage(FILE *f) {
     fprintf(f, "usage: admctl bench [PRESET | --config C] [--batch B[,B...]] [--device D] [--iters N]\n"
-               "                    [--backend own|clblast] [--by-kernel] [--classifier X ...]\n"
+               "                    [--backend own|clblast] [--by-kernel] [--json] [--classifier X ...]\n"
                "  UNet forward with random weights: ms per forward, GFLOP/s, device memory, time per op kind;\n"
                "  one JSON line per batch size.  PRESET: 64x64 (default), 128x128, 256x256, ...; C: a config\n"
                "  file or MODEL_FLAGS string.  --by-kernel: times per OpenCL kernel instead of per op kind.\n"
-               "  --classifier X benchmarks classifier X (a preset or a config file) instead.\n");
+               "  --classifier X benchmarks classifier X (a preset or a config file) instead.\n"
+               "  --json: one JSON document (an array of the results) on stdout, the prose on stderr.\n");
     return ADMCTL_USAGE;
 }
 
-static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char *name, int B, int iters) {
+/* One result; printed as a JSON line (no --json) or added to results (--json). */
+static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char *name, int B, int iters,
+                     json_object *results) {
+    FILE *prose = results ? stderr : stdout;
     int S = cfg->image_size, Cin = cfg->in_channels, lo = S / 4 > 0 ? S / 4 : 1;
     int sr = cfg->kind == ADM_KIND_SUPERRES;
     size_t nx = (size_t)B * Cin * S * S, nout = (size_t)B * cfg->out_channels * S * S, nlr = (size_t)B * Cin * lo * lo;
@@ -69,7 +74,7 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
     int finite = 1;
     for (size_t i = 0; i < nout; i++) if (!isfinite(out[i])) { finite = 0; break; }
 
-    printf("%s batch %d on %s (%s): %.1f ms/forward (first %.1f ms), %.1f GFLOP/s (%.2f GFLOP), "
+    fprintf(prose, "%s batch %d on %s (%s): %.1f ms/forward (first %.1f ms), %.1f GFLOP/s (%.2f GFLOP), "
            "process CPU %.1f ms/forward, device memory %.1f MiB%s\n",
            name, B, cl->device_name, adm_ops_backend(cl), ms, first * 1e3, gflops, flops / 1e9, cpu_ms,
            (double)mem / 1048576.0, finite ? "" : " — OUTPUT NOT FINITE");
@@ -78,14 +83,30 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
     double tot = 0;
     for (int k = 0; k < nk; k++) tot += tm[k].ms;
     for (int k = 0; k < nk; k++)
-        printf("  %-12s %9.2f ms/forward %5.1f%%  (%ld calls)\n", tm[k].kind, tm[k].ms / iters,
+        fprintf(prose, "  %-12s %9.2f ms/forward %5.1f%%  (%ld calls)\n", tm[k].kind, tm[k].ms / iters,
                tot > 0 ? 100.0 * tm[k].ms / tot : 0.0, tm[k].calls / iters);
-    printf("{\"bench\":\"unet\",\"model\":\"%s\",\"batch\":%d,\"device\":\"%s\",\"backend\":\"%s\",\"iters\":%d,"
-           "\"ms_per_forward\":%.2f,\"cpu_ms_per_forward\":%.1f,\"first_ms\":%.1f,\"gflop\":%.3f,\"gflops\":%.2f,"
-           "\"device_bytes\":%zu,\"ops_ms\":{",
-           name, B, cl->device_name, adm_ops_backend(cl), iters, ms, cpu_ms, first * 1e3, flops / 1e9, gflops, mem);
-    for (int k = 0; k < nk; k++) printf("%s\"%s\":%.3f", k ? "," : "", tm[k].kind, tm[k].ms / iters);
-    printf("}}\n");
+    /* json-c escapes the device name and the model spec, whatever they hold */
+    json_object *o = json_object_new_object(), *ops = json_object_new_object();
+    json_object_object_add(o, "bench", json_object_new_string("unet"));
+    json_object_object_add(o, "model", json_object_new_string(name));
+    json_object_object_add(o, "batch", json_object_new_int(B));
+    json_object_object_add(o, "device", json_object_new_string(cl->device_name));
+    json_object_object_add(o, "backend", json_object_new_string(adm_ops_backend(cl)));
+    json_object_object_add(o, "iters", json_object_new_int(iters));
+    json_object_object_add(o, "ms_per_forward", json_object_new_double(ms));
+    json_object_object_add(o, "cpu_ms_per_forward", json_object_new_double(cpu_ms));
+    json_object_object_add(o, "first_ms", json_object_new_double(first * 1e3));
+    json_object_object_add(o, "gflop", json_object_new_double(flops / 1e9));
+    json_object_object_add(o, "gflops", json_object_new_double(gflops));
+    json_object_object_add(o, "device_bytes", json_object_new_int64((int64_t)mem));
+    json_object_object_add(o, "output_finite", json_object_new_boolean(finite));
+    for (int k = 0; k < nk; k++) json_object_object_add(ops, tm[k].kind, json_object_new_double(tm[k].ms / iters));
+    json_object_object_add(o, "ops_ms", ops);
+    if (results) json_object_array_add(results, o);
+    else {
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+    }
     fflush(stdout);
     rc = finite ? ADMCTL_OK : ADMCTL_FAIL;
 done:
@@ -101,9 +122,10 @@ __attribute__((weak)) int admctl_bench_classifier(int argc, char **argv) {
 
 int cmd_bench(int argc, char **argv) {
     const char *spec = NULL, *device = NULL, *batches = "1", *iters_s = "3", *backend = NULL, *cls = NULL;
-    int by_kernel = 0;
+    int by_kernel = 0, json = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout), 0;
+        if (admctl_flag(argv, i, "--json", &json)) continue;
         if (admctl_flag(argv, i, "--by-kernel", &by_kernel)) continue;
         if (admctl_opt(argc, argv, &i, "--classifier", &cls)) continue;
         if (admctl_opt(argc, argv, &i, "--config", &spec) || admctl_opt(argc, argv, &i, "--device", &device) ||
@@ -114,7 +136,9 @@ int cmd_bench(int argc, char **argv) {
         admctl_fail("bench: unknown argument '%s'", argv[i]);
         return usage(stderr);
     }
+    if (cls && json) return admctl_fail("bench: --json is not implemented for --classifier yet"), ADMCTL_USAGE;
     if (cls) return admctl_bench_classifier(argc, argv);
+    if (json) admctl_bench_prose = stderr;
     adm_ops_times_by_kernel(by_kernel);
     if (!spec) spec = "64x64";
     int iters = admctl_parse_iters(iters_s), bs[16];
@@ -137,7 +161,12 @@ int cmd_bench(int argc, char **argv) {
     adm_tensors_free(&w);
     if (!u) { admctl_fail("%s", adm_last_error()); goto out; }
     rc = ADMCTL_OK;
-    for (int i = 0; i < nb && rc == ADMCTL_OK; i++) rc = bench_one(&cl, u, &cfg, spec, bs[i], iters);
+    json_object *results = json ? json_object_new_array() : NULL;
+    for (int i = 0; i < nb && rc == ADMCTL_OK; i++) rc = bench_one(&cl, u, &cfg, spec, bs[i], iters, results);
+    if (results) {
+        int prc = admctl_json_print(results);
+        if (rc == ADMCTL_OK) rc = prc;
+    }
 out:
     adm_unet_free(u);
     adm_cl_close(&cl);

@@ -2,6 +2,7 @@
  * (counts per state, then the running jobs and the queue in order, with
  * position and progress; or one job). */
 #include "admctl.h"
+#include "admctl_json.h"
 #include "admctl_spool.h"
 #include "util.h"
 #include <stdlib.h>
@@ -11,29 +12,33 @@ static const char *states[6] = {"queued", "running", "done", "failed", "cancelle
 
 static void list_usage(FILE *f) {
     fprintf(f,
-        "usage: admctl list [--state S] [--limit N] [--db PATH]\n"
+        "usage: admctl list [--state S] [--limit N] [--json] [--db PATH]\n"
         "\n"
         "Jobs, newest first, with their progress.\n"
         "  --state S     only jobs in state S (queued running done failed cancelled dead)\n"
         "  --limit N     at most N jobs (default 50; 0: all)\n"
+        "  --json        one JSON document on stdout: {\"spool\": PATH, \"jobs\": [...]}\n"
         ADMCTL_DB_HELP);
 }
 
 static void status_usage(FILE *f) {
     fprintf(f,
-        "usage: admctl status [JOB] [--db PATH]\n"
+        "usage: admctl status [JOB] [--json] [--db PATH]\n"
         "\n"
         "Without JOB: how many jobs are in each state, then the running jobs and the\n"
         "queue in the order the daemon will take it.  With JOB: that job's state.\n"
+        "  --json        one JSON document on stdout: {\"spool\", \"counts\", \"running\",\n"
+        "                \"queue\"} (with JOB: the job's object)\n"
         ADMCTL_DB_HELP);
 }
 
 int cmd_list(int argc, char **argv) {
     const char *db = NULL, *state = NULL, *limit = "50";
+    int json = 0;
     if (admctl_wants_help(argc, argv)) { list_usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--state", &state) ||
-            admctl_opt(argc, argv, &i, "--limit", &limit))
+            admctl_opt(argc, argv, &i, "--limit", &limit) || admctl_flag(argv, i, "--json", &json))
             continue;
         list_usage(stderr);
         admctl_fail("list: unexpected argument '%s'", argv[i]);
@@ -52,7 +57,13 @@ int cmd_list(int argc, char **argv) {
     adm_spool_job *jobs = NULL;
     int n = 0, rc = ADMCTL_OK;
     if (adm_spool_job_list(s, state, (int)lim, &jobs, &n) != 0) rc = admctl_fail("%s", adm_last_error());
-    else if (n == 0) printf("no jobs%s%s\n", state ? " in state " : "", state ? state : "");
+    else if (json) {
+        json_object *doc = json_object_new_object(), *arr = json_object_new_array();
+        for (int k = 0; k < n; k++) json_object_array_add(arr, admctl_json_job(&jobs[k]));
+        json_object_object_add(doc, "spool", admctl_json_text(adm_spool_path(s)));
+        json_object_object_add(doc, "jobs", arr);
+        rc = admctl_json_print(doc);
+    } else if (n == 0) printf("no jobs%s%s\n", state ? " in state " : "", state ? state : "");
     else {
         admctl_print_job_header(stdout);
         for (int k = 0; k < n; k++) admctl_print_job_line(stdout, &jobs[k]);
@@ -69,9 +80,10 @@ static int by_position(const void *a, const void *b) {
 
 int cmd_status(int argc, char **argv) {
     const char *db = NULL, *job = NULL;
+    int json = 0;
     if (admctl_wants_help(argc, argv)) { status_usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
-        if (admctl_opt(argc, argv, &i, "--db", &db)) continue;
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--json", &json)) continue;
         if (argv[i][0] != '-' && !job) { job = argv[i]; continue; }
         status_usage(stderr);
         admctl_fail("status: unexpected argument '%s'", argv[i]);
@@ -85,19 +97,34 @@ int cmd_status(int argc, char **argv) {
     if (job) {
         adm_spool_job j;
         if (adm_spool_job_get(s, id, &j) != 0) rc = admctl_fail("%s", adm_last_error());
+        else if (json) rc = admctl_json_print(admctl_json_job(&j));
         else { admctl_print_job_header(stdout); admctl_print_job_line(stdout, &j); }
         adm_spool_close(s);
         return rc;
     }
     int counts[6];
     if (adm_spool_counts(s, counts) != 0) { adm_spool_close(s); return admctl_fail("%s", adm_last_error()); }
-    printf("%s:", adm_spool_path(s));
-    for (int k = 0; k < 6; k++) printf(" %d %s%s", counts[k], states[k], k < 5 ? "," : "\n");
     adm_spool_job *run = NULL, *queue = NULL;
     int nr = 0, nq = 0;
+    if (!json) {
+        printf("%s:", adm_spool_path(s));
+        for (int k = 0; k < 6; k++) printf(" %d %s%s", counts[k], states[k], k < 5 ? "," : "\n");
+    }
     if (adm_spool_job_list(s, "running", 0, &run, &nr) != 0 || adm_spool_job_list(s, "queued", 0, &queue, &nq) != 0)
         rc = admctl_fail("%s", adm_last_error());
-    else if (nr + nq > 0) {
+    else if (json) {
+        qsort(queue, (size_t)nq, sizeof *queue, by_position);
+        json_object *doc = json_object_new_object(), *c = json_object_new_object();
+        json_object *r = json_object_new_array(), *q = json_object_new_array();
+        for (int k = 0; k < 6; k++) json_object_object_add(c, states[k], json_object_new_int(counts[k]));
+        for (int k = 0; k < nr; k++) json_object_array_add(r, admctl_json_job(&run[k]));
+        for (int k = 0; k < nq; k++) json_object_array_add(q, admctl_json_job(&queue[k]));
+        json_object_object_add(doc, "spool", admctl_json_text(adm_spool_path(s)));
+        json_object_object_add(doc, "counts", c);
+        json_object_object_add(doc, "running", r);
+        json_object_object_add(doc, "queue", q);
+        rc = admctl_json_print(doc);
+    } else if (nr + nq > 0) {
         qsort(queue, (size_t)nq, sizeof *queue, by_position);
         admctl_print_job_header(stdout);
         for (int k = 0; k < nr; k++) admctl_print_job_line(stdout, &run[k]);

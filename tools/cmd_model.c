@@ -6,6 +6,7 @@
  * checks the configuration parses, makes paths absolute and records the
  * sha256 of every file (the daemon re-checks them at load). */
 #include "admctl.h"
+#include "admctl_json.h"
 #include "admctl_spool.h"
 #include "config.h"
 #include "tensor.h"
@@ -23,7 +24,7 @@ static void usage(FILE *f) {
         "                        [--classifier FILE] [--classifier-preset P | --classifier-config SPEC]\n"
         "                        [--dir DIR] [--sampler ddpm|ddim] [--respacing R] [--scale S]\n"
         "                        [--replace] [--check] [--db PATH]\n"
-        "       admctl model list [--db PATH]\n"
+        "       admctl model list [--json] [--db PATH]\n"
         "       admctl model rm NAME [--db PATH]\n"
         "       admctl model presets [--flags]\n"
         "\n"
@@ -187,8 +188,9 @@ static int model_add(int argc, char **argv) {
 
 static int model_list(int argc, char **argv) {
     const char *db = NULL;
+    int json = 0;
     for (int i = 1; i < argc; i++) {
-        if (admctl_opt(argc, argv, &i, "--db", &db)) continue;
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--json", &json)) continue;
         usage(stderr);
         admctl_fail("model list: unexpected argument '%s'", argv[i]);
         return ADMCTL_USAGE;
@@ -200,6 +202,13 @@ static int model_list(int argc, char **argv) {
     if (adm_spool_model_list(s, &ms, &n) != 0) {
         adm_spool_close(s);
         return admctl_fail("%s", adm_last_error());
+    }
+    if (json) {
+        json_object *arr = json_object_new_array();
+        for (int k = 0; k < n; k++) json_object_array_add(arr, admctl_json_model(&ms[k]));
+        free(ms);
+        adm_spool_close(s);
+        return admctl_json_print(arr);
     }
     if (n == 0) printf("no models (add one with: admctl model add NAME --preset P)\n");
     for (int k = 0; k < n; k++) {

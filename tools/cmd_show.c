@@ -3,6 +3,7 @@
  * file hashes, timings) and every output with its seed and sha256. */
 #include "admctl.h"
 #include "admctl_ids.h"
+#include "admctl_json.h"
 #include "admctl_spool.h"
 #include "util.h"
 #include <stdlib.h>
@@ -10,11 +11,13 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: admctl show JOBS... [--state S] [--paths] [--db PATH]\n"
+        "usage: admctl show JOBS... [--state S] [--paths | --json] [--db PATH]\n"
         "\n"
         "A job's parameters, state, provenance and outputs.\n"
         "  JOBS          job ids: 3, 3,5 or 5-9; --state S adds every job in state S\n"
         "  --paths       print only the outputs' PNG paths, one per line (for scripts)\n"
+        "  --json        one JSON document on stdout: an array of the jobs, each with\n"
+        "                \"provenance\" (null until it ends) and \"outputs\"\n"
         ADMCTL_DB_HELP);
 }
 
@@ -60,6 +63,22 @@ static void show_provenance(const adm_spool_provenance *p) {
            p->queue_wait_s, p->model_load_s, p->steps_s, p->encode_s, p->total_s);
 }
 
+/* One job as JSON: its fields, provenance (or null) and outputs; NULL + error. */
+static json_object *job_json(adm_spool *s, int64_t id) {
+    adm_spool_job j;
+    adm_spool_provenance p;
+    adm_spool_output *outs = NULL;
+    int n = 0, prc;
+    if (adm_spool_job_get(s, id, &j) != 0 || (prc = adm_spool_provenance_get(s, id, &p)) < 0 ||
+        adm_spool_outputs(s, id, &outs, &n) != 0) return NULL;
+    json_object *o = admctl_json_job(&j), *arr = json_object_new_array();
+    json_object_object_add(o, "provenance", prc == 0 ? admctl_json_provenance(&p) : NULL);
+    for (int k = 0; k < n; k++) json_object_array_add(arr, admctl_json_output(&outs[k]));
+    json_object_object_add(o, "outputs", arr);
+    free(outs);
+    return o;
+}
+
 /* Everything about one job (or with paths, its PNG paths only). */
 static int show_one(adm_spool *s, int64_t id, int paths) {
     adm_spool_job j;
@@ -89,12 +108,12 @@ static int show_one(adm_spool *s, int64_t id, int paths) {
 
 int cmd_show(int argc, char **argv) {
     const char *db = NULL, *state = NULL;
-    int paths = 0;
+    int paths = 0, json = 0;
     admctl_ids ids = {0};
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--state", &state) ||
-            admctl_flag(argv, i, "--paths", &paths)) continue;
+            admctl_flag(argv, i, "--paths", &paths) || admctl_flag(argv, i, "--json", &json)) continue;
         if (argv[i][0] != '-' && admctl_ids_parse(&ids, argv[i]) == 0) continue;
         usage(stderr);
         admctl_fail("show: %s '%s'", argv[i][0] == '-' ? "unexpected argument" : adm_last_error(), argv[i]);
@@ -106,6 +125,16 @@ int cmd_show(int argc, char **argv) {
     if (!s) { admctl_ids_free(&ids); return ADMCTL_FAIL; }
     int rc = ADMCTL_OK;
     if (state && admctl_ids_add_state(&ids, s, state) != 0) rc = admctl_fail("show: %s", adm_last_error());
+    if (rc == ADMCTL_OK && json) {
+        json_object *arr = json_object_new_array();
+        for (int k = 0; k < ids.n && arr; k++) {
+            json_object *o = job_json(s, ids.v[k]);
+            if (!o) { rc = admctl_fail("%s", adm_last_error()); json_object_put(arr); arr = NULL; break; }
+            json_object_array_add(arr, o);
+        }
+        if (arr) rc = admctl_json_print(arr);
+        ids.n = 0;
+    }
     for (int k = 0; rc == ADMCTL_OK && k < ids.n; k++) {
         if (k > 0 && !paths) printf("\n");
         if (show_one(s, ids.v[k], paths) != ADMCTL_OK) rc = ADMCTL_FAIL;

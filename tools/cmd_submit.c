@@ -2,6 +2,7 @@
  * class list) and print its id.  The same INSERT as the sqlite3 CLI's; the
  * schema's checks and triggers judge it. */
 #include "admctl.h"
+#include "admctl_json.h"
 #include "admctl_spool.h"
 #include "util.h"
 #include <errno.h>
@@ -15,7 +16,7 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: admctl submit --model M [--class C] [--count N] [--scale S] [--sampler ddpm|ddim]\n"
         "                     [--respacing R] [--eta E] [--seed N] [--priority P] [--outdir DIR]\n"
-        "                     [--max-attempts N] [--db PATH]\n"
+        "                     [--max-attempts N] [--json] [--db PATH]\n"
         "\n"
         "Queue images; prints the new job id (one line per job).\n"
         "  --class C       a class label, a list (\"0-9\", \"1,4,7\": one job per class, same\n"
@@ -29,6 +30,7 @@ static void usage(FILE *f) {
         "  --priority P    higher runs first, -1000..1000 (default 0)\n"
         "  --outdir DIR    output folder under the spool's output root (default job-<id>)\n"
         "  --max-attempts N  tries before the job is marked dead, 1..100 (default 3)\n"
+        "  --json          print {\"ids\": [...], \"seed\": N or null} instead of the ids\n"
         ADMCTL_DB_HELP);
 }
 
@@ -52,6 +54,7 @@ static int parse_int(const char *opt, const char *s, double lo, double hi, doubl
 int cmd_submit(int argc, char **argv) {
     const char *db = NULL, *model = NULL, *klass = "random", *count = NULL, *scale = NULL, *sampler = NULL;
     const char *respacing = NULL, *eta = NULL, *seed = NULL, *priority = NULL, *outdir = NULL, *attempts = NULL;
+    int json = 0;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--model", &model) ||
@@ -59,7 +62,8 @@ int cmd_submit(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--scale", &scale) || admctl_opt(argc, argv, &i, "--sampler", &sampler) ||
             admctl_opt(argc, argv, &i, "--respacing", &respacing) || admctl_opt(argc, argv, &i, "--eta", &eta) ||
             admctl_opt(argc, argv, &i, "--seed", &seed) || admctl_opt(argc, argv, &i, "--priority", &priority) ||
-            admctl_opt(argc, argv, &i, "--outdir", &outdir) || admctl_opt(argc, argv, &i, "--max-attempts", &attempts))
+            admctl_opt(argc, argv, &i, "--outdir", &outdir) || admctl_opt(argc, argv, &i, "--max-attempts", &attempts) ||
+            admctl_flag(argv, i, "--json", &json))
             continue;
         usage(stderr);
         admctl_fail("submit: unexpected argument '%s'", argv[i]);
@@ -110,11 +114,20 @@ int cmd_submit(int argc, char **argv) {
     adm_spool *s = admctl_spool_open(db, 0);
     if (!s) return ADMCTL_FAIL;
     int rc = ADMCTL_OK;
+    json_object *ids = json ? json_object_new_array() : NULL;
     for (int k = 0; k < n_classes; k++) {
         int64_t id;
         r.klass = classes[k];
         if (adm_spool_submit(s, &r, &id) != 0) { rc = admctl_fail("%s", adm_last_error()); break; }
-        printf("%lld\n", (long long)id);
+        if (ids) json_object_array_add(ids, json_object_new_int64(id));
+        else printf("%lld\n", (long long)id);
+    }
+    if (ids) {   /* the ids that were queued, even when a later class failed */
+        json_object *doc = json_object_new_object();
+        json_object_object_add(doc, "ids", ids);
+        json_object_object_add(doc, "seed", r.seed >= 0 ? json_object_new_int64(r.seed) : NULL);
+        int prc = admctl_json_print(doc);
+        if (rc == ADMCTL_OK) rc = prc;
     }
     adm_spool_close(s);
     return rc;
