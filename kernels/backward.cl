@@ -10,7 +10,6 @@
  */
 #pragma OPENCL FP_CONTRACT OFF
 
-#define BWD_WG 64    /* work-group size of the GroupNorm reductions */
 #define BWD_NC (ADM_VW * ADM_NV)              /* columns per work-item */
 
 static float bwd_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
@@ -24,18 +23,19 @@ static float bwd_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
  * Backward: dz2 = dy * SiLU'(z2), dy0 = dz2 * (1 + scale) * gamma, and
  *     dx = rstd * (dy0 - mean(dy0) - y0 * mean(dy0 * y0))   over the group.
  * scale/shift depend only on t, so they are constants here.
- * One work-group of BWD_WG per (n, g); the group is a contiguous run of
- * cpg*HW floats.  dx may alias dy but not x. */
-__kernel __attribute__((reqd_work_group_size(BWD_WG, 1, 1)))
-void bwd_group_norm(__global const float *x, ulong x_off,
+ * One work-group per (n, g), of any power-of-two size up to ADM_LANES;
+ * the group is a contiguous run of cpg*HW floats.  The sums run over 64
+ * virtual lanes and a fixed tree (common.cl), so the bits do not depend on
+ * the work-group size.  dx may alias dy but not x. */
+__kernel void bwd_group_norm(__global const float *x, ulong x_off,
                     __global const float *gamma, ulong gamma_off,
                     __global const float *beta, ulong beta_off,
                     __global const float *ss, ulong ss_off, int has_ss, int silu,
                     __global const float *dy, ulong dy_off,
                     __global float *dx, ulong dx_off,
                     int C, int HW, int groups, float eps) {
-    __local float buf[BWD_WG];
-    const int lid = get_local_id(0);
+    __local float buf[ADM_LANES];
+    const int lid = get_local_id(0), wg = get_local_size(0);
     const int ng = get_group_id(0);
     const int n = ng / groups, g = ng % groups;
     const int cpg = C / groups;
@@ -46,67 +46,79 @@ void bwd_group_norm(__global const float *x, ulong x_off,
     __global const float *scale = ss + ss_off + (ulong)n * 2 * C + g * cpg;
     __global const float *shift = scale + C;
 
-    /* Statistics: item lid sums vectors lid, lid + WG, ... lane by lane,
-     * then the scalar tail; a fixed tree combines the items. */
-    floatV sv = (floatV)(0.0f);
-    for (int i = lid; i < nv; i += BWD_WG) sv += vloadV(i, x);
-    float s = adm_lanes_sum(sv);
-    for (int j = nv * ADM_VW + lid; j < len; j += BWD_WG) s += x[j];
-    const float mu = adm_wg_sum(buf, s, lid, BWD_WG) / (float)len;
-    sv = (floatV)(0.0f);
-    for (int i = lid; i < nv; i += BWD_WG) { floatV d = vloadV(i, x) - mu; sv += d * d; }
-    s = adm_lanes_sum(sv);
-    for (int j = nv * ADM_VW + lid; j < len; j += BWD_WG) { float d = x[j] - mu; s += d * d; }
-    const float var = adm_wg_sum(buf, s, lid, BWD_WG) / (float)len;
+    /* Statistics: lane v sums vectors v, v + 64, ... lane by lane, then
+     * the scalar tail; a fixed tree combines the lanes. */
+    for (int v = lid; v < ADM_LANES; v += wg) {
+        floatV sv = (floatV)(0.0f);
+        for (int i = v; i < nv; i += ADM_LANES) sv += vloadV(i, x);
+        float s = adm_lanes_sum(sv);
+        for (int j = nv * ADM_VW + v; j < len; j += ADM_LANES) s += x[j];
+        buf[v] = s;
+    }
+    const float mu = adm_lanes_total(buf, lid, wg) / (float)len;
+    for (int v = lid; v < ADM_LANES; v += wg) {
+        floatV sv = (floatV)(0.0f);
+        for (int i = v; i < nv; i += ADM_LANES) { floatV d = vloadV(i, x) - mu; sv += d * d; }
+        float s = adm_lanes_sum(sv);
+        for (int j = nv * ADM_VW + v; j < len; j += ADM_LANES) { float d = x[j] - mu; s += d * d; }
+        buf[v] = s;
+    }
+    const float var = adm_lanes_total(buf, lid, wg) / (float)len;
     const float rstd = 1.0f / sqrt(var + eps);
 
-    /* dy0 = dL/dy0, parked in dx (each item rereads only what it wrote) */
+    /* dy0 = dL/dy0, parked in dx (lane v writes and rereads only indices
+     * = v mod 64, item lid only those = lid mod wg) */
     float s1, s2;
-    if (HW % ADM_VW == 0) {          /* a vector lies in one channel */
-        floatV v1 = (floatV)(0.0f), v2 = (floatV)(0.0f);
-        for (int i = lid; i < nv; i += BWD_WG) {
-            const int c = (i * ADM_VW) / HW;
-            const float ga = gamma[c], m = has_ss ? 1.0f + scale[c] : 1.0f;
-            const floatV y0 = (vloadV(i, x) - mu) * rstd;
-            floatV d = vloadV(i, dy);
-            if (silu) {
-                floatV z = y0 * ga + beta[c];
-                if (has_ss) z = z * m + shift[c];
-                const floatV sg = 1.0f / (1.0f + exp(-z));
-                d = d * (sg * (1.0f + z * (1.0f - sg)));
+    __local float buf2[ADM_LANES];
+    for (int v = lid; v < ADM_LANES; v += wg) {
+        if (HW % ADM_VW == 0) {          /* a vector lies in one channel */
+            floatV v1 = (floatV)(0.0f), v2 = (floatV)(0.0f);
+            for (int i = v; i < nv; i += ADM_LANES) {
+                const int c = (i * ADM_VW) / HW;
+                const float ga = gamma[c], m = has_ss ? 1.0f + scale[c] : 1.0f;
+                const floatV y0 = (vloadV(i, x) - mu) * rstd;
+                floatV d = vloadV(i, dy);
+                if (silu) {
+                    floatV z = y0 * ga + beta[c];
+                    if (has_ss) z = z * m + shift[c];
+                    const floatV sg = 1.0f / (1.0f + exp(-z));
+                    d = d * (sg * (1.0f + z * (1.0f - sg)));
+                }
+                const floatV d0 = d * m * ga;
+                vstoreV(d0, i, dx);
+                v1 += d0; v2 += d0 * y0;
             }
-            const floatV d0 = d * m * ga;
-            vstoreV(d0, i, dx);
-            v1 += d0; v2 += d0 * y0;
-        }
-        s1 = adm_lanes_sum(v1); s2 = adm_lanes_sum(v2);
-    } else {
-        s1 = 0.0f; s2 = 0.0f;
-        for (int j = lid; j < len; j += BWD_WG) {
-            const int c = j / HW;
-            const float ga = gamma[c], m = has_ss ? 1.0f + scale[c] : 1.0f;
-            const float y0 = (x[j] - mu) * rstd;
-            float d = dy[j];
-            if (silu) {
-                float z = y0 * ga + beta[c];
-                if (has_ss) z = z * m + shift[c];
-                const float sg = bwd_sigmoid(z);
-                d = d * (sg * (1.0f + z * (1.0f - sg)));
+            s1 = adm_lanes_sum(v1); s2 = adm_lanes_sum(v2);
+        } else {
+            s1 = 0.0f; s2 = 0.0f;
+            for (int j = v; j < len; j += ADM_LANES) {
+                const int c = j / HW;
+                const float ga = gamma[c], m = has_ss ? 1.0f + scale[c] : 1.0f;
+                const float y0 = (x[j] - mu) * rstd;
+                float d = dy[j];
+                if (silu) {
+                    float z = y0 * ga + beta[c];
+                    if (has_ss) z = z * m + shift[c];
+                    const float sg = bwd_sigmoid(z);
+                    d = d * (sg * (1.0f + z * (1.0f - sg)));
+                }
+                const float d0 = d * m * ga;
+                dx[j] = d0;
+                s1 += d0; s2 += d0 * y0;
             }
-            const float d0 = d * m * ga;
-            dx[j] = d0;
-            s1 += d0; s2 += d0 * y0;
         }
+        buf[v] = s1;
+        buf2[v] = s2;
     }
-    const float m1 = adm_wg_sum(buf, s1, lid, BWD_WG) / (float)len;
-    const float m2 = adm_wg_sum(buf, s2, lid, BWD_WG) / (float)len;
+    const float m1 = adm_lanes_total(buf, lid, wg) / (float)len;
+    const float m2 = adm_lanes_total(buf2, lid, wg) / (float)len;
     if (HW % ADM_VW == 0) {
-        for (int i = lid; i < nv; i += BWD_WG) {
+        for (int i = lid; i < nv; i += wg) {
             const floatV y0 = (vloadV(i, x) - mu) * rstd;
             vstoreV(rstd * (vloadV(i, dx) - m1 - y0 * m2), i, dx);
         }
     } else {
-        for (int j = lid; j < len; j += BWD_WG) {
+        for (int j = lid; j < len; j += wg) {
             const float y0 = (x[j] - mu) * rstd;
             dx[j] = rstd * (dx[j] - m1 - y0 * m2);
         }

@@ -1,7 +1,8 @@
 /* cl_runtime.c — open one OpenCL device for admd: pick it, make a context
  * and an in-order queue, build every embedded kernels/NAME.cl as one
- * program (cached on disk as a device binary), hand out kernels by name,
- * and wrap buffer allocation / transfers with clear errors.
+ * program (cached on disk as a device binary), create every kernel of
+ * kernel_list.h once (reached by handle, with its work-group limit), and
+ * wrap buffer allocation / transfers with clear errors.
  *
  * Program cache: $ADMD_CACHE_DIR (default ~/.cache/admd) holds
  * prog-<sha256>.bin, where the hash covers the kernel sources, the build
@@ -261,6 +262,40 @@ static int build_program(adm_cl *cl, const char *extra) {
     return 0;
 }
 
+/* ---- kernels ------------------------------------------------------------ */
+
+static const char *const kernel_names[ADM_K_COUNT] = {
+#define ADM_KERNEL_NAME(name) #name,
+    ADM_KERNEL_LIST(ADM_KERNEL_NAME)
+#undef ADM_KERNEL_NAME
+};
+
+/* Every kernel of kernel_list.h, once, with CL_KERNEL_WORK_GROUP_SIZE. */
+static int create_kernels(adm_cl *cl) {
+    for (int i = 0; i < ADM_K_COUNT; i++) {
+        cl_int err;
+        adm_kernel *k = &cl->kern[i];
+        k->name = kernel_names[i];
+        k->k = clCreateKernel(cl->program, k->name, &err);
+        if (err != CL_SUCCESS)
+            return adm_error("OpenCL kernel '%s' (kernel_list.h) is not in the program: %s", k->name,
+                             adm_cl_strerror(err));
+        size_t wg = 0;
+        err = clGetKernelWorkGroupInfo(k->k, cl->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+        if (err != CL_SUCCESS || wg == 0) wg = cl->max_wg;
+        k->max_wg = wg < cl->wg_cap ? wg : cl->wg_cap;
+        if (k->max_wg < 1) k->max_wg = 1;
+    }
+    return 0;
+}
+
+size_t adm_cl_wg(const adm_cl *cl, adm_kernel_id id, size_t want) {
+    size_t lim = cl->kern[id].max_wg, w = 1;
+    if (want < lim) lim = want;
+    while (w * 2 <= lim) w *= 2;
+    return w;
+}
+
 /* ---- open / close ------------------------------------------------------- */
 
 int adm_cl_open(adm_cl *cl, const char *spec, int flags) {
@@ -283,9 +318,17 @@ int adm_cl_open_extra(adm_cl *cl, const char *spec, int flags, const char *extra
     cl_device_fp_config fp = 0;
     clGetDeviceInfo(cl->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL);
     cl->fp_fma = (fp & CL_FP_FMA) != 0;
-    if (cl->max_wg < 64)
-        return adm_error("device %s: max work-group size %zu is below the 64 admd's kernels need",
-                         cl->device_name, cl->max_wg);
+    /* Work-group sizes come from the device's and each kernel's limits;
+     * ADMD_MAX_WORK_GROUP=N lowers them (tests: what a GPU with small
+     * limits would get). */
+    cl->wg_cap = cl->max_wg ? cl->max_wg : 1;
+    const char *cap = getenv("ADMD_MAX_WORK_GROUP");
+    if (cap && *cap) {
+        char *end;
+        long v = strtol(cap, &end, 10);
+        if (*end || v < 1) return adm_error("ADMD_MAX_WORK_GROUP='%s': expected a positive integer", cap);
+        if ((size_t)v < cl->wg_cap) cl->wg_cap = (size_t)v;
+    }
 
     cl_int err;
     cl->ctx = clCreateContext(NULL, 1, &cl->device, NULL, NULL, &err);
@@ -314,15 +357,21 @@ int adm_cl_open_extra(adm_cl *cl, const char *spec, int flags, const char *extra
              "-cl-std=CL1.2%s%s -DADM_VW=%d -DADM_NV=%d -DADM_COT=%d -DADM_MT=%d",
              (fp & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) ? " -cl-fp32-correctly-rounded-divide-sqrt" : "",
              cl->fp_fma ? " -DADM_FMA=1" : " -DADM_FMA=0", cl->tile_vw, cl->tile_nv, cl->tile_cot, cl->tile_mt);
-    if (build_program(cl, extra_source)) { adm_cl_close(cl); return -1; }
+    if (build_program(cl, extra_source) || create_kernels(cl)) { adm_cl_close(cl); return -1; }
     return 0;
 }
 
 void adm_cl_close(adm_cl *cl) {
     if (!cl) return;
     adm_ops_release(cl);
-    for (int i = 0; i < cl->n_kernels; i++) clReleaseKernel(cl->kernels[i].k);
-    cl->n_kernels = 0;
+    for (int i = 0; i < ADM_K_COUNT; i++)
+        if (cl->kern[i].k) clReleaseKernel(cl->kern[i].k);
+    memset(cl->kern, 0, sizeof cl->kern);
+    for (int i = 0; i < cl->n_extra; i++) clReleaseKernel(cl->extra[i].k);
+    cl->n_extra = 0;
+    if (cl->staging) clReleaseMemObject(cl->staging);
+    cl->staging = NULL;
+    cl->staging_bytes = 0;
     if (cl->program) clReleaseProgram(cl->program);
     if (cl->queue) { clFinish(cl->queue); clReleaseCommandQueue(cl->queue); }
     if (cl->ctx) clReleaseContext(cl->ctx);
@@ -330,10 +379,12 @@ void adm_cl_close(adm_cl *cl) {
 }
 
 cl_kernel adm_cl_kernel(adm_cl *cl, const char *name) {
-    for (int i = 0; i < cl->n_kernels; i++)
-        if (!strcmp(cl->kernels[i].name, name)) return cl->kernels[i].k;
-    if (cl->n_kernels >= (int)(sizeof cl->kernels / sizeof cl->kernels[0])) {
-        adm_error("kernel table full (raise adm_cl.kernels)");
+    for (int i = 0; i < ADM_K_COUNT; i++)
+        if (cl->kern[i].k && !strcmp(cl->kern[i].name, name)) return cl->kern[i].k;
+    for (int i = 0; i < cl->n_extra; i++)
+        if (!strcmp(cl->extra[i].name, name)) return cl->extra[i].k;
+    if (cl->n_extra >= (int)(sizeof cl->extra / sizeof cl->extra[0])) {
+        adm_error("kernel '%s': the table of extra kernels is full (add it to kernel_list.h)", name);
         return NULL;
     }
     cl_int err;
@@ -342,8 +393,8 @@ cl_kernel adm_cl_kernel(adm_cl *cl, const char *name) {
         adm_error("OpenCL kernel '%s': %s", name, adm_cl_strerror(err));
         return NULL;
     }
-    snprintf(cl->kernels[cl->n_kernels].name, sizeof cl->kernels[0].name, "%s", name);
-    cl->kernels[cl->n_kernels++].k = k;
+    snprintf(cl->extra[cl->n_extra].name, sizeof cl->extra[0].name, "%s", name);
+    cl->extra[cl->n_extra++].k = k;
     return k;
 }
 
@@ -368,11 +419,47 @@ cl_mem adm_cl_alloc(adm_cl *cl, size_t bytes) {
     return m;
 }
 
+/* A host write that fills a buffer from offset 0 goes straight in.  One
+ * into the middle of a buffer (an input into the activation arena) is
+ * written whole into the staging buffer, from offset 0, and copied on the
+ * device by adm_copy.  The device result is the same either way; the
+ * reason is Oclgrind 21.10's uninitialised-value checker, whose shadow
+ * memory takes every host store (write, copy or fill) as the new size of
+ * the whole buffer's shadow, starting at offset 0: after a partial write
+ * everything the kernels later write beyond that size reads back as
+ * "uninitialized" (the >1000 false reports of issue 12).  A kernel's
+ * stores are tracked exactly, so with this path the checker sees the truth
+ * and a real uninitialised read stands out. */
 int adm_cl_write(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, const void *src) {
     if (!bytes) return 0;
     cl->bytes_to_device += bytes;
-    cl_int err = clEnqueueWriteBuffer(cl->queue, m, CL_TRUE, offset_bytes, bytes, src, 0, NULL, NULL);
-    return err == CL_SUCCESS ? 0 : adm_cl_fail("writing a device buffer", err);
+    size_t size = 0;
+    clGetMemObjectInfo(m, CL_MEM_SIZE, sizeof size, &size, NULL);
+    int whole = offset_bytes == 0 && (bytes == size || size == 0);
+    if (whole || offset_bytes % 4 || bytes % 4 || !cl->kern[ADM_K_adm_copy].k) {
+        cl_int err = clEnqueueWriteBuffer(cl->queue, m, CL_TRUE, offset_bytes, bytes, src, 0, NULL, NULL);
+        return err == CL_SUCCESS ? 0 : adm_cl_fail("writing a device buffer", err);
+    }
+    if (bytes > cl->staging_bytes) {
+        if (cl->staging) clReleaseMemObject(cl->staging);
+        cl->staging_bytes = 0;
+        if (!(cl->staging = adm_cl_alloc(cl, bytes))) return adm_error_prefix("staging buffer");
+        cl->staging_bytes = bytes;
+    }
+    cl_int err = clEnqueueWriteBuffer(cl->queue, cl->staging, CL_TRUE, 0, bytes, src, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return adm_cl_fail("writing the staging buffer", err);
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_copy);
+    cl_ulong so = 0, doff = offset_bytes / 4;
+    cl_uint n = (cl_uint)(bytes / 4);
+    err = clSetKernelArg(k->k, 0, sizeof(cl_mem), &cl->staging);
+    err |= clSetKernelArg(k->k, 1, sizeof so, &so);
+    err |= clSetKernelArg(k->k, 2, sizeof(cl_mem), &m);
+    err |= clSetKernelArg(k->k, 3, sizeof doff, &doff);
+    err |= clSetKernelArg(k->k, 4, sizeof n, &n);
+    if (err != CL_SUCCESS) return adm_cl_fail("staged write: adm_copy arguments", err);
+    size_t lws = adm_cl_wg(cl, ADM_K_adm_copy, 64), gws = ((size_t)n + lws - 1) / lws * lws;
+    err = clEnqueueNDRangeKernel(cl->queue, k->k, 1, NULL, &gws, &lws, 0, NULL, NULL);
+    return err == CL_SUCCESS ? 0 : adm_cl_fail("staged write: adm_copy", err);
 }
 
 int adm_cl_read(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, void *dst) {

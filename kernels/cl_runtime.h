@@ -15,6 +15,16 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <stddef.h>
+#include "kernel_list.h"
+
+/* A kernel created once per device context: its name (profiles, errors)
+ * and the largest work-group it may run with on this device
+ * (CL_KERNEL_WORK_GROUP_SIZE, capped by the context's wg_cap). */
+typedef struct {
+    cl_kernel k;
+    const char *name;
+    size_t max_wg;
+} adm_kernel;
 
 typedef struct adm_cl {
     cl_platform_id platform;
@@ -34,11 +44,17 @@ typedef struct adm_cl {
     int fp_fma;                   /* device has a (fast) fused multiply-add */
     int tile_vw, tile_nv, tile_cot, tile_mt; /* conv.cl register tiles (ADM_VW, ADM_NV, ADM_COT, ADM_MT) */
     unsigned long long bytes_to_device, bytes_to_host;   /* moved by adm_cl_write / adm_cl_read */
-    struct adm_ops_state *ops;    /* ops.c's per-device state (scratch, choices) */
-    /* kernel cache, by name */
-    struct { char name[64]; cl_kernel k; } kernels[128];
-    int n_kernels;
+    size_t wg_cap;                /* max work-group size admd uses: max_wg, or less with ADMD_MAX_WORK_GROUP */
+    struct adm_ops_state *ops;    /* ops.c's per-device state (scratch, choices, profile) */
+    adm_kernel kern[ADM_K_COUNT]; /* every kernel of kernel_list.h, created at open */
+    struct { char name[64]; cl_kernel k; } extra[16];   /* adm_cl_kernel's by-name cache (extra sources) */
+    int n_extra;
+    cl_mem staging;               /* host writes into part of a buffer pass through here (adm_cl_write) */
+    size_t staging_bytes;
 } adm_cl;
+
+/* A kernel handle: adm_cl_k(cl, ADM_K_adm_silu). */
+static inline const adm_kernel *adm_cl_k(const adm_cl *cl, adm_kernel_id id) { return &cl->kern[id]; }
 
 /* Flags for adm_cl_open. */
 #define ADM_CL_PROFILE 1
@@ -50,8 +66,16 @@ int adm_cl_open(adm_cl *cl, const char *spec, int flags);
 int adm_cl_open_extra(adm_cl *cl, const char *spec, int flags, const char *extra_source);
 void adm_cl_close(adm_cl *cl);
 
-/* A kernel by name (created once, cached); NULL + adm_error if absent. */
+/* A kernel by name, for kernels outside kernel_list.h (adm_cl_open_extra's
+ * sources, tests): created on first use and cached; kernel_list.h's are
+ * returned from the handle table.  NULL + adm_error if absent.  Ops use
+ * handles (adm_cl_k), never this. */
 cl_kernel adm_cl_kernel(adm_cl *cl, const char *name);
+
+/* Largest work-group size <= want that kernel id may use here: a power of
+ * two (want itself if it is one) within the kernel's and device's limits
+ * (ADMD_MAX_WORK_GROUP=N caps them further, for tests). */
+size_t adm_cl_wg(const adm_cl *cl, adm_kernel_id id, size_t want);
 
 /* Human name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
 const char *adm_cl_strerror(cl_int err);
@@ -62,6 +86,9 @@ int adm_cl_fail(const char *where, cl_int err);
 /* Device buffers (float32 unless noted).  Allocation failures name the size
  * and the device's limits. */
 cl_mem adm_cl_alloc(adm_cl *cl, size_t bytes);
+/* Blocking host -> device copy.  A write into part of a buffer goes to a
+ * staging buffer (written whole, from offset 0) and a device copy: see the
+ * comment at adm_cl_write in cl_runtime.c (Oclgrind's checker). */
 int adm_cl_write(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, const void *src);
 int adm_cl_read(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, void *dst);
 int adm_cl_finish(adm_cl *cl);

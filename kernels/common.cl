@@ -36,13 +36,18 @@
 #define ADM_MAD(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* Sum of v over a work-group of wg items (a power of two) by a fixed tree
- * in local memory buf[wg]; every item gets the sum. */
-static float adm_wg_sum(__local float *buf, float v, int lid, int wg) {
-    buf[lid] = v;
+/* Work-group sums over ADM_LANES virtual lanes: the caller has each lane
+ * v (0 <= v < ADM_LANES) sum its share in a fixed order and writes it to
+ * buf[v] (a work-group of wg items, wg a power of two <= ADM_LANES, runs
+ * lanes lid, lid + wg, ...); adm_lanes_total then adds buf[] by a fixed
+ * tree (buf[i] += buf[i + s], s = 32, 16, ..., 1) and gives every item the
+ * sum.  Neither step depends on wg, so the bits do not either: a device
+ * with a small work-group limit gets the same result as one with 64. */
+#define ADM_LANES 64
+static float adm_lanes_total(__local float *buf, int lid, int wg) {
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = wg / 2; s > 0; s >>= 1) {
-        if (lid < s) buf[lid] += buf[lid + s];
+    for (int s = ADM_LANES / 2; s > 0; s >>= 1) {
+        for (int i = lid; i < s; i += wg) buf[i] += buf[i + s];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     float r = buf[0];

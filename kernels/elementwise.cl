@@ -39,6 +39,15 @@ __kernel void adm_copy(__global const float *x, ulong xoff, __global float *y, u
     y[yoff + i] = x[xoff + i];
 }
 
+/* y[i] = v (zeroing gradients; a kernel rather than clEnqueueFillBuffer,
+ * whose per-pattern host stores Oclgrind's uninitialised-value checker
+ * mistracks, see cl_runtime.c) */
+__kernel void adm_fill(__global float *y, ulong yoff, float v, ulong n) {
+    ulong i = get_global_id(0);
+    if (i >= n) return;
+    y[yoff + i] = v;
+}
+
 /* y[s] = cat(a[s] (ca planes), b[s] (cb planes)) of hw floats; one work-item per output plane */
 __kernel void adm_concat(__global const float *a, ulong aoff, __global const float *b, ulong boff,
                          __global float *y, ulong yoff, uint ca, uint cb, uint hw, uint planes) {

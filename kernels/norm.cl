@@ -3,43 +3,49 @@
  *   y = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c]
  *   y = y * (1 + scale[n, c]) + shift[n, c]       (if has_ss; ss = [scale | shift])
  *   y = y * sigmoid(y)                            (if silu)
- * One work-group of ADM_GN_WG work-items per (sample, group).  Item l sums
- * the ADM_VW-wide chunks l, l + WG, l + 2 WG, ... lane by lane, adds its
- * lanes in a fixed order, then the scalar tail; the items' partial sums
- * are combined by a fixed tree.  Nothing depends on timing, so the result
- * is the same on every run.
+ * One work-group per (sample, group), of any power-of-two size up to
+ * ADM_LANES (64; the host takes it from the device's and kernel's limits).
+ * Virtual lane v sums the ADM_VW-wide chunks v, v + 64, v + 128, ...
+ * lane by lane, adds its vector lanes in a fixed order, then the scalar
+ * tail; the 64 partial sums are combined by a fixed tree (common.cl).
+ * Nothing depends on timing or on the work-group size, so the result is
+ * the same bits on every run and every launch shape.
  */
 #pragma OPENCL FP_CONTRACT OFF
-#define ADM_GN_WG 64
 
-__kernel __attribute__((reqd_work_group_size(ADM_GN_WG, 1, 1)))
-void adm_group_norm(__global const float *x, ulong xoff, __global const float *gamma, ulong goff,
-                    __global const float *beta, ulong boff, __global const float *ss, ulong ssoff,
-                    int has_ss, int silu, __global float *y, ulong yoff,
-                    uint C, uint HW, uint G, float eps) {
-    __local float buf[ADM_GN_WG];
-    uint g = get_group_id(0), n = get_group_id(1), l = get_local_id(0);
+__kernel void adm_group_norm(__global const float *x, ulong xoff, __global const float *gamma, ulong goff,
+                             __global const float *beta, ulong boff, __global const float *ss, ulong ssoff,
+                             int has_ss, int silu, __global float *y, ulong yoff,
+                             uint C, uint HW, uint G, float eps) {
+    __local float buf[ADM_LANES];
+    uint g = get_group_id(0), n = get_group_id(1), l = get_local_id(0), wg = get_local_size(0);
     uint cpg = C / G, cnt = cpg * HW, nv = cnt / ADM_VW;
     ulong base = ((ulong)n * C + (ulong)g * cpg) * HW;
     __global const float *xs = x + xoff + base;
     __global float *ys = y + yoff + base;
 
-    floatV sv = (floatV)(0.0f);
-    for (uint i = l; i < nv; i += ADM_GN_WG) sv += vloadV(i, xs);
-    float s = adm_lanes_sum(sv);
-    for (uint i = nv * ADM_VW + l; i < cnt; i += ADM_GN_WG) s += xs[i];
-    float mean = adm_wg_sum(buf, s, get_local_id(0), ADM_GN_WG) / (float)cnt;
+    for (uint v = l; v < ADM_LANES; v += wg) {
+        floatV sv = (floatV)(0.0f);
+        for (uint i = v; i < nv; i += ADM_LANES) sv += vloadV(i, xs);
+        float s = adm_lanes_sum(sv);
+        for (uint i = nv * ADM_VW + v; i < cnt; i += ADM_LANES) s += xs[i];
+        buf[v] = s;
+    }
+    float mean = adm_lanes_total(buf, l, wg) / (float)cnt;
 
-    floatV vv = (floatV)(0.0f);
-    for (uint i = l; i < nv; i += ADM_GN_WG) { floatV d = vloadV(i, xs) - mean; vv += d * d; }
-    float v = adm_lanes_sum(vv);
-    for (uint i = nv * ADM_VW + l; i < cnt; i += ADM_GN_WG) { float d = xs[i] - mean; v += d * d; }
-    float var = adm_wg_sum(buf, v, get_local_id(0), ADM_GN_WG) / (float)cnt;
+    for (uint v = l; v < ADM_LANES; v += wg) {
+        floatV vv = (floatV)(0.0f);
+        for (uint i = v; i < nv; i += ADM_LANES) { floatV d = vloadV(i, xs) - mean; vv += d * d; }
+        float s = adm_lanes_sum(vv);
+        for (uint i = nv * ADM_VW + v; i < cnt; i += ADM_LANES) { float d = xs[i] - mean; s += d * d; }
+        buf[v] = s;
+    }
+    float var = adm_lanes_total(buf, l, wg) / (float)cnt;
     float rstd = 1.0f / sqrt(var + eps);
 
     __global const float *sn = ss + ssoff + (ulong)n * 2 * C;
     if (HW % ADM_VW == 0) {              /* a chunk lies in one channel */
-        for (uint i = l; i < nv; i += ADM_GN_WG) {
+        for (uint i = l; i < nv; i += wg) {
             uint c = g * cpg + (i * ADM_VW) / HW;
             floatV o = (vloadV(i, xs) - mean) * rstd * gamma[goff + c] + beta[boff + c];
             if (has_ss) o = o * (1.0f + sn[c]) + sn[C + c];
@@ -48,7 +54,7 @@ void adm_group_norm(__global const float *x, ulong xoff, __global const float *g
         }
         return;
     }
-    for (uint i = l; i < cnt; i += ADM_GN_WG) {
+    for (uint i = l; i < cnt; i += wg) {
         uint c = g * cpg + i / HW;
         float o = (xs[i] - mean) * rstd * gamma[goff + c] + beta[boff + c];
         if (has_ss) o = o * (1.0f + sn[c]) + sn[C + c];

@@ -72,101 +72,120 @@ size_t adm_ops_scratch_floats(adm_cl *cl) {
 
 void adm_ops_release(adm_cl *cl) {
     if (!cl || !cl->ops) return;
+    for (int i = 0; i < cl->ops->prof.n_pending; i++) clReleaseEvent(cl->ops->prof.pending[i].ev);
     if (cl->ops->scratch) clReleaseMemObject(cl->ops->scratch);
     free(cl->ops);
     cl->ops = NULL;
 }
 
-/* ---- profiling ---------------------------------------------------------- */
+/* ---- profiling (per context: cl->ops->prof) ------------------------------- */
 
-#define MAX_KINDS 32
-#define MAX_PENDING 4096
-static adm_op_time kind_times[MAX_KINDS];
-static int n_kinds;
-static struct { const char *kind; cl_event ev; } pending[MAX_PENDING];
-static int n_pending;
-static int by_kernel;      /* 1: account time per kernel name instead of per op kind */
+void adm_ops_times_by_kernel(adm_cl *cl, int on) {
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (s) s->prof.by_kernel = on;
+}
 
-void adm_ops_times_by_kernel(int on) { by_kernel = on; }
-
-static void flush_pending(void) {
-    for (int i = 0; i < n_pending; i++) {
+static void flush_pending(adm_profile *p) {
+    for (int i = 0; i < p->n_pending; i++) {
         cl_ulong t0 = 0, t1 = 0;
-        clWaitForEvents(1, &pending[i].ev);
-        if (clGetEventProfilingInfo(pending[i].ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
-            clGetEventProfilingInfo(pending[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS) {
+        clWaitForEvents(1, &p->pending[i].ev);
+        if (clGetEventProfilingInfo(p->pending[i].ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) == CL_SUCCESS &&
+            clGetEventProfilingInfo(p->pending[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) == CL_SUCCESS) {
             int k = 0;
-            while (k < n_kinds && strcmp(kind_times[k].kind, pending[i].kind)) k++;
-            if (k == n_kinds && n_kinds < MAX_KINDS) { kind_times[n_kinds].kind = pending[i].kind; n_kinds++; }
-            if (k < n_kinds) {
-                kind_times[k].ms += (double)(t1 - t0) * 1e-6;
-                kind_times[k].calls++;
+            while (k < p->n_kinds && strcmp(p->kinds[k].kind, p->pending[i].kind)) k++;
+            if (k == p->n_kinds && p->n_kinds < ADM_PROF_KINDS) p->kinds[p->n_kinds++].kind = p->pending[i].kind;
+            if (k < p->n_kinds) {
+                p->kinds[k].ms += (double)(t1 - t0) * 1e-6;
+                p->kinds[k].calls++;
             }
         }
-        clReleaseEvent(pending[i].ev);
+        clReleaseEvent(p->pending[i].ev);
     }
-    n_pending = 0;
+    p->n_pending = 0;
 }
 
 void adm_ops_record(adm_cl *cl, const char *kind, cl_event ev) {
     if (!ev) return;
-    if (!cl->profiling) { clReleaseEvent(ev); return; }
-    if (n_pending == MAX_PENDING) flush_pending();
-    pending[n_pending].kind = kind;
-    pending[n_pending].ev = ev;
-    n_pending++;
+    struct adm_ops_state *s = cl->profiling ? adm_ops_state_get(cl) : NULL;
+    if (!s) { clReleaseEvent(ev); return; }
+    adm_profile *p = &s->prof;
+    if (p->n_pending == ADM_PROF_PENDING) flush_pending(p);
+    p->pending[p->n_pending].kind = kind;
+    p->pending[p->n_pending].ev = ev;
+    p->n_pending++;
 }
 
-int adm_ops_times(adm_op_time *out, int max) {
-    flush_pending();
-    int n = n_kinds < max ? n_kinds : max;
-    memcpy(out, kind_times, (size_t)n * sizeof *out);
+int adm_ops_times(adm_cl *cl, adm_op_time *out, int max) {
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (!s) return 0;
+    flush_pending(&s->prof);
+    int n = s->prof.n_kinds < max ? s->prof.n_kinds : max;
+    memcpy(out, s->prof.kinds, (size_t)n * sizeof *out);
     return n;
 }
 
-void adm_ops_times_reset(void) {
-    flush_pending();
-    n_kinds = 0;
-    memset(kind_times, 0, sizeof kind_times);
+void adm_ops_times_reset(adm_cl *cl) {
+    struct adm_ops_state *s = adm_ops_state_get(cl);
+    if (!s) return;
+    flush_pending(&s->prof);
+    s->prof.n_kinds = 0;
+    memset(s->prof.kinds, 0, sizeof s->prof.kinds);
 }
 
 /* ---- launching ------------------------------------------------------------ */
 
-int adm_set_args(cl_kernel k, const char *name, ...) {
+int adm_set_args(const adm_kernel *k, ...) {
     va_list ap;
-    va_start(ap, name);
+    va_start(ap, k);
     for (cl_uint i = 0;; i++) {
         size_t sz = va_arg(ap, size_t);
         if (!sz) break;
         const void *p = va_arg(ap, const void *);
-        cl_int err = clSetKernelArg(k, i, sz, p);
+        cl_int err = clSetKernelArg(k->k, i, sz, p);
         if (err != CL_SUCCESS) {
             va_end(ap);
-            return adm_error("kernel %s: argument %u: %s", name, i, adm_cl_strerror(err));
+            return adm_error("kernel %s: argument %u: %s", k->name, i, adm_cl_strerror(err));
         }
     }
     va_end(ap);
     return 0;
 }
 
-int adm_launch(adm_cl *cl, cl_kernel k, const char *name, const char *kind,
+int adm_launch(adm_cl *cl, const adm_kernel *k, const char *label, const char *kind,
                int dims, const size_t *gws, const size_t *lws) {
-    size_t g[3];
+    size_t g[3], items = 1;
+    assert(dims >= 1 && dims <= 3);
     for (int d = 0; d < dims; d++) {
         if (gws[d] == 0) return 0;          /* nothing to do */
+        assert(lws[d] >= 1);
+        items *= lws[d];
         g[d] = (gws[d] + lws[d] - 1) / lws[d] * lws[d];
     }
+    if (items > k->max_wg)
+        return adm_error("kernel %s (%s): work-group of %zu items exceeds its limit %zu on %s", k->name, kind, items,
+                         k->max_wg, cl->device_name);
     cl_event ev = NULL;
-    cl_int err = clEnqueueNDRangeKernel(cl->queue, k, (cl_uint)dims, NULL, g, lws, 0, NULL,
+    cl_int err = clEnqueueNDRangeKernel(cl->queue, k->k, (cl_uint)dims, NULL, g, lws, 0, NULL,
                                         cl->profiling ? &ev : NULL);
-    if (err != CL_SUCCESS) return adm_error("kernel %s (%s): %s", name, kind, adm_cl_strerror(err));
-    adm_ops_record(cl, by_kernel ? name : kind, ev);
+    if (err != CL_SUCCESS) return adm_error("kernel %s (%s): %s", k->name, kind, adm_cl_strerror(err));
+    if (ev) {
+        struct adm_ops_state *s = adm_ops_state_get(cl);
+        adm_ops_record(cl, s && s->prof.by_kernel ? (label ? label : k->name) : kind, ev);
+    }
     return 0;
 }
 
-int adm_launch1(adm_cl *cl, cl_kernel k, const char *name, const char *kind, size_t n) {
-    size_t lws = 64;
-    return adm_launch(cl, k, name, kind, 1, &n, &lws);
+int adm_launch1(adm_cl *cl, const adm_kernel *k, const char *kind, size_t n) {
+    size_t lws = adm_cl_wg(cl, (adm_kernel_id)(k - cl->kern), 64);
+    return adm_launch(cl, k, NULL, kind, 1, &n, &lws);
+}
+
+void adm_assert_view(const adm_dt *t) {
+    size_t size = 0;
+    assert(t->mem && t->n >= 0 && t->c >= 0 && t->h >= 0 && t->w >= 0);
+    if (clGetMemObjectInfo(t->mem, CL_MEM_SIZE, sizeof size, &size, NULL) == CL_SUCCESS)
+        assert((t->off + adm_dt_numel(t)) * sizeof(float) <= size);
+    (void)size;
 }
 
 int adm_shape_error(const char *op, const char *what, const adm_dt *t, const char *expected) {
@@ -177,65 +196,59 @@ static int same_shape(const adm_dt *a, const adm_dt *b) {
     return a->n == b->n && a->c == b->c && a->h == b->h && a->w == b->w;
 }
 
-static cl_kernel get(adm_cl *cl, const char *name) {
-    cl_kernel k = adm_cl_kernel(cl, name);
-    if (!k) adm_error_prefix("ops");
-    return k;
-}
-
 /* ---- elementwise -------------------------------------------------------- */
 
 int adm_op_silu(adm_cl *cl, const adm_dt *x, adm_dt *y) {
     if (!same_shape(x, y)) return adm_shape_error("silu", "y", y, "the shape of x");
-    cl_kernel k = get(cl, "adm_silu");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_silu);
     cl_ulong xo = x->off, yo = y->off;
     cl_uint n = (cl_uint)adm_dt_numel(x);
-    if (!k || adm_set_args(k, "adm_silu", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(n), 0)) return -1;
-    return adm_launch1(cl, k, "adm_silu", "silu", n);
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(n), 0)) return -1;
+    return adm_launch1(cl, k, "silu", n);
 }
 
 int adm_op_add(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
     if (adm_dt_numel(a) != adm_dt_numel(b)) return adm_shape_error("add", "b", b, "as many elements as a");
     if (adm_dt_numel(a) != adm_dt_numel(y)) return adm_shape_error("add", "y", y, "as many elements as a");
-    cl_kernel k = get(cl, "adm_add");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_add);
     cl_ulong ao = a->off, bo = b->off, yo = y->off;
     cl_uint n = (cl_uint)adm_dt_numel(a);
-    if (!k || adm_set_args(k, "adm_add", ARG(a->mem), ARG(ao), ARG(b->mem), ARG(bo), ARG(y->mem), ARG(yo), ARG(n), 0))
+    if (adm_set_args(k, ARG(a->mem), ARG(ao), ARG(b->mem), ARG(bo), ARG(y->mem), ARG(yo), ARG(n), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_add", "add", n);
+    return adm_launch1(cl, k, "add", n);
 }
 
 int adm_op_add_channel(adm_cl *cl, adm_dt *y, const adm_dt *v) {
     if ((size_t)v->n * v->c * v->h * v->w != (size_t)y->n * y->c)
         return adm_shape_error("add_channel", "v", v, "one value per (sample, channel) of y");
-    cl_kernel k = get(cl, "adm_add_channel");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_add_channel);
     cl_ulong yo = y->off, vo = v->off;
     cl_uint n = (cl_uint)(y->n * y->c), hw = (cl_uint)(y->h * y->w);
-    if (!k || adm_set_args(k, "adm_add_channel", ARG(y->mem), ARG(yo), ARG(v->mem), ARG(vo), ARG(n), ARG(hw), 0))
+    if (adm_set_args(k, ARG(y->mem), ARG(yo), ARG(v->mem), ARG(vo), ARG(n), ARG(hw), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_add_channel", "add", n);
+    return adm_launch1(cl, k, "add", n);
 }
 
 int adm_op_copy(adm_cl *cl, const adm_dt *x, adm_dt *y) {
     if (adm_dt_numel(x) != adm_dt_numel(y)) return adm_shape_error("copy", "y", y, "as many elements as x");
-    cl_kernel k = get(cl, "adm_copy");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_copy);
     cl_ulong xo = x->off, yo = y->off;
     cl_uint n = (cl_uint)adm_dt_numel(x);
-    if (!k || adm_set_args(k, "adm_copy", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(n), 0)) return -1;
-    return adm_launch1(cl, k, "adm_copy", "copy", n);
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(n), 0)) return -1;
+    return adm_launch1(cl, k, "copy", n);
 }
 
 int adm_op_concat(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
     if (a->n != y->n || b->n != y->n || a->h != y->h || b->h != y->h || a->w != y->w || b->w != y->w ||
         a->c + b->c != y->c)
         return adm_shape_error("concat", "y", y, "[N, Ca + Cb, H, W] of a and b");
-    cl_kernel k = get(cl, "adm_concat");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_concat);
     cl_ulong ao = a->off, bo = b->off, yo = y->off;
     cl_uint ca = (cl_uint)a->c, cb = (cl_uint)b->c, hw = (cl_uint)(a->h * a->w), n = (cl_uint)(y->n * y->c);
-    if (!k || adm_set_args(k, "adm_concat", ARG(a->mem), ARG(ao), ARG(b->mem), ARG(bo), ARG(y->mem), ARG(yo),
+    if (adm_set_args(k, ARG(a->mem), ARG(ao), ARG(b->mem), ARG(bo), ARG(y->mem), ARG(yo),
                            ARG(ca), ARG(cb), ARG(hw), ARG(n), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_concat", "concat", n);
+    return adm_launch1(cl, k, "concat", n);
 }
 
 /* ---- resampling ----------------------------------------------------------- */
@@ -243,38 +256,38 @@ int adm_op_concat(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
 int adm_op_upsample_nearest2x(adm_cl *cl, const adm_dt *x, adm_dt *y) {
     if (y->n != x->n || y->c != x->c || y->h != 2 * x->h || y->w != 2 * x->w)
         return adm_shape_error("upsample_nearest2x", "y", y, "[N, C, 2H, 2W] of x");
-    cl_kernel k = get(cl, "adm_upsample_nearest2x");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_upsample_nearest2x);
     cl_ulong xo = x->off, yo = y->off;
     cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, n = (cl_uint)(y->n * y->c * y->h);   /* output rows */
-    if (!k || adm_set_args(k, "adm_upsample_nearest2x", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo),
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo),
                            ARG(h), ARG(w), ARG(n), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_upsample_nearest2x", "resample", n);
+    return adm_launch1(cl, k, "resample", n);
 }
 
 int adm_op_avgpool2x2(adm_cl *cl, const adm_dt *x, adm_dt *y) {
     if (y->n != x->n || y->c != x->c || y->h != x->h / 2 || y->w != x->w / 2 || y->h == 0 || y->w == 0)
         return adm_shape_error("avgpool2x2", "y", y, "[N, C, H/2, W/2] of x");
-    cl_kernel k = get(cl, "adm_avgpool2x2");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_avgpool2x2);
     cl_ulong xo = x->off, yo = y->off;
     cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, n = (cl_uint)(y->n * y->c * y->h);   /* output rows */
-    if (!k || adm_set_args(k, "adm_avgpool2x2", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(h), ARG(w), ARG(n), 0))
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(h), ARG(w), ARG(n), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_avgpool2x2", "resample", n);
+    return adm_launch1(cl, k, "resample", n);
 }
 
 int adm_op_upsample_bilinear(adm_cl *cl, const adm_dt *x, adm_dt *y) {
     if (y->n != x->n || y->c != x->c || y->h < 1 || y->w < 1 || x->h < 1 || x->w < 1)
         return adm_shape_error("upsample_bilinear", "y", y, "[N, C, H', W'] with x's N and C");
-    cl_kernel k = get(cl, "adm_upsample_bilinear");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_upsample_bilinear);
     cl_ulong xo = x->off, yo = y->off;
     cl_uint h = (cl_uint)x->h, w = (cl_uint)x->w, oh = (cl_uint)y->h, ow = (cl_uint)y->w;
     cl_uint n = (cl_uint)(y->n * y->c * y->h);   /* output rows */
     float sh = (float)x->h / (float)y->h, sw = (float)x->w / (float)y->w;   /* torch: (float)in / out */
-    if (!k || adm_set_args(k, "adm_upsample_bilinear", ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(h), ARG(w),
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(y->mem), ARG(yo), ARG(h), ARG(w),
                            ARG(oh), ARG(ow), ARG(sh), ARG(sw), ARG(n), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_upsample_bilinear", "resample", n);
+    return adm_launch1(cl, k, "resample", n);
 }
 
 /* ---- normalization -------------------------------------------------------- */
@@ -287,17 +300,19 @@ int adm_op_group_norm(adm_cl *cl, const adm_dt *x, const adm_dt *gamma, const ad
         return adm_shape_error("group_norm", "gamma/beta", gamma, "C values");
     if (ss && adm_dt_numel(ss) != (size_t)x->n * 2 * x->c)
         return adm_shape_error("group_norm", "ss", ss, "[N, 2C] (scale | shift)");
-    cl_kernel k = get(cl, "adm_group_norm");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_group_norm);
     cl_ulong xo = x->off, go = gamma->off, bo = beta->off, so = ss ? ss->off : 0, yo = y->off;
     cl_int has_ss = ss != NULL, si = silu != 0;
     cl_mem ssm = ss ? ss->mem : x->mem;
     cl_uint C = (cl_uint)x->c, HW = (cl_uint)(x->h * x->w), G = (cl_uint)groups;
-    if (!k || adm_set_args(k, "adm_group_norm", ARG(x->mem), ARG(xo), ARG(gamma->mem), ARG(go), ARG(beta->mem), ARG(bo),
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(gamma->mem), ARG(go), ARG(beta->mem), ARG(bo),
                            ARG(ssm), ARG(so), ARG(has_ss), ARG(si), ARG(y->mem), ARG(yo), ARG(C), ARG(HW), ARG(G),
                            ARG(eps), 0))
         return -1;
-    size_t gws[2] = {(size_t)groups * 64, (size_t)x->n}, lws[2] = {64, 1};
-    return adm_launch(cl, k, "adm_group_norm", "group_norm", 2, gws, lws);
+    /* a work-group of up to 64 per (sample, group); norm.cl's sums are the same bits for any size */
+    size_t wg = adm_cl_wg(cl, ADM_K_adm_group_norm, 64);
+    size_t gws[2] = {(size_t)groups * wg, (size_t)x->n}, lws[2] = {wg, 1};
+    return adm_launch(cl, k, NULL, "group_norm", 2, gws, lws);
 }
 
 /* ---- embeddings ----------------------------------------------------------- */

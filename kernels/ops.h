@@ -9,8 +9,9 @@
  * attention scores) grows only when a call first needs more than any call
  * before it; adm_ops_reserve_scratch sizes it up front.  All ops run in
  * order on cl->queue, so they can share it.
- * Reductions run in a fixed order with fixed work-group sizes, so the same
- * inputs on the same device give the same bits.
+ * Reductions run in a fixed order that does not depend on the work-group
+ * size (taken from the device's and kernel's limits), so the same inputs on
+ * the same device give the same bits.
  *
  * On CPUs the convolutions, GEMMs and attention use kernels/conv.cl
  * ("own" backend); on other devices im2col + CLBlast ("clblast").  See
@@ -79,10 +80,10 @@ int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_d
 
 /* Per-op-kind timing from profiling events (admctl bench). */
 typedef struct { const char *kind; double ms; long calls; } adm_op_time;
-int adm_ops_times(adm_op_time *out, int max);   /* returns the number filled */
-void adm_ops_times_reset(void);
+int adm_ops_times(adm_cl *cl, adm_op_time *out, int max);   /* returns the number filled */
+void adm_ops_times_reset(adm_cl *cl);
 /* on = 1: adm_ops_times reports per kernel name instead of per op kind. */
-void adm_ops_times_by_kernel(int on);
+void adm_ops_times_by_kernel(adm_cl *cl, int on);
 
 /* Matrix backend of conv/attention: "own" (kernels/conv.cl; default on
  * CPUs) or "clblast" (default elsewhere); env ADMD_BACKEND overrides the

@@ -13,18 +13,19 @@
 #include <math.h>
 #include <string.h>
 
-#define BWD_WG 64    /* must match backward.cl */
+#define BWD_WG 64    /* the most work-items per GroupNorm work-group (backward.cl: BWD_WG) */
 #define ELEM_WG 64   /* fixed work-group size of the elementwise kernels */
 
 /* ---- kernel argument helper ---- */
 
 /* kind: the row of adm_ops_times this kernel's time is counted in. */
-typedef struct { const char *name, *kind; cl_kernel k; cl_uint i; cl_int err; } kargs;
+typedef struct { const adm_kernel *kern; const char *name, *kind; cl_kernel k; cl_uint i; cl_int err; } kargs;
 
-static int kbegin(adm_cl *cl, kargs *a, const char *name, const char *kind) {
-    a->name = name; a->kind = kind; a->i = 0; a->err = CL_SUCCESS;
-    a->k = adm_cl_kernel(cl, name);
-    return a->k ? 0 : -1;
+static int kbegin(adm_cl *cl, kargs *a, adm_kernel_id id, const char *kind) {
+    a->kern = adm_cl_k(cl, id);
+    a->name = a->kern->name; a->kind = kind; a->i = 0; a->err = CL_SUCCESS;
+    a->k = a->kern->k;
+    return 0;
 }
 static void karg(kargs *a, size_t size, const void *v) {
     if (a->err == CL_SUCCESS) a->err = clSetKernelArg(a->k, a->i, size, v);
@@ -36,11 +37,13 @@ static void kulong(kargs *a, size_t v) { cl_ulong x = v; karg(a, sizeof x, &x); 
 static void kfloat(kargs *a, float v) { karg(a, sizeof v, &v); }
 static void kdt(kargs *a, const adm_dt *t) { kmem(a, t->mem); kulong(a, t->off); }
 
-/* Enqueue over `items` work-items in work-groups of `local` (the global
- * size is rounded up; kernels bound-check). */
+/* Enqueue over `items` work-items in work-groups of up to `local` (within
+ * the kernel's and device's limits; the global size is rounded up, kernels
+ * bound-check). */
 static int klaunch(adm_cl *cl, kargs *a, size_t items, size_t local) {
     if (a->err != CL_SUCCESS) return adm_cl_fail(a->name, a->err);
-    return adm_launch(cl, a->k, a->name, a->kind, 1, &items, &local);
+    size_t lws = adm_cl_wg(cl, (adm_kernel_id)(a->kern - cl->kern), local);
+    return adm_launch(cl, a->kern, NULL, a->kind, 1, &items, &lws);
 }
 
 static int same_shape(const adm_dt *a, const adm_dt *b, const char *op) {
@@ -56,27 +59,27 @@ int adm_bwd_group_norm(adm_cl *cl, const adm_dt *x, const adm_dt *gamma, const a
     if (same_shape(x, dy, "group_norm backward") || same_shape(x, dx, "group_norm backward")) return -1;
     if (groups <= 0 || x->c % groups) return adm_error("group_norm backward: %d channels not divisible by %d groups", x->c, groups);
     if (dx->mem == x->mem && dx->off == x->off) return adm_error("group_norm backward: dx must not overwrite x");
-    if (cl->max_wg && cl->max_wg < BWD_WG)
-        return adm_error("group_norm backward: device work-group limit %zu < %d", cl->max_wg, BWD_WG);
     kargs a;
-    if (kbegin(cl, &a, "bwd_group_norm", "bwd_norm")) return -1;
+    if (kbegin(cl, &a, ADM_K_bwd_group_norm, "bwd_norm")) return -1;
     kdt(&a, x); kdt(&a, gamma); kdt(&a, beta);
     if (ss) kdt(&a, ss); else kdt(&a, x);
     kint(&a, ss != NULL); kint(&a, silu);
     kdt(&a, dy); kdt(&a, dx);
     kint(&a, x->c); kint(&a, x->h * x->w); kint(&a, groups); kfloat(&a, eps);
-    return klaunch(cl, &a, (size_t)x->n * groups * BWD_WG, BWD_WG);
+    /* one work-group of up to 64 per (sample, group): backward.cl's sums are the same bits for any size */
+    size_t wg = adm_cl_wg(cl, ADM_K_bwd_group_norm, BWD_WG);
+    return klaunch(cl, &a, (size_t)x->n * groups * wg, wg);
 }
 
-static int elementwise_bwd(adm_cl *cl, const char *kernel, const adm_dt *x, const adm_dt *dy, adm_dt *dx) {
-    if (same_shape(x, dy, kernel) || same_shape(x, dx, kernel)) return -1;
+static int elementwise_bwd(adm_cl *cl, adm_kernel_id kernel, const adm_dt *x, const adm_dt *dy, adm_dt *dx) {
+    if (same_shape(x, dy, cl->kern[kernel].name) || same_shape(x, dx, cl->kern[kernel].name)) return -1;
     kargs a;
     if (kbegin(cl, &a, kernel, "bwd_elementwise")) return -1;
     kdt(&a, x); kdt(&a, dy); kdt(&a, dx); kulong(&a, adm_dt_numel(x));
     return klaunch(cl, &a, adm_dt_numel(x), ELEM_WG);
 }
-int adm_bwd_silu(adm_cl *cl, const adm_dt *x, const adm_dt *dy, adm_dt *dx) { return elementwise_bwd(cl, "bwd_silu", x, dy, dx); }
-int adm_bwd_relu(adm_cl *cl, const adm_dt *x, const adm_dt *dy, adm_dt *dx) { return elementwise_bwd(cl, "bwd_relu", x, dy, dx); }
+int adm_bwd_silu(adm_cl *cl, const adm_dt *x, const adm_dt *dy, adm_dt *dx) { return elementwise_bwd(cl, ADM_K_bwd_silu, x, dy, dx); }
+int adm_bwd_relu(adm_cl *cl, const adm_dt *x, const adm_dt *dy, adm_dt *dx) { return elementwise_bwd(cl, ADM_K_bwd_relu, x, dy, dx); }
 
 /* ---- convolutions, pooling, linear ---- */
 
@@ -84,7 +87,7 @@ int adm_bwd_conv_weight(adm_cl *cl, const adm_dt *w, int O, int I, int k, adm_dt
     if (adm_dt_numel(w) != (size_t)O * I * k * k || adm_dt_numel(wt) != adm_dt_numel(w))
         return adm_error("conv weight transpose: expected %d x %d x %d x %d floats", O, I, k, k);
     kargs a;
-    if (kbegin(cl, &a, "bwd_conv_weight", "bwd_setup")) return -1;
+    if (kbegin(cl, &a, ADM_K_bwd_conv_weight, "bwd_setup")) return -1;
     kdt(&a, w); kdt(&a, wt); kint(&a, O); kint(&a, I); kint(&a, k);
     return klaunch(cl, &a, (size_t)O * I * k * k, ELEM_WG);
 }
@@ -100,7 +103,7 @@ int adm_bwd_conv2d(adm_cl *cl, const adm_dt *dy, const adm_dt *wt, int stride, c
         return adm_error("conv backward: stride-2 scratch too small");
     adm_dt d = adm_dt_make(tmp->mem, tmp->off, dy->n, dy->c, dx->h, dx->w);
     kargs a;
-    if (kbegin(cl, &a, "bwd_dilate2x", "bwd_elementwise")) return -1;
+    if (kbegin(cl, &a, ADM_K_bwd_dilate2x, "bwd_elementwise")) return -1;
     kdt(&a, dy); kdt(&a, &d); kint(&a, dy->n * dy->c); kint(&a, dx->h); kint(&a, dx->w);
     kint(&a, dy->h); kint(&a, dy->w);
     if (klaunch(cl, &a, (size_t)d.n * d.c * d.h, ELEM_WG)) return -1;   /* a row per work-item */
@@ -112,7 +115,7 @@ int adm_bwd_avgpool2x2(adm_cl *cl, const adm_dt *dy, adm_dt *dx) {
         return adm_error("avgpool backward: dy [%d,%d,%d,%d] is not dx [%d,%d,%d,%d] halved",
                          dy->n, dy->c, dy->h, dy->w, dx->n, dx->c, dx->h, dx->w);
     kargs a;
-    if (kbegin(cl, &a, "bwd_avgpool2x2", "bwd_elementwise")) return -1;
+    if (kbegin(cl, &a, ADM_K_bwd_avgpool2x2, "bwd_elementwise")) return -1;
     kdt(&a, dy); kdt(&a, dx); kint(&a, dx->n * dx->c); kint(&a, dx->h); kint(&a, dx->w);
     kint(&a, dy->h); kint(&a, dy->w);
     return klaunch(cl, &a, (size_t)dx->n * dx->c * dx->h, ELEM_WG);   /* a row per work-item */
@@ -123,7 +126,7 @@ int adm_bwd_linear(adm_cl *cl, const adm_dt *dy, const adm_dt *w, int O, int I,
     if (adm_dt_numel(w) != (size_t)O * I || adm_dt_numel(dy) != (size_t)dy->n * O)
         return adm_error("linear backward: weight is not [%d, %d] or dy is not [N, %d]", O, I, O);
     kargs a;
-    if (kbegin(cl, &a, "bwd_linear", "bwd_linear")) return -1;
+    if (kbegin(cl, &a, ADM_K_bwd_linear, "bwd_linear")) return -1;
     kdt(&a, dy); kint(&a, O); kdt(&a, w);
     kmem(&a, dx); kulong(&a, dx_off); kint(&a, dx_sn); kint(&a, dx_si);
     kint(&a, dy->n); kint(&a, O); kint(&a, I);
@@ -160,7 +163,7 @@ static int gemm(adm_cl *cl, int ta, int tb, size_t m, size_t n, size_t k, float 
     }
     if (tb || A.panels) return adm_error("attention backward: internal error (unsupported GEMM operand)");
     kargs a;
-    if (kbegin(cl, &a, "bwd_gemm", "bwd_attn_gemm")) return -1;
+    if (kbegin(cl, &a, ADM_K_bwd_gemm, "bwd_attn_gemm")) return -1;
     kmem(&a, A.mem); kulong(&a, A.off); kulong(&a, A.bs);
     kint(&a, ta ? 1 : (int)A.ld); kint(&a, ta ? (int)A.ld : 1);      /* A(m, k) strides */
     kmem(&a, B.mem); kulong(&a, B.off); kulong(&a, B.bs); kint(&a, (int)B.ld); kint(&a, B.panels);
@@ -169,7 +172,7 @@ static int gemm(adm_cl *cl, int ta, int tb, size_t m, size_t n, size_t k, float 
     if (a.err != CL_SUCCESS) return adm_cl_fail(a.name, a.err);
     const size_t nc = (size_t)cl->tile_vw * cl->tile_nv, mt = (size_t)cl->tile_mt;   /* backward.cl's tile */
     size_t gws[3] = {(n + nc - 1) / nc, (m + mt - 1) / mt, batch}, lws[3] = {1, 1, 1};
-    return adm_launch(cl, a.k, a.name, a.kind, 3, gws, lws);
+    return adm_launch(cl, a.kern, NULL, a.kind, 3, gws, lws);
 }
 
 /* Per sample n and head h (ch = C/heads, s2 = 1/sqrt(ch) = scale^2), with
@@ -212,24 +215,24 @@ int adm_bwd_attention(adm_cl *cl, const adm_dt *qkv, const adm_dt *dy, int heads
         /* P = softmax(s2 q^T k) */
         if (gemm(cl, 1, 0, T, T, ch, s2, Q, K, P, heads)) return -1;
         kargs a;
-        if (kbegin(cl, &a, "bwd_softmax_rows", "bwd_attn_softmax")) return -1;
+        if (kbegin(cl, &a, ADM_K_bwd_softmax_rows, "bwd_attn_softmax")) return -1;
         kmem(&a, P.mem); kulong(&a, P.off); kulong(&a, ms); kint(&a, T); kint(&a, pw); kint(&a, heads * T);
         if (klaunch(cl, &a, (size_t)heads * T, ELEM_WG)) return -1;
         /* dP = dA^T v;  dv = dA P */
         if (gemm(cl, 1, 0, T, T, ch, 1.0f, dA, V, dP, heads)) return -1;
         if (gemm(cl, 0, 0, ch, T, T, 1.0f, dA, P, dV, heads)) return -1;
         /* dS = P * (dP - rowsum(P * dP)), in place in dP */
-        if (kbegin(cl, &a, "bwd_softmax_grad_rows", "bwd_attn_softmax")) return -1;
+        if (kbegin(cl, &a, ADM_K_bwd_softmax_grad_rows, "bwd_attn_softmax")) return -1;
         kmem(&a, P.mem); kulong(&a, P.off); kmem(&a, dP.mem); kulong(&a, dP.off); kulong(&a, ms);
         kint(&a, T); kint(&a, pw); kint(&a, heads * T);
         if (klaunch(cl, &a, (size_t)heads * T, ELEM_WG)) return -1;
         /* dq = s2 k dS^T (own GEMM: with dS^T made explicit);  dk = s2 q dS */
         if (own) {
-            if (kbegin(cl, &a, "bwd_transpose", "bwd_attn_transpose")) return -1;
+            if (kbegin(cl, &a, ADM_K_bwd_transpose, "bwd_attn_transpose")) return -1;
             kmem(&a, dP.mem); kulong(&a, dP.off); kmem(&a, dST.mem); kulong(&a, dST.off); kulong(&a, ms); kint(&a, T);
             if (a.err != CL_SUCCESS) return adm_cl_fail(a.name, a.err);
             size_t gws[3] = {((size_t)T + 15) / 16, ((size_t)T + 15) / 16, (size_t)heads}, lws[3] = {1, 1, 1};
-            if (adm_launch(cl, a.k, a.name, a.kind, 3, gws, lws)) return -1;
+            if (adm_launch(cl, a.kern, NULL, a.kind, 3, gws, lws)) return -1;
             if (gemm(cl, 0, 0, ch, T, T, s2, K, dST, dQ, heads)) return -1;
         } else if (gemm(cl, 0, 1, ch, T, T, s2, K, dP, dQ, heads)) {
             return -1;
@@ -246,7 +249,7 @@ int adm_bwd_pool_tokens(adm_cl *cl, const adm_dt *dxp, adm_dt *da) {
     if (dxp->n != da->n || dxp->c != da->c || dxp->h * dxp->w != HW + 1)
         return adm_error("pool tokens backward: dxp is not [N, C, HW+1] of da");
     kargs a;
-    if (kbegin(cl, &a, "bwd_pool_tokens", "bwd_elementwise")) return -1;
+    if (kbegin(cl, &a, ADM_K_bwd_pool_tokens, "bwd_elementwise")) return -1;
     kdt(&a, dxp); kdt(&a, da); kint(&a, da->n * da->c); kint(&a, HW);
     return klaunch(cl, &a, adm_dt_numel(da), ELEM_WG);
 }
@@ -255,19 +258,20 @@ int adm_bwd_spatial_mean(adm_cl *cl, const adm_dt *d, int F, int off, adm_dt *dx
     if (off < 0 || off + dx->c > F || adm_dt_numel(d) < (size_t)dx->n * F)
         return adm_error("spatial mean backward: columns %d..%d outside [N, %d]", off, off + dx->c, F);
     kargs a;
-    if (kbegin(cl, &a, "bwd_spatial_mean", "bwd_elementwise")) return -1;
+    if (kbegin(cl, &a, ADM_K_bwd_spatial_mean, "bwd_elementwise")) return -1;
     kdt(&a, d); kint(&a, F); kint(&a, off); kdt(&a, dx);
     kint(&a, dx->c); kint(&a, dx->h * dx->w); kint(&a, dx->n); kint(&a, accumulate);
     return klaunch(cl, &a, adm_dt_numel(dx), ELEM_WG);
 }
 
 int adm_bwd_zero(adm_cl *cl, adm_dt *t) {
-    float zero = 0.0f;
+    /* a kernel, not clEnqueueFillBuffer: see adm_fill in elementwise.cl */
     size_t n = adm_dt_numel(t);
     if (n == 0) return 0;
-    cl_int err = clEnqueueFillBuffer(cl->queue, t->mem, &zero, sizeof zero, t->off * sizeof(float),
-                                     n * sizeof(float), 0, NULL, NULL);
-    return err == CL_SUCCESS ? 0 : adm_cl_fail("zero fill", err);
+    kargs a;
+    if (kbegin(cl, &a, ADM_K_adm_fill, "bwd_elementwise")) return -1;
+    kdt(&a, t); kfloat(&a, 0.0f); kulong(&a, n);
+    return klaunch(cl, &a, n, ELEM_WG);
 }
 
 int adm_cls_pool_tokens(adm_cl *cl, const adm_dt *x, const adm_dt *pos, adm_dt *xp) {
@@ -276,7 +280,7 @@ int adm_cls_pool_tokens(adm_cl *cl, const adm_dt *x, const adm_dt *pos, adm_dt *
         return adm_error("attention pool: tokens [%d,%d,%d] / positional embedding (%zu floats) do not fit [%d,%d,%d]",
                          xp->n, xp->c, xp->h * xp->w, adm_dt_numel(pos), x->n, x->c, HW + 1);
     kargs a;
-    if (kbegin(cl, &a, "cls_pool_tokens", "cls_head")) return -1;
+    if (kbegin(cl, &a, ADM_K_cls_pool_tokens, "cls_head")) return -1;
     kdt(&a, x); kdt(&a, pos); kdt(&a, xp); kint(&a, x->n); kint(&a, x->c); kint(&a, HW);
     return klaunch(cl, &a, (size_t)x->n * x->c, ELEM_WG);
 }
@@ -285,7 +289,7 @@ int adm_cls_spatial_mean(adm_cl *cl, const adm_dt *x, int F, int off, adm_dt *y)
     if (off < 0 || off + x->c > F || adm_dt_numel(y) < (size_t)x->n * F)
         return adm_error("spatial mean: columns %d..%d outside [N, %d]", off, off + x->c, F);
     kargs a;
-    if (kbegin(cl, &a, "cls_spatial_mean", "cls_head")) return -1;
+    if (kbegin(cl, &a, ADM_K_cls_spatial_mean, "cls_head")) return -1;
     kdt(&a, x); kdt(&a, y); kint(&a, F); kint(&a, off); kint(&a, x->n); kint(&a, x->c); kint(&a, x->h * x->w);
     return klaunch(cl, &a, (size_t)x->n * x->c, ELEM_WG);
 }
@@ -295,7 +299,7 @@ int adm_cls_linear_strided(adm_cl *cl, const adm_dt *x, int x_sn, int x_si, cons
     if (adm_dt_numel(w) != (size_t)O * I || adm_dt_numel(b) != (size_t)O || adm_dt_numel(y) < (size_t)N * O)
         return adm_error("strided linear: weight is not [%d, %d] or bias/output too small", O, I);
     kargs a;
-    if (kbegin(cl, &a, "cls_linear_strided", "cls_head")) return -1;
+    if (kbegin(cl, &a, ADM_K_cls_linear_strided, "cls_head")) return -1;
     kdt(&a, x); kint(&a, x_sn); kint(&a, x_si); kdt(&a, w); kdt(&a, b); kdt(&a, y);
     kint(&a, N); kint(&a, O); kint(&a, I);
     return klaunch(cl, &a, (size_t)N * O, ELEM_WG);
@@ -304,7 +308,7 @@ int adm_cls_linear_strided(adm_cl *cl, const adm_dt *x, int x_sn, int x_si, cons
 int adm_cls_relu(adm_cl *cl, const adm_dt *x, adm_dt *y) {
     if (same_shape(x, y, "relu")) return -1;
     kargs a;
-    if (kbegin(cl, &a, "cls_relu", "cls_head")) return -1;
+    if (kbegin(cl, &a, ADM_K_cls_relu, "cls_head")) return -1;
     kdt(&a, x); kdt(&a, y); kulong(&a, adm_dt_numel(x));
     return klaunch(cl, &a, adm_dt_numel(x), ELEM_WG);
 }

@@ -26,12 +26,6 @@
 #define COT (cl->tile_cot)   /* ADM_COT: output channels per work-item (3x3) */
 #define MT (cl->tile_mt)     /* ADM_MT: rows per work-item (GEMM) */
 
-static cl_kernel get(adm_cl *cl, const char *name) {
-    cl_kernel k = adm_cl_kernel(cl, name);
-    if (!k) adm_error_prefix("ops");
-    return k;
-}
-
 static int clblast_fail(const char *what, CLBlastStatusCode st) {
     return adm_error("CLBlast %s failed with status %d", what, (int)st);
 }
@@ -41,15 +35,14 @@ static int clblast_fail(const char *what, CLBlastStatusCode st) {
 /* dst[b] = src[b] (K rows of ld floats, N used) as column panels of VW (see conv.cl) */
 static int pack_panels(adm_cl *cl, const char *kind, cl_mem src, size_t soff, size_t sbs, int ld,
                        cl_mem dst, size_t doff, size_t dbs, int K, int N, int batch) {
-    cl_kernel k = get(cl, "adm_pack_panels");
-    if (!k) return -1;
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_pack_panels);
     size_t np = ((size_t)N + VW - 1) / VW, rows = (size_t)batch * np * K;
     cl_ulong so = soff, sb = sbs, dof = doff, db = dbs;
     cl_uint nr = (cl_uint)rows;
-    if (adm_set_args(k, "adm_pack_panels", ARG(src), ARG(so), ARG(sb), ARG(ld), ARG(dst), ARG(dof), ARG(db),
+    if (adm_set_args(k, ARG(src), ARG(so), ARG(sb), ARG(ld), ARG(dst), ARG(dof), ARG(db),
                      ARG(K), ARG(N), ARG(nr), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_pack_panels", kind, rows);
+    return adm_launch1(cl, k, kind, rows);
 }
 
 /* C[b] (M x N) = bias + A[b] Bp[b]: A(m, k) at aoff + b*abs + m*asm + k*ask; Bp: panels at
@@ -58,12 +51,11 @@ static int pack_panels(adm_cl *cl, const char *kind, cl_mem src, size_t soff, si
 static int gemm_own(adm_cl *cl, const char *kind, const char *label, int M, int N, int K, int batch,
                     cl_mem A, size_t aoff, size_t abs_, int asm_, int ask, cl_mem Bp, size_t bpoff, size_t bpbs,
                     const adm_dt *bias, cl_mem C, size_t coff, size_t cbs, int ldc, int c_panels) {
-    cl_kernel k = get(cl, "adm_gemm_panel");
-    if (!k) return -1;
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_gemm_panel);
     cl_ulong ao = aoff, ab = abs_, bo = bpoff, bb = bpbs, co = coff, cb = cbs, biasoff = bias ? bias->off : 0;
     cl_int hb = bias != NULL, cp = c_panels;
     cl_mem bm = bias ? bias->mem : A;
-    if (adm_set_args(k, "adm_gemm_panel", ARG(A), ARG(ao), ARG(ab), ARG(asm_), ARG(ask), ARG(Bp), ARG(bo), ARG(bb),
+    if (adm_set_args(k, ARG(A), ARG(ao), ARG(ab), ARG(asm_), ARG(ask), ARG(Bp), ARG(bo), ARG(bb),
                      ARG(bm), ARG(biasoff), ARG(hb), ARG(C), ARG(co), ARG(cb), ARG(ldc), ARG(cp),
                      ARG(M), ARG(N), ARG(K), 0))
         return -1;
@@ -73,29 +65,27 @@ static int gemm_own(adm_cl *cl, const char *kind, const char *label, int M, int 
 
 /* y[n, c, :] += b[c] (the bias after a CLBlast GEMM) */
 static int add_bias(adm_cl *cl, const char *kind, const adm_dt *b, adm_dt *y) {
-    cl_kernel k = get(cl, "adm_add_bias");
-    if (!k) return -1;
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_add_bias);
     cl_ulong yo = y->off, bo = b->off;
     cl_uint n = (cl_uint)(y->n * y->c), hw = (cl_uint)(y->h * y->w), C = (cl_uint)y->c;   /* planes */
-    if (adm_set_args(k, "adm_add_bias", ARG(y->mem), ARG(yo), ARG(b->mem), ARG(bo), ARG(n), ARG(hw), ARG(C), 0))
+    if (adm_set_args(k, ARG(y->mem), ARG(yo), ARG(b->mem), ARG(bo), ARG(n), ARG(hw), ARG(C), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_add_bias", kind, n);
+    return adm_launch1(cl, k, kind, n);
 }
 
 /* ---- conv2d ------------------------------------------------------------------- */
 
 static int conv_direct(adm_cl *cl, const char *kind, const adm_dt *x, const adm_dt *w, const adm_dt *b,
                        int stride, adm_dt *y) {
-    cl_kernel k = get(cl, "adm_conv2d_direct");
-    if (!k) return -1;
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_conv2d_direct);
     cl_ulong xo = x->off, wo = w->off, bo = b ? b->off : 0, yo = y->off;
     cl_int hb = b != NULL, ks = w->h, st = stride;
     cl_mem bm = b ? b->mem : w->mem;
-    if (adm_set_args(k, "adm_conv2d_direct", ARG(x->mem), ARG(xo), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
                      ARG(y->mem), ARG(yo), ARG(x->n), ARG(x->c), ARG(x->h), ARG(x->w), ARG(y->c), ARG(y->h), ARG(y->w),
                      ARG(ks), ARG(st), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_conv2d_direct", kind, adm_dt_numel(y));
+    return adm_launch1(cl, k, kind, adm_dt_numel(y));
 }
 
 /* 3x3 stride 1 on images at least one vector wide: row-interleaved padding,
@@ -108,24 +98,23 @@ static int conv3x3_rows(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_
     cl_mem xr = adm_ops_scratch(cl, rows * Wp);
     if (!xr) return -1;
     int wide = W >= VW;          /* rows: NV vectors of 1 row; rows1: 1 vector of 2 rows */
-    const char *name = wide ? "adm_conv3x3_rows" : "adm_conv3x3_rows1";
+    adm_kernel_id kid = wide ? ADM_K_adm_conv3x3_rows : ADM_K_adm_conv3x3_rows1;
     size_t tw = wide ? (size_t)VW : (size_t)cl->tile_vw, tc = (size_t)COT, nrow = wide ? 1 : 2;
-    cl_kernel kp = get(cl, "adm_pad2d_rows"), kc = get(cl, name);
-    if (!kp || !kc) return -1;
+    const adm_kernel *kp = adm_cl_k(cl, ADM_K_adm_pad2d_rows), *kc = adm_cl_k(cl, kid);
     cl_ulong xo = x->off;
     cl_uint nr = (cl_uint)rows;
-    if (adm_set_args(kp, "adm_pad2d_rows", ARG(x->mem), ARG(xo), ARG(xr), ARG(N), ARG(Ci), ARG(H), ARG(W), ARG(nr), 0) ||
-        adm_launch1(cl, kp, "adm_pad2d_rows", "conv3x3", rows))
+    if (adm_set_args(kp, ARG(x->mem), ARG(xo), ARG(xr), ARG(N), ARG(Ci), ARG(H), ARG(W), ARG(nr), 0) ||
+        adm_launch1(cl, kp, "conv3x3", rows))
         return -1;
     cl_ulong wo = w->off, bo = b ? b->off : 0, yo = y->off;
     cl_int hb = b != NULL;
     cl_mem bm = b ? b->mem : w->mem;
-    if (adm_set_args(kc, name, ARG(xr), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+    if (adm_set_args(kc, ARG(xr), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
                      ARG(y->mem), ARG(yo), ARG(Ci), ARG(H), ARG(W), ARG(y->c), 0))
         return -1;
     size_t gws[3] = {((size_t)y->c + tc - 1) / tc, ((size_t)W + tw - 1) / tw, (size_t)N * ((H + nrow - 1) / nrow)};
     size_t lws[3] = {1, 1, 1};
-    return adm_launch(cl, kc, name, "conv3x3", 3, gws, lws);
+    return adm_launch(cl, kc, NULL, "conv3x3", 3, gws, lws);
 }
 
 /* 3x3 stride 1 in two launches: `pad` lays x out in scratch (rows of row_len
@@ -134,25 +123,24 @@ static int conv3x3_rows(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_
  * channels.  Channel tiles vary fastest: neighbouring work-items share the
  * input rows. */
 static int conv3x3_via_layout(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y,
-                              const char *pad, const char *conv, size_t rows, size_t row_len, size_t positions) {
+                              adm_kernel_id pad, adm_kernel_id conv, size_t rows, size_t row_len, size_t positions) {
     cl_mem xs = adm_ops_scratch(cl, rows * row_len);
     if (!xs) return -1;
-    cl_kernel kp = get(cl, pad), kc = get(cl, conv);
-    if (!kp || !kc) return -1;
+    const adm_kernel *kp = adm_cl_k(cl, pad), *kc = adm_cl_k(cl, conv);
     int H = x->h, W = x->w;
     cl_ulong xo = x->off;
     cl_uint np = (cl_uint)((size_t)x->n * x->c), nr = (cl_uint)rows;
-    if (adm_set_args(kp, pad, ARG(x->mem), ARG(xo), ARG(xs), ARG(H), ARG(W), ARG(np), ARG(nr), 0) ||
-        adm_launch1(cl, kp, pad, "conv3x3", rows))
+    if (adm_set_args(kp, ARG(x->mem), ARG(xo), ARG(xs), ARG(H), ARG(W), ARG(np), ARG(nr), 0) ||
+        adm_launch1(cl, kp, "conv3x3", rows))
         return -1;
     cl_ulong wo = w->off, bo = b ? b->off : 0, yo = y->off;
     cl_int hb = b != NULL;
     cl_mem bm = b ? b->mem : w->mem;
-    if (adm_set_args(kc, conv, ARG(xs), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+    if (adm_set_args(kc, ARG(xs), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
                      ARG(y->mem), ARG(yo), ARG(x->c), ARG(H), ARG(W), ARG(y->c), 0))
         return -1;
     size_t gws[3] = {((size_t)y->c + COT - 1) / COT, (positions + VW - 1) / VW, (size_t)x->n}, lws[3] = {1, 1, 1};
-    return adm_launch(cl, kc, conv, "conv3x3", 3, gws, lws);
+    return adm_launch(cl, kc, NULL, "conv3x3", 3, gws, lws);
 }
 
 /* Narrow images, layout 1: whole zero-bordered planes [H+2, W+2]; tiles run
@@ -161,7 +149,7 @@ static int conv3x3_via_layout(adm_cl *cl, const adm_dt *x, const adm_dt *w, cons
 static int conv3x3_planes(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
     size_t Wp = (size_t)x->w + 2, planes = (size_t)x->n * x->c;
     size_t rows = planes * (x->h + 2) + (VW + 2 + Wp - 1) / Wp;
-    return conv3x3_via_layout(cl, x, w, b, y, "adm_pad2d", "adm_conv3x3_vec", rows, Wp, (size_t)x->h * Wp);
+    return conv3x3_via_layout(cl, x, w, b, y, ADM_K_adm_pad2d, ADM_K_adm_conv3x3_vec, rows, Wp, (size_t)x->h * Wp);
 }
 
 /* Narrow images, layout 2: three column-shifted copies [H+2, W] of each
@@ -170,7 +158,7 @@ static int conv3x3_planes(adm_cl *cl, const adm_dt *x, const adm_dt *w, const ad
 static int conv3x3_shift3(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
     size_t W = (size_t)x->w, planes = (size_t)x->n * x->c;
     size_t rows = planes * 3 * (x->h + 2) + (VW + W - 1) / W;
-    return conv3x3_via_layout(cl, x, w, b, y, "adm_pad2d_shift3", "adm_conv3x3_shift3", rows, W, (size_t)x->h * W);
+    return conv3x3_via_layout(cl, x, w, b, y, ADM_K_adm_pad2d_shift3, ADM_K_adm_conv3x3_shift3, rows, W, (size_t)x->h * W);
 }
 
 /* 3x3 stride 1 on images narrower than a vector: whichever layout computes
@@ -188,10 +176,10 @@ static int conv_clblast(adm_cl *cl, const char *kind, const adm_dt *x, const adm
     int ks = w->h, OH = y->h, OW = y->w, Ci = x->c, Co = y->c;
     size_t kk = (size_t)Ci * ks * ks, P = (size_t)OH * OW;
     cl_mem col = NULL;
-    cl_kernel kc = NULL;
+    const adm_kernel *kc = adm_cl_k(cl, ADM_K_adm_im2col);
     int direct = ks == 1 && stride == 1;       /* the input already is the column matrix */
     if (!direct) {
-        if (!(col = adm_ops_scratch(cl, kk * P)) || !(kc = get(cl, "adm_im2col"))) return -1;
+        if (!(col = adm_ops_scratch(cl, kk * P))) return -1;
     }
     for (int n = 0; n < x->n; n++) {
         size_t boff = x->off + (size_t)n * Ci * x->h * x->w;
@@ -199,9 +187,9 @@ static int conv_clblast(adm_cl *cl, const char *kind, const adm_dt *x, const adm
         if (!direct) {
             cl_ulong xo = boff;
             cl_int H = x->h, W = x->w, st = stride;
-            if (adm_set_args(kc, "adm_im2col", ARG(x->mem), ARG(xo), ARG(col), ARG(Ci), ARG(H), ARG(W), ARG(ks),
+            if (adm_set_args(kc, ARG(x->mem), ARG(xo), ARG(col), ARG(Ci), ARG(H), ARG(W), ARG(ks),
                              ARG(st), ARG(OH), ARG(OW), 0) ||
-                adm_launch1(cl, kc, "adm_im2col", kind, kk * P))
+                adm_launch1(cl, kc, kind, kk * P))
                 return -1;
             bm = col;
             boff = 0;
@@ -253,15 +241,14 @@ int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
     if (w->n != 1 || w->h != 1 || w->w != I) return adm_shape_error("linear", "w", w, "[1, O, 1, I] with I = x's features");
     if (adm_dt_numel(y) != (size_t)N * O || y->n != N) return adm_shape_error("linear", "y", y, "[N, O, 1, 1]");
     if (b && adm_dt_numel(b) != (size_t)O) return adm_shape_error("linear", "bias", b, "O values");
-    cl_kernel k = get(cl, "adm_linear");
-    if (!k) return -1;
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_linear);
     cl_ulong xo = x->off, wo = w->off, bo = b ? b->off : 0, yo = y->off;
     cl_int hb = b != NULL;
     cl_mem bm = b ? b->mem : w->mem;
-    if (adm_set_args(k, "adm_linear", ARG(x->mem), ARG(xo), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(w->mem), ARG(wo), ARG(bm), ARG(bo), ARG(hb),
                      ARG(y->mem), ARG(yo), ARG(N), ARG(I), ARG(O), 0))
         return -1;
-    return adm_launch1(cl, k, "adm_linear", "linear", (size_t)O);
+    return adm_launch1(cl, k, "linear", (size_t)O);
 }
 
 /* ---- attention -------------------------------------------------------------------- */
@@ -270,13 +257,13 @@ int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
 
 /* S^T softmax over s for nb heads (layout: see attention.cl) */
 static int attn_softmax(adm_cl *cl, cl_mem scr, size_t s_off, int T, int Tp, int pw, size_t nb) {
-    cl_kernel k = get(cl, "adm_softmax_cols");
+    const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_softmax_cols);
     cl_ulong so = s_off;
     cl_int nbi = (cl_int)nb;
     size_t gws[2] = {(size_t)Tp / cl->tile_vw, nb}, lws[2] = {1, 1};
-    if (!k || adm_set_args(k, "adm_softmax_cols", ARG(scr), ARG(so), ARG(T), ARG(Tp), ARG(pw), ARG(nbi), 0))
+    if (adm_set_args(k, ARG(scr), ARG(so), ARG(T), ARG(Tp), ARG(pw), ARG(nbi), 0))
         return -1;
-    return adm_launch(cl, k, "adm_softmax_cols", "attention", 2, gws, lws);
+    return adm_launch(cl, k, NULL, "attention", 2, gws, lws);
 }
 
 /* CLBlast: qs and S^T plain row-major with row stride Tp */
@@ -346,11 +333,11 @@ int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_d
     cl_ulong head = (cl_ulong)(legacy ? 3 * ch : ch) * T;     /* distance between heads of a sample */
     cl_ulong sample = (cl_ulong)C3 * T, qo = qkv->off, qso = qs_off, kso = ks_off, vso = vs_off;
     cl_uint nq = (cl_uint)(BH * ch);                          /* rows (bh, c) */
-    cl_kernel ksc = get(cl, "adm_attn_scale_qk");
-    if (!ksc || adm_set_args(ksc, "adm_attn_scale_qk", ARG(qkv->mem), ARG(qo), ARG(scr), ARG(qso), ARG(kso), ARG(vso),
+    const adm_kernel *ksc = adm_cl_k(cl, ADM_K_adm_attn_scale_qk);
+    if (adm_set_args(ksc, ARG(qkv->mem), ARG(qo), ARG(scr), ARG(qso), ARG(kso), ARG(vso),
                              ARG(heads), ARG(ch), ARG(T), ARG(Tp), ARG(pw), ARG(part), ARG(head), ARG(sample),
                              ARG(scale), ARG(nq), 0) ||
-        adm_launch1(cl, ksc, "adm_attn_scale_qk", "attention", nq))
+        adm_launch1(cl, ksc, "attention", nq))
         return -1;
     for (size_t b0 = 0; b0 < BH; b0 += nb) {
         size_t n = BH - b0 < nb ? BH - b0 : nb;

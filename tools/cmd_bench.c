@@ -56,7 +56,7 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
         goto done;
     }
     double first = adm_now() - t0;
-    adm_ops_times_reset();
+    adm_ops_times_reset(cl);
     clock_t c0 = clock();
     t0 = adm_now();
     for (int i = 0; i < iters; i++)
@@ -79,7 +79,7 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
            name, B, cl->device_name, adm_ops_backend(cl), ms, first * 1e3, gflops, flops / 1e9, cpu_ms,
            (double)mem / 1048576.0, finite ? "" : " — OUTPUT NOT FINITE");
     adm_op_time tm[32];
-    int nk = adm_ops_times(tm, 32);
+    int nk = adm_ops_times(cl, tm, 32);
     double tot = 0;
     for (int k = 0; k < nk; k++) tot += tm[k].ms;
     for (int k = 0; k < nk; k++)
@@ -139,7 +139,6 @@ int cmd_bench(int argc, char **argv) {
     if (cls && json) return admctl_fail("bench: --json is not implemented for --classifier yet"), ADMCTL_USAGE;
     if (cls) return admctl_bench_classifier(argc, argv);
     if (json) admctl_bench_prose = stderr;
-    adm_ops_times_by_kernel(by_kernel);
     if (!spec) spec = "64x64";
     int iters = admctl_parse_iters(iters_s), bs[16];
     if (iters < 0) return ADMCTL_USAGE;
@@ -151,6 +150,7 @@ int cmd_bench(int argc, char **argv) {
     if (cfg.kind == ADM_KIND_CLASSIFIER) return admctl_fail("'%s' is a classifier: use --classifier %s", spec, spec);
     adm_cl cl;
     if (admctl_bench_device(&cl, device, backend) != ADMCTL_OK) return ADMCTL_FAIL;
+    adm_ops_times_by_kernel(&cl, by_kernel);
     int rc = ADMCTL_FAIL;
     adm_tensor_set w;
     adm_unet *u = NULL;

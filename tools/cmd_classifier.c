@@ -146,7 +146,7 @@ static int bench_one(adm_cl *cl, adm_classifier *c, const adm_config *cfg, const
     for (int i = 0; i < iters; i++)
         if (adm_classifier_forward(c, x, t, B, logits)) { admctl_fail("forward at batch %d: %s", B, adm_last_error()); goto done; }
     double ms_f = (adm_now() - t0) * 1e3 / iters;
-    adm_ops_times_reset();
+    adm_ops_times_reset(cl);
     t0 = adm_now();
     for (int i = 0; i < iters; i++)
         if (adm_classifier_grad(c, x, t, y, B, logits, grad)) { admctl_fail("grad at batch %d: %s", B, adm_last_error()); goto done; }
@@ -161,7 +161,7 @@ static int bench_one(adm_cl *cl, adm_classifier *c, const adm_config *cfg, const
            name, B, cl->device_name, adm_ops_backend(cl), ms_f, fl_f / (ms_f * 1e6), fl_f / 1e9, ms_fb,
            fl_fb / (ms_fb * 1e6), fl_fb / 1e9, first * 1e3, (double)mem / 1048576.0, finite ? "" : " — GRADIENT NOT FINITE");
     adm_op_time tm[32];
-    int nk = adm_ops_times(tm, 32);
+    int nk = adm_ops_times(cl, tm, 32);
     if (nk > 0) printf("  time per op kind in forward+backward (bwd_*: backward kernels; the backward convolutions count as conv):\n");
     for (int k = 0; k < nk; k++)
         printf("  %-12s %9.2f ms per forward+backward  (%ld calls)\n", tm[k].kind, tm[k].ms / iters, tm[k].calls / iters);
