@@ -16,7 +16,8 @@
 __kernel void adm_softmax_cols(__global float *S, ulong off, int T, int Tp, int pw, int batch) {
     int t0 = get_global_id(0) * ADM_VW, b = get_global_id(1);
     if (t0 >= Tp || b >= batch) return;
-    __global float *s = S + off + (ulong)b * T * Tp + (ulong)(t0 / pw) * T * pw + t0 % pw;
+    int pq = t0 / pw;
+    __global float *s = S + off + (ulong)b * T * Tp + (ulong)pq * T * pw + (t0 - pq * pw);
     floatV mx = vloadV(0, s);
     for (int i = 1; i < T; i++) mx = fmax(mx, vloadV(0, s + (ulong)i * pw));
     floatV sum = (floatV)(0.0f);
@@ -39,8 +40,8 @@ __kernel void adm_attn_scale_qk(__global const float *qkv, ulong off, __global f
                                 ulong sample, float scale, uint rows) {
     uint r = get_global_id(0);
     if (r >= rows) return;
-    uint c = r % (uint)ch, bh = r / (uint)ch;
-    __global const float *q = qkv + off + (ulong)(bh / heads) * sample + (ulong)(bh % heads) * head + (ulong)c * T;
+    uint bh = r / (uint)ch, c = r - bh * (uint)ch, n = bh / (uint)heads, h = bh - n * (uint)heads;
+    __global const float *q = qkv + off + (ulong)n * sample + (ulong)h * head + (ulong)c * T;
     __global float *qs = dst + qs_off + (ulong)bh * ch * Tp + (ulong)c * pw;
     __global float *ks = dst + ks_off + (ulong)r * T, *vs = dst + vs_off + (ulong)r * T;
     for (int p = 0; p < Tp / pw; p++)

@@ -37,7 +37,7 @@ __kernel void bwd_group_norm(__global const float *x, ulong x_off,
     __local float buf[ADM_LANES];
     const int lid = get_local_id(0), wg = get_local_size(0);
     const int ng = get_group_id(0);
-    const int n = ng / groups, g = ng % groups;
+    const int n = ng / groups, g = ng - n * groups;
     const int cpg = C / groups;
     const int len = cpg * HW, nv = len / ADM_VW;
     const ulong base = (ulong)n * C * HW + (ulong)g * len;
@@ -149,7 +149,7 @@ __kernel void bwd_conv_weight(__global const float *w, ulong w_off, __global flo
                               int O, int I, int k) {
     int idx = get_global_id(0);
     if (idx >= O * I * k * k) return;
-    int b = idx % k, a = (idx / k) % k, o = (idx / (k * k)) % O, i = idx / (k * k * O);
+    int q1 = idx / k, b = idx - q1 * k, q2 = q1 / k, a = q1 - q2 * k, i = q2 / O, o = q2 - i * O;
     wt[wt_off + idx] = w[w_off + (((ulong)o * I + i) * k + (k - 1 - a)) * k + (k - 1 - b)];
 }
 
@@ -160,7 +160,7 @@ __kernel void bwd_dilate2x(__global const float *dy, ulong dy_off, __global floa
                            int NC, int H, int W, int Ho, int Wo) {
     const int row = get_global_id(0);         /* nc * H + yy */
     if (row >= NC * H) return;
-    const int yy = row % H, nc = row / H;
+    const int nc = row / H, yy = row - nc * H;
     __global float *o = d + d_off + (ulong)row * W;
     __global const float *r = dy + dy_off + ((ulong)nc * Ho + (yy >> 1)) * Wo;
     const int live = !(yy & 1) && (yy >> 1) < Ho;
@@ -173,7 +173,7 @@ __kernel void bwd_avgpool2x2(__global const float *dy, ulong dy_off, __global fl
                              int NC, int H, int W, int Ho, int Wo) {
     const int row = get_global_id(0);
     if (row >= NC * H) return;
-    const int yy = row % H, nc = row / H;
+    const int nc = row / H, yy = row - nc * H;
     __global float *o = dx + dx_off + (ulong)row * W;
     __global const float *r = dy + dy_off + ((ulong)nc * Ho + (yy >> 1)) * Wo;
     const int live = (yy >> 1) < Ho;
@@ -189,7 +189,7 @@ __kernel void bwd_linear(__global const float *dy, ulong dy_off, int dy_sn,
                          int N, int O, int I) {
     int idx = get_global_id(0);
     if (idx >= N * I) return;
-    int n = idx / I, i = idx % I;
+    int n = idx / I, i = idx - n * I;
     __global const float *d = dy + dy_off + (ulong)n * dy_sn;
     float s = 0.0f;
     for (int o = 0; o < O; o++) s += d[o] * w[w_off + (ulong)o * I + i];
@@ -203,7 +203,8 @@ __kernel void bwd_linear(__global const float *dy, ulong dy_off, int dy_sn,
  * columns as one contiguous stream, which the prefetcher follows), pw = T
  * (plain row-major) for CLBlast.  The last panel's pad lanes are never read
  * as data: they only feed output columns >= T, which are dropped. */
-#define BWD_PIDX(r, c, T, pw) ((ulong)((uint)(c) / (pw)) * (ulong)(T) * (pw) + (ulong)(r) * (pw) + (uint)(c) % (pw))
+#define BWD_PIDX(r, c, T, pw) ((ulong)((uint)(c) / (pw)) * (ulong)(T) * (pw) + (ulong)(r) * (pw) + \
+                               ((uint)(c) - (uint)(c) / (pw) * (pw)))
 
 /* Strided GEMM (own path):  C[b](m, n) = alpha * sum_k A[b](m, k) B[b](k, n)
  * A(m, k) at a_off + b*a_bs + m*a_sm + k*a_sk (any strides); B row-major
@@ -280,7 +281,8 @@ __kernel void bwd_gemm(__global const float *A, ulong a_off, ulong a_bs, int a_s
 __kernel void bwd_softmax_rows(__global float *p, ulong p_off, ulong mstride, int T, int pw, int rows) {
     const int row = get_global_id(0);
     if (row >= rows) return;
-    __global float *base = p + p_off + (ulong)(row / T) * mstride + (ulong)(row % T) * pw;
+    const int mq = row / T;
+    __global float *base = p + p_off + (ulong)mq * mstride + (ulong)(row - mq * T) * pw;
     const ulong pstep = (ulong)T * pw;
     float m = -INFINITY;
     BWD_ROW_CHUNKS(pi, w, T, pw) {
@@ -310,7 +312,8 @@ __kernel void bwd_softmax_grad_rows(__global const float *p, ulong p_off, __glob
                                     ulong mstride, int T, int pw, int rows) {
     const int row = get_global_id(0);
     if (row >= rows) return;
-    const ulong o = (ulong)(row / T) * mstride + (ulong)(row % T) * pw, pstep = (ulong)T * pw;
+    const int mq = row / T;
+    const ulong o = (ulong)mq * mstride + (ulong)(row - mq * T) * pw, pstep = (ulong)T * pw;
     __global const float *pb = p + p_off + o;
     __global float *db = dp + dp_off + o;
     float s = 0.0f;
@@ -356,7 +359,7 @@ __kernel void bwd_pool_tokens(__global const float *dxp, ulong dxp_off, __global
                               int NC, int HW) {
     const int i = get_global_id(0);
     if (i >= NC * HW) return;
-    const int nc = i / HW, hw = i % HW;
+    const int nc = i / HW, hw = i - nc * HW;
     __global const float *r = dxp + dxp_off + (ulong)nc * (HW + 1);
     da[da_off + i] = r[1 + hw] + r[0] / (float)HW;
 }
@@ -367,7 +370,7 @@ __kernel void bwd_spatial_mean(__global const float *d, ulong d_off, int F, int 
                                __global float *dx, ulong dx_off, int C, int HW, int N, int accumulate) {
     const int i = get_global_id(0);
     if (i >= N * C * HW) return;
-    const int c = (i / HW) % C, n = i / (HW * C);
+    const int q = i / HW, n = q / C, c = q - n * C;
     float v = d[d_off + (ulong)n * F + off + c] / (float)HW;
     dx[dx_off + i] = accumulate ? dx[dx_off + i] + v : v;
 }
@@ -395,7 +398,7 @@ __kernel void cls_spatial_mean(__global const float *x, ulong x_off, __global fl
                                int F, int off, int N, int C, int HW) {
     int idx = get_global_id(0);
     if (idx >= N * C) return;
-    int n = idx / C, c = idx % C;
+    int n = idx / C, c = idx - n * C;
     __global const float *r = x + x_off + (ulong)idx * HW;
     float s = 0.0f;
     for (int j = 0; j < HW; j++) s += r[j];
@@ -409,7 +412,7 @@ __kernel void cls_linear_strided(__global const float *x, ulong x_off, int x_sn,
                                  __global float *y, ulong y_off, int N, int O, int I) {
     int idx = get_global_id(0);
     if (idx >= N * O) return;
-    int n = idx / O, o = idx % O;
+    int n = idx / O, o = idx - n * O;
     __global const float *wr = w + w_off + (ulong)o * I;
     __global const float *xr = x + x_off + (ulong)n * x_sn;
     float s = 0.0f;

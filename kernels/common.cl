@@ -8,6 +8,12 @@
  * (exactly rounded, so deterministic) and a separate multiply and add
  * otherwise.  The sums below run in a fixed order, so the same inputs give
  * the same bits on every run on a device.
+ *
+ * Index arithmetic: where a kernel needs both a / b and a % b, it writes
+ * the remainder as a - (a / b) * b.  Given '%' next to '/', clang's
+ * DivRemPairs pass emits an LLVM `freeze`, which Oclgrind 21.10's
+ * uninitialised-value checker cannot interpret: it abandons the rest of the
+ * kernel (make check-oclgrind reports it as a fatal error).
  */
 #pragma OPENCL FP_CONTRACT OFF
 

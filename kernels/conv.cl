@@ -34,7 +34,7 @@ __kernel void adm_conv2d_direct(__global const float *x, ulong xoff, __global co
                                 int N, int Ci, int H, int W, int Co, int OH, int OW, int k, int stride) {
     int i = get_global_id(0);
     if (i >= N * Co * OH * OW) return;
-    int ox = i % OW, oy = (i / OW) % OH, co = (i / (OW * OH)) % Co, n = i / (OW * OH * Co);
+    int q1 = i / OW, ox = i - q1 * OW, q2 = q1 / OH, oy = q1 - q2 * OH, n = q2 / Co, co = q2 - n * Co;
     int pad = k / 2;
     float acc = has_bias ? b[boff + co] : 0.0f;
     __global const float *xs = x + xoff + (ulong)n * Ci * H * W;
@@ -60,7 +60,7 @@ __kernel void adm_pad2d(__global const float *x, ulong xoff, __global float *xp,
     if (r >= rows) return;
     int Wp = W + 2, Hp = H + 2;
     uint plane = r / (uint)Hp;
-    int py = (int)(r % (uint)Hp) - 1;
+    int py = (int)(r - plane * (uint)Hp) - 1;
     __global float *d = xp + (ulong)r * Wp;
     if (plane >= planes || py < 0 || py >= H) {
         for (int i = 0; i < Wp; i++) d[i] = 0.0f;
@@ -122,7 +122,7 @@ __kernel void adm_conv3x3_vec(__global const float *xp, __global const float *w,
             float o[ADM_VW];
             vstoreV(acc[j][v], 0, o);
             for (int l = 0; l < ADM_VW; l++) {
-                int p = p0 + v * ADM_VW + l, oy = p / Wp, ox = p % Wp;
+                int p = p0 + v * ADM_VW + l, oy = p / Wp, ox = p - oy * Wp;
                 if (oy < H && ox < W) ys[((ulong)(co0 + j) * H + oy) * W + ox] = o[l];
             }
         }
@@ -138,8 +138,8 @@ __kernel void adm_pad2d_rows(__global const float *x, ulong xoff, __global float
     uint r = get_global_id(0);
     if (r >= rows) return;
     int Wp = W + 2, Hp = H + 2;
-    uint ci = r % (uint)Ci, t = r / (uint)Ci;
-    int py = (int)(t % (uint)Hp) - 1, n = (int)(t / (uint)Hp);
+    uint t = r / (uint)Ci, ci = r - t * (uint)Ci, tn = t / (uint)Hp;
+    int py = (int)(t - tn * (uint)Hp) - 1, n = (int)tn;
     __global float *d = xr + (ulong)r * Wp;
     if (n >= N || py < 0 || py >= H) {
         for (int i = 0; i < Wp; i++) d[i] = 0.0f;
@@ -163,7 +163,7 @@ __kernel void NAME(__global const float *xr, __global const float *w, ulong woff
                    __global const float *b, ulong boff, int has_bias,                          \
                    __global float *y, ulong yoff, int Ci, int H, int W, int Co) {              \
     int tc = get_global_id(0), tx = get_global_id(1), r = get_global_id(2);                     \
-    int Wp = W + 2, HG = (H + NR - 1) / NR, oy0 = (r % HG) * NR, n = r / HG;                   \
+    int Wp = W + 2, HG = (H + NR - 1) / NR, n = r / HG, oy0 = (r - n * HG) * NR;               \
     int x0 = tx * ADM_VW * NV;                                                                  \
     if (x0 >= W) return;                                                                        \
     int co0 = tc * COT;                                                                         \
@@ -234,7 +234,7 @@ __kernel void adm_pack_panels(__global const float *src, ulong soff, ulong sbs, 
     uint r = get_global_id(0);                     /* (b, panel, k) */
     if (r >= rows) return;
     int np = (N + NVW - 1) / NVW;
-    uint k = r % (uint)K, p = (r / (uint)K) % (uint)np, b = r / ((uint)K * np);
+    uint q = r / (uint)K, k = r - q * (uint)K, b = q / (uint)np, p = q - b * (uint)np;
     __global const float *s = src + soff + b * sbs + (ulong)k * ld + p * NVW;
     __global float *d = dst + doff + b * dbs + ((ulong)p * K + k) * NVW;
     int n = min(NVW, N - (int)p * NVW);
@@ -324,9 +324,9 @@ __kernel void adm_im2col(__global const float *x, ulong xoff, __global float *co
                          int Ci, int H, int W, int k, int stride, int OH, int OW) {
     int i = get_global_id(0);
     if (i >= Ci * k * k * OH * OW) return;
-    int p = i % (OH * OW), r = i / (OH * OW);
-    int kx = r % k, ky = (r / k) % k, ci = r / (k * k);
-    int oy = p / OW, ox = p % OW, pad = k / 2;
+    int r = i / (OH * OW), p = i - r * (OH * OW);
+    int q = r / k, kx = r - q * k, ci = q / k, ky = q - ci * k;
+    int oy = p / OW, ox = p - oy * OW, pad = k / 2;
     int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
     col[i] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? x[xoff + ((ulong)ci * H + iy) * W + ix] : 0.0f;
 }
@@ -343,7 +343,7 @@ __kernel void adm_pad2d_shift3(__global const float *x, ulong xoff, __global flo
     if (r >= rows) return;
     int Hp = H + 2;
     uint t = r / (uint)Hp, plane = t / 3;
-    int py = (int)(r % (uint)Hp) - 1, kx = (int)(t % 3);
+    int py = (int)(r - t * (uint)Hp) - 1, kx = (int)(t - plane * 3);
     __global float *d = xs + (ulong)r * W;
     if (plane >= planes || py < 0 || py >= H) {
         for (int i = 0; i < W; i++) d[i] = 0.0f;

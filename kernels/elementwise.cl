@@ -53,7 +53,7 @@ __kernel void adm_concat(__global const float *a, ulong aoff, __global const flo
                          __global float *y, ulong yoff, uint ca, uint cb, uint hw, uint planes) {
     uint r = get_global_id(0);
     if (r >= planes) return;
-    uint s = r / (ca + cb), c = r % (ca + cb);
+    uint s = r / (ca + cb), c = r - s * (ca + cb);
     __global const float *src = c < ca ? a + aoff + ((ulong)s * ca + c) * hw : b + boff + ((ulong)s * cb + (c - ca)) * hw;
     __global float *d = y + yoff + (ulong)r * hw;
     for (uint i = 0; i < hw; i++) d[i] = src[i];
@@ -64,7 +64,7 @@ __kernel void adm_upsample_nearest2x(__global const float *x, ulong xoff, __glob
                                      uint h, uint w, uint rows) {
     uint r = get_global_id(0);
     if (r >= rows) return;
-    uint p = r / (2 * h), oy = r % (2 * h);
+    uint p = r / (2 * h), oy = r - p * (2 * h);
     __global const float *s = x + xoff + ((ulong)p * h + oy / 2) * w;
     __global float *d = y + yoff + (ulong)r * 2 * w;
     for (uint i = 0; i < 2 * w; i++) d[i] = s[i / 2];
@@ -76,7 +76,7 @@ __kernel void adm_avgpool2x2(__global const float *x, ulong xoff, __global float
                              uint h, uint w, uint rows) {
     uint r = get_global_id(0);
     if (r >= rows) return;
-    uint oh = h / 2, ow = w / 2, p = r / oh, oy = r % oh;
+    uint oh = h / 2, ow = w / 2, p = r / oh, oy = r - p * oh;
     __global const float *s0 = x + xoff + ((ulong)p * h + 2 * oy) * w, *s1 = s0 + w;
     __global float *d = y + yoff + (ulong)r * ow;
     for (uint i = 0; i < ow; i++) {
@@ -109,7 +109,7 @@ __kernel void adm_upsample_bilinear(__global const float *x, ulong xoff, __globa
                                     uint h, uint w, uint oh, uint ow, float sh, float sw, uint rows) {
     uint r = get_global_id(0);
     if (r >= rows) return;
-    uint oy = r % oh, p = r / oh;
+    uint p = r / oh, oy = r - p * oh;
     uint h0, h1;
     float lh0, lh1;
     lin_index(sh, oy, h, &h0, &h1, &lh0, &lh1);

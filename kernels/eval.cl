@@ -21,7 +21,7 @@ __kernel void adm_eval_preprocess(__global const uchar *img, ulong ioff, uint H,
                                   __global float *y, ulong yoff, uint OH, uint OW, float sh, float sw, uint rows) {
     uint r = get_global_id(0);
     if (r >= rows) return;
-    uint oy = r % OH, c = (r / OH) % 3, n = r / (OH * 3), cs = C == 1 ? 0 : c;
+    uint q = r / OH, oy = r - q * OH, n = q / 3, c = q - n * 3, cs = C == 1 ? 0 : c;
     uint h0, h1;
     float lh0, lh1;
     lin_index(sh, oy, H, &h0, &h1, &lh0, &lh1);
@@ -55,11 +55,11 @@ __kernel void adm_eval_im2col(__global const float *x, ulong xoff, ulong xbs, __
     uint r = get_global_id(0);
     if (r >= rows) return;
     int K = Ci * KH * KW, P = OH * OW, np = (P + NVW - 1) / NVW;
-    uint k = r % (uint)K, pn = (r / (uint)K) % (uint)np, b = r / ((uint)K * np);
-    int kx = k % KW, ky = (k / KW) % KH, ci = k / (KW * KH);
+    uint q = r / (uint)K, k = r - q * (uint)K, b = q / (uint)np, pn = q - b * (uint)np;
+    int kq = (int)k / KW, kx = (int)k - kq * KW, ci = kq / KH, ky = kq - ci * KH;
     __global const float *xs = x + xoff + b * xbs + (ulong)ci * H * W;
     __global float *d = dst + b * dbs + ((ulong)pn * K + k) * NVW;
-    int p = (int)pn * NVW, oy = p / OW, ox = p % OW;          /* then stepped without dividing */
+    int p = (int)pn * NVW, oy = p / OW, ox = p - oy * OW;     /* then stepped without dividing */
     if (KH == 1 && KW == 1 && SH == 1 && SW == 1 && PH == 0 && PW == 0 && p + NVW <= P) {
         for (int l = 0; l < NVW; l++) d[l] = xs[p + l];       /* 1x1: a contiguous run */
         return;
@@ -79,7 +79,8 @@ __kernel void adm_eval_im2col(__global const float *x, ulong xoff, ulong xbs, __
 __kernel void adm_eval_relu(__global float *y, ulong yoff, ulong ybs, uint per, uint n) {
     uint i = get_global_id(0);
     if (i >= n) return;
-    __global float *p = y + yoff + (i / per) * ybs + i % per;
+    uint b = i / per;
+    __global float *p = y + yoff + b * ybs + (i - b * per);
     float v = *p;
     *p = v > 0.0f ? v : 0.0f;
 }
@@ -94,7 +95,7 @@ __kernel void adm_eval_pool(__global const float *x, ulong xoff, __global float 
                             int C, int H, int W, int OH, int OW, int k, int s, int pad, int is_max, uint rows) {
     uint r = get_global_id(0);
     if (r >= rows) return;
-    int oy = r % OH, c = (r / OH) % C, b = r / (OH * C);
+    int q = r / OH, oy = r - q * OH, b = q / C, c = q - b * C;
     __global const float *xs = x + xoff + ((ulong)b * C + c) * H * W;
     __global float *d = y + yoff + (ulong)b * ybs + ((ulong)c * OH + oy) * OW;
     int y0 = max(oy * s - pad, 0), y1 = min(oy * s - pad + k, H);

@@ -25,6 +25,9 @@
     X(adm_softmax_cols) X(adm_attn_scale_qk)                                            \
     /* noise.cl */                                                                      \
     X(adm_noise)                                                                        \
+    /* eval.cl */                                                                       \
+    X(adm_eval_preprocess) X(adm_eval_im2col) X(adm_eval_relu) X(adm_eval_pool)         \
+    X(adm_eval_mean_hw)                                                                 \
     /* backward.cl */                                                                   \
     X(bwd_group_norm) X(bwd_silu) X(bwd_relu) X(bwd_conv_weight) X(bwd_dilate2x)        \
     X(bwd_avgpool2x2) X(bwd_linear) X(bwd_gemm) X(bwd_softmax_rows)                     \
