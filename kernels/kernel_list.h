@@ -25,6 +25,8 @@
     X(adm_softmax_cols) X(adm_attn_scale_qk)                                            \
     /* noise.cl */                                                                      \
     X(adm_noise)                                                                        \
+    /* step.cl */                                                                       \
+    X(adm_step_ddpm) X(adm_step_ddim)                                                   \
     /* eval.cl */                                                                       \
     X(adm_eval_preprocess) X(adm_eval_im2col) X(adm_eval_relu) X(adm_eval_pool)         \
     X(adm_eval_mean_hw)                                                                 \

@@ -17,17 +17,15 @@ int adm_op_step(adm_cl *cl, int ddim, const float cf[ADM_ST_NCOEF], adm_dt *x, c
     if (grad && adm_dt_numel(grad) != n) return adm_shape_error("step", "grad", grad, "the shape of x");
     if (cf[ADM_ST_LEARNED] != 0.0f && out->c != 2 * x->c)
         return adm_shape_error("step", "model output", out, "2C channels (learned variance)");
-    const char *name = ddim ? "adm_step_ddim" : "adm_step_ddpm";
-    cl_kernel k = adm_cl_kernel(cl, name);
-    if (!k) return adm_error_prefix("step");
+    const adm_kernel *k = adm_cl_k(cl, ddim ? ADM_K_adm_step_ddim : ADM_K_adm_step_ddpm);
     cl_float16 coefs;
     memcpy(coefs.s, cf, sizeof coefs.s);
     cl_ulong xo = x->off, oo = out->off, go = grad ? grad->off : 0, no = noise->off;
     cl_ulong im = img, oim = (cl_ulong)out->c * out->h * out->w, nn = n;
     cl_int hg = grad != NULL;
     cl_mem gm = grad ? grad->mem : noise->mem;
-    if (adm_set_args(k, name, ARG(x->mem), ARG(xo), ARG(out->mem), ARG(oo), ARG(gm), ARG(go), ARG(hg),
+    if (adm_set_args(k, ARG(x->mem), ARG(xo), ARG(out->mem), ARG(oo), ARG(gm), ARG(go), ARG(hg),
                      ARG(noise->mem), ARG(no), ARG(coefs), ARG(im), ARG(oim), ARG(nn), 0))
         return -1;
-    return adm_launch1(cl, k, name, "step", n);
+    return adm_launch1(cl, k, "step", n);
 }
