@@ -143,7 +143,7 @@ int cmd_features(int argc, char **argv) {
 
     if (adm_cl_open(&cl, device, bench ? ADM_CL_PROFILE : 0) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     cl_open = 1;
-    adm_ops_times_by_kernel(by_kernel);
+    adm_ops_times_by_kernel(&cl, by_kernel);
     double t0 = adm_now();
     if (adm_inception_load(&net, &cl, weights) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     double load_s = adm_now() - t0, secs;
@@ -159,7 +159,7 @@ int cmd_features(int argc, char **argv) {
         printf("%d images of %dx%dx3 in %.2f s: %.2f images/s, %.1f ms/image; 50,000 images: %.1f min\n", n, S, S, secs,
                ips, 1000.0 / ips, 50000.0 / ips / 60.0);
         adm_op_time t[64];
-        int nt = adm_ops_times(t, 64);
+        int nt = adm_ops_times(&cl, t, 64);
         double total = 0;
         for (int k = 0; k < nt; k++) total += t[k].ms;
         printf("device time per op kind (all runs):\n");
