@@ -46,24 +46,9 @@ __kernel void bwd_group_norm(__global const float *x, ulong x_off,
     __global const float *scale = ss + ss_off + (ulong)n * 2 * C + g * cpg;
     __global const float *shift = scale + C;
 
-    /* Statistics: lane v sums vectors v, v + 64, ... lane by lane, then
-     * the scalar tail; a fixed tree combines the lanes. */
-    for (int v = lid; v < ADM_LANES; v += wg) {
-        floatV sv = (floatV)(0.0f);
-        for (int i = v; i < nv; i += ADM_LANES) sv += vloadV(i, x);
-        float s = adm_lanes_sum(sv);
-        for (int j = nv * ADM_VW + v; j < len; j += ADM_LANES) s += x[j];
-        buf[v] = s;
-    }
-    const float mu = adm_lanes_total(buf, lid, wg) / (float)len;
-    for (int v = lid; v < ADM_LANES; v += wg) {
-        floatV sv = (floatV)(0.0f);
-        for (int i = v; i < nv; i += ADM_LANES) { floatV d = vloadV(i, x) - mu; sv += d * d; }
-        float s = adm_lanes_sum(sv);
-        for (int j = nv * ADM_VW + v; j < len; j += ADM_LANES) { float d = x[j] - mu; s += d * d; }
-        buf[v] = s;
-    }
-    const float var = adm_lanes_total(buf, lid, wg) / (float)len;
+    /* statistics as the forward computes them (common.cl) */
+    const float2 st = adm_group_stats(x, (uint)len, buf, (uint)lid, (uint)wg);
+    const float mu = st.x, var = st.y;
     const float rstd = 1.0f / sqrt(var + eps);
 
     /* dy0 = dL/dy0, parked in dx (lane v writes and rereads only indices

@@ -69,3 +69,28 @@ static float adm_lanes_sum(floatV v) {
     for (int i = 1; i < ADM_VW; i++) s += t[i];
     return s;
 }
+
+/* GroupNorm statistics of the cnt floats at xs: the mean, then the biased
+ * variance (sum of (x - mean)^2 / cnt).  Lane v sums the ADM_VW-wide
+ * chunks v, v + 64, ... lane by lane, adds its vector lanes in order, then
+ * the scalar tail; adm_lanes_total combines the 64 lanes.  buf: local
+ * memory of ADM_LANES floats; every item of the work-group gets both. */
+static float2 adm_group_stats(__global const float *xs, uint cnt, __local float *buf, uint l, uint wg) {
+    uint nv = cnt / ADM_VW;
+    for (uint v = l; v < ADM_LANES; v += wg) {
+        floatV sv = (floatV)(0.0f);
+        for (uint i = v; i < nv; i += ADM_LANES) sv += vloadV(i, xs);
+        float s = adm_lanes_sum(sv);
+        for (uint i = nv * ADM_VW + v; i < cnt; i += ADM_LANES) s += xs[i];
+        buf[v] = s;
+    }
+    float mean = adm_lanes_total(buf, l, wg) / (float)cnt;
+    for (uint v = l; v < ADM_LANES; v += wg) {
+        floatV vv = (floatV)(0.0f);
+        for (uint i = v; i < nv; i += ADM_LANES) { floatV d = vloadV(i, xs) - mean; vv += d * d; }
+        float s = adm_lanes_sum(vv);
+        for (uint i = nv * ADM_VW + v; i < cnt; i += ADM_LANES) { float d = xs[i] - mean; s += d * d; }
+        buf[v] = s;
+    }
+    return (float2)(mean, adm_lanes_total(buf, l, wg) / (float)cnt);
+}

@@ -24,23 +24,8 @@ __kernel void adm_group_norm(__global const float *x, ulong xoff, __global const
     __global const float *xs = x + xoff + base;
     __global float *ys = y + yoff + base;
 
-    for (uint v = l; v < ADM_LANES; v += wg) {
-        floatV sv = (floatV)(0.0f);
-        for (uint i = v; i < nv; i += ADM_LANES) sv += vloadV(i, xs);
-        float s = adm_lanes_sum(sv);
-        for (uint i = nv * ADM_VW + v; i < cnt; i += ADM_LANES) s += xs[i];
-        buf[v] = s;
-    }
-    float mean = adm_lanes_total(buf, l, wg) / (float)cnt;
-
-    for (uint v = l; v < ADM_LANES; v += wg) {
-        floatV vv = (floatV)(0.0f);
-        for (uint i = v; i < nv; i += ADM_LANES) { floatV d = vloadV(i, xs) - mean; vv += d * d; }
-        float s = adm_lanes_sum(vv);
-        for (uint i = nv * ADM_VW + v; i < cnt; i += ADM_LANES) { float d = xs[i] - mean; s += d * d; }
-        buf[v] = s;
-    }
-    float var = adm_lanes_total(buf, l, wg) / (float)cnt;
+    float2 st = adm_group_stats(xs, cnt, buf, l, wg);
+    float mean = st.x, var = st.y;
     float rstd = 1.0f / sqrt(var + eps);
 
     __global const float *sn = ss + ssoff + (ulong)n * 2 * C;

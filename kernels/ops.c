@@ -199,6 +199,7 @@ static int same_shape(const adm_dt *a, const adm_dt *b) {
 /* ---- elementwise -------------------------------------------------------- */
 
 int adm_op_silu(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(y);
     if (!same_shape(x, y)) return adm_shape_error("silu", "y", y, "the shape of x");
     const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_silu);
     cl_ulong xo = x->off, yo = y->off;
@@ -208,6 +209,7 @@ int adm_op_silu(adm_cl *cl, const adm_dt *x, adm_dt *y) {
 }
 
 int adm_op_add(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
+    ADM_ASSERT_VIEW(a); ADM_ASSERT_VIEW(b); ADM_ASSERT_VIEW(y);
     if (adm_dt_numel(a) != adm_dt_numel(b)) return adm_shape_error("add", "b", b, "as many elements as a");
     if (adm_dt_numel(a) != adm_dt_numel(y)) return adm_shape_error("add", "y", y, "as many elements as a");
     const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_add);
@@ -219,6 +221,7 @@ int adm_op_add(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
 }
 
 int adm_op_add_channel(adm_cl *cl, adm_dt *y, const adm_dt *v) {
+    ADM_ASSERT_VIEW(y); ADM_ASSERT_VIEW(v);
     if ((size_t)v->n * v->c * v->h * v->w != (size_t)y->n * y->c)
         return adm_shape_error("add_channel", "v", v, "one value per (sample, channel) of y");
     const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_add_channel);
@@ -230,6 +233,7 @@ int adm_op_add_channel(adm_cl *cl, adm_dt *y, const adm_dt *v) {
 }
 
 int adm_op_copy(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(y);
     if (adm_dt_numel(x) != adm_dt_numel(y)) return adm_shape_error("copy", "y", y, "as many elements as x");
     const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_copy);
     cl_ulong xo = x->off, yo = y->off;
@@ -239,6 +243,7 @@ int adm_op_copy(adm_cl *cl, const adm_dt *x, adm_dt *y) {
 }
 
 int adm_op_concat(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
+    ADM_ASSERT_VIEW(a); ADM_ASSERT_VIEW(b); ADM_ASSERT_VIEW(y);
     if (a->n != y->n || b->n != y->n || a->h != y->h || b->h != y->h || a->w != y->w || b->w != y->w ||
         a->c + b->c != y->c)
         return adm_shape_error("concat", "y", y, "[N, Ca + Cb, H, W] of a and b");
@@ -254,6 +259,7 @@ int adm_op_concat(adm_cl *cl, const adm_dt *a, const adm_dt *b, adm_dt *y) {
 /* ---- resampling ----------------------------------------------------------- */
 
 int adm_op_upsample_nearest2x(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(y);
     if (y->n != x->n || y->c != x->c || y->h != 2 * x->h || y->w != 2 * x->w)
         return adm_shape_error("upsample_nearest2x", "y", y, "[N, C, 2H, 2W] of x");
     const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_upsample_nearest2x);
@@ -266,6 +272,7 @@ int adm_op_upsample_nearest2x(adm_cl *cl, const adm_dt *x, adm_dt *y) {
 }
 
 int adm_op_avgpool2x2(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(y);
     if (y->n != x->n || y->c != x->c || y->h != x->h / 2 || y->w != x->w / 2 || y->h == 0 || y->w == 0)
         return adm_shape_error("avgpool2x2", "y", y, "[N, C, H/2, W/2] of x");
     const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_avgpool2x2);
@@ -277,6 +284,7 @@ int adm_op_avgpool2x2(adm_cl *cl, const adm_dt *x, adm_dt *y) {
 }
 
 int adm_op_upsample_bilinear(adm_cl *cl, const adm_dt *x, adm_dt *y) {
+    ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(y);
     if (y->n != x->n || y->c != x->c || y->h < 1 || y->w < 1 || x->h < 1 || x->w < 1)
         return adm_shape_error("upsample_bilinear", "y", y, "[N, C, H', W'] with x's N and C");
     const adm_kernel *k = adm_cl_k(cl, ADM_K_adm_upsample_bilinear);
@@ -294,6 +302,7 @@ int adm_op_upsample_bilinear(adm_cl *cl, const adm_dt *x, adm_dt *y) {
 
 int adm_op_group_norm(adm_cl *cl, const adm_dt *x, const adm_dt *gamma, const adm_dt *beta,
                       int groups, float eps, const adm_dt *ss, int silu, adm_dt *y) {
+    ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(y); ADM_ASSERT_VIEW(gamma); ADM_ASSERT_VIEW(beta);
     if (groups < 1 || x->c % groups) return adm_error("group_norm: %d channels do not split into %d groups", x->c, groups);
     if (!same_shape(x, y)) return adm_shape_error("group_norm", "y", y, "the shape of x");
     if (adm_dt_numel(gamma) != (size_t)x->c || adm_dt_numel(beta) != (size_t)x->c)

@@ -205,6 +205,7 @@ static int conv_clblast(adm_cl *cl, const char *kind, const adm_dt *x, const adm
 }
 
 int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, int stride, adm_dt *y) {
+    ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(w); ADM_ASSERT_VIEW(y);
     int k = w->h;
     if ((k != 1 && k != 3) || w->w != k) return adm_shape_error("conv2d", "w", w, "[O, I, k, k] with k = 1 or 3");
     if (stride != 1 && stride != 2) return adm_error("conv2d: stride %d (1 or 2 supported)", stride);
@@ -237,6 +238,7 @@ int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
 /* ---- linear --------------------------------------------------------------------- */
 
 int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y) {
+    ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(w); ADM_ASSERT_VIEW(y);
     int N = x->n, I = (int)(adm_dt_numel(x) / (size_t)x->n), O = w->c;
     if (w->n != 1 || w->h != 1 || w->w != I) return adm_shape_error("linear", "w", w, "[1, O, 1, I] with I = x's features");
     if (adm_dt_numel(y) != (size_t)N * O || y->n != N) return adm_shape_error("linear", "y", y, "[N, O, 1, 1]");
@@ -309,6 +311,7 @@ static int attn_gemms_own(adm_cl *cl, int T, int Tp, int ch, size_t nb, cl_mem s
  * Scratch: qs [N*H, ch, Tp], ks, vs [N*H, ch, T], then S^T for a chunk of
  * heads at a time (at most ~256 MiB, or what the max allocation allows). */
 int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_dt *y) {
+    ADM_ASSERT_VIEW(qkv); ADM_ASSERT_VIEW(y);
     int N = qkv->n, C3 = qkv->c, T = qkv->h * qkv->w;
     if (heads < 1 || C3 % (3 * heads)) return adm_error("attention: %d qkv channels do not split into 3 x %d heads", C3, heads);
     int C = C3 / 3, ch = C / heads;
