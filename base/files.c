@@ -63,33 +63,26 @@ int adm_file_write_atomic(const char *path, const char *tmp_path, const void *da
         tmp_path = tmp_default;
     }
     int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return adm_error("%s: %s", tmp_path, strerror(errno));
+    if (fd < 0) { int e = errno; adm_error("%s: %s", tmp_path, strerror(e)); errno = e; return -1; }
     const uint8_t *p = data;
     size_t left = len;
+    const char *step = NULL;
+    int e = 0;
     while (left > 0) {
         ssize_t n = write(fd, p, left);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int e = n < 0 ? errno : EIO;
-            close(fd); unlink(tmp_path);
-            return adm_error("write %s: %s", tmp_path, strerror(e));
-        }
+        if (n <= 0) { e = n < 0 ? errno : EIO; step = "write"; break; }
         p += n; left -= (size_t)n;
     }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd); unlink(tmp_path);
-        return adm_error("fsync %s: %s", tmp_path, strerror(e));
-    }
-    if (close(fd) != 0) {
-        int e = errno;
+    if (!step && fsync(fd) != 0) { e = errno; step = "fsync"; }
+    if (close(fd) != 0 && !step) { e = errno; step = "close"; }
+    if (!step && rename(tmp_path, path) != 0) { e = errno; step = "rename"; }
+    if (step) {
         unlink(tmp_path);
-        return adm_error("close %s: %s", tmp_path, strerror(e));
-    }
-    if (rename(tmp_path, path) != 0) {
-        int e = errno;
-        unlink(tmp_path);
-        return adm_error("rename %s -> %s: %s", tmp_path, path, strerror(e));
+        if (!strcmp(step, "rename")) adm_error("rename %s -> %s: %s", tmp_path, path, strerror(e));
+        else adm_error("%s %s: %s", step, tmp_path, strerror(e));
+        errno = e;                   /* callers tell a full disk (ENOSPC) from other failures */
+        return -1;
     }
     return fsync_parent(path);
 }

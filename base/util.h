@@ -51,7 +51,8 @@ int adm_check_input_file(const char *path, const char *what, size_t *size);
 
 /* Write data to path atomically: write tmp_path (NULL: "<path>.tmp.<pid>"),
  * fsync it, rename it to path, fsync the folder.  On any error (e.g. "No
- * space left on device") the temp file is removed and path is untouched. */
+ * space left on device") the temp file is removed and path is untouched;
+ * errno says why (ENOSPC, EDQUOT, ...) when a system call failed. */
 int adm_file_write_atomic(const char *path, const char *tmp_path, const void *data, size_t len);
 
 /* mkdir -p: create path and its missing parents with mode (an existing

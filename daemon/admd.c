@@ -72,6 +72,7 @@ static int install_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;        /* file I/O is not cut short (EINTR); poll() still wakes */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -115,6 +116,7 @@ typedef struct {
     int pass_left;           /* images of the current pass not yet delivered */
     double pass_share;       /* the current pass's device time / its images */
     int lost;                /* the job is no longer ours (cancelled, reaped) */
+    int transient;           /* the failure will pass (full disk, EINTR): requeue, pause claiming */
     int images;              /* images recorded this attempt */
     char error[1024];
 } run_ctx;
@@ -137,6 +139,10 @@ static int on_step(void *user, int step, int total, int images_done, int images_
                         c->job->images_done + c->images, c->job->req.count);
     return 0;
 }
+
+/* Errors that pass by themselves: a full disk or quota (the job waits
+ * for space, claiming pauses) and an interrupted call. */
+static int transient_errno(int e) { return e == ENOSPC || e == EDQUOT || e == EINTR; }
 
 /* Is image index of the job recorded (by us or another worker)? */
 static int recorded(adm_spool *s, int64_t job_id, int index) {
@@ -172,7 +178,10 @@ static int on_image(void *user, int index, int klass, const uint8_t *pixels, int
     adm_job_texts tx;
     adm_job_png_texts(&tx, c->prov, c->job->id, index, klass);
     size_t bytes = 0;
-    if (adm_png_save(path, tmp, pixels, w, h, ch, tx.t, tx.n, o.sha256, &bytes) != 0) goto fail;
+    if (adm_png_save(path, tmp, pixels, w, h, ch, tx.t, tx.n, o.sha256, &bytes) != 0) {
+        c->transient = transient_errno(errno);
+        goto fail;
+    }
     o.job_id = c->job->id;
     o.index = index;
     o.seed = c->job->req.seed;
@@ -194,6 +203,7 @@ static int on_image(void *user, int index, int klass, const uint8_t *pixels, int
         char why[1024];
         snprintf(why, sizeof why, "%s", adm_last_error());
         if (!recorded(c->spool, c->job->id, index)) unlink(path);
+        if (strstr(why, "disk is full")) c->transient = 1;      /* SQLITE_FULL: the spool's disk */
         adm_error("%s", why);
         if (rc == 1) { c->lost = 1; return 1; }
         goto fail;
@@ -227,14 +237,47 @@ static void fail_job(adm_spool *s, const adm_spool_job *job, const char *error, 
     if (rc < 0) adm_log(ADM_LOG_ERR, "job %lld: cannot record the failure: %s", (long long)job->id, adm_last_error());
 }
 
-/* SIGTERM: put the job back in the queue; the attempt is not counted. */
-static void requeue_job(adm_spool *s, const adm_spool_job *job, int images) {
+/* Put the job back in the queue; the attempt is not counted (a signal, a
+ * full disk).  images: recorded by this attempt. */
+static void requeue_job(adm_spool *s, const adm_spool_job *job, int images, const char *why) {
     int n = job->images_done + images;
     if (adm_spool_release(s, job->id) == 0)
-        adm_log(ADM_LOG_INFO, "job %lld: stopped by signal, back in the queue (%d image%s recorded)",
-                (long long)job->id, n, n == 1 ? "" : "s");
+        adm_log(ADM_LOG_INFO, "job %lld: %s, back in the queue (%d image%s recorded)", (long long)job->id, why,
+                n, n == 1 ? "" : "s");
     else
         adm_log(ADM_LOG_WARNING, "job %lld: cannot requeue: %s", (long long)job->id, adm_last_error());
+}
+
+/* ---- pausing: a full disk stops claiming for a while ---- */
+
+static double pause_until;      /* adm_now() before which no job is claimed */
+static double pause_s;          /* the current backoff: 2 s doubling to 60 s, 0 after a job got through */
+static char pause_reason[1024];
+
+/* A job that failed for a passing reason (ENOSPC, EDQUOT, EINTR, a signal)
+ * goes back in the queue without spending its attempt, and claiming
+ * pauses (ENOSPC would fail every queued job in seconds otherwise); the
+ * spool's pauses table, the log and sd_notify STATUS say why. */
+static void pause_claims(adm_spool *s, const adm_spool_job *job, int images, const char *why) {
+    char reason[1024];
+    snprintf(reason, sizeof reason, "%s", why);
+    if (got_term) { requeue_job(s, job, images, "stopped by signal"); return; }
+    requeue_job(s, job, images, "cannot write its images now");
+    pause_s = pause_s < 2 ? 2 : pause_s * 2 > 60 ? 60 : pause_s * 2;
+    pause_until = adm_now() + pause_s;
+    snprintf(pause_reason, sizeof pause_reason, "job %lld: %.900s", (long long)job->id, reason);
+    adm_log(ADM_LOG_WARNING, "claiming paused for %.0f s: %s", pause_s, pause_reason);
+    adm_notify_status("paused (retry in %.0f s): %s", pause_s, pause_reason);
+    if (adm_spool_pause(s, pause_reason, pause_s) != 0)
+        adm_log(ADM_LOG_WARNING, "cannot record the pause: %s", adm_last_error());
+}
+
+/* The pause is over: claim again (the row goes; the next failure pauses anew). */
+static void resume_claims(adm_spool *s) {
+    pause_until = 0;
+    adm_log(ADM_LOG_INFO, "claiming resumed (was: %s)", pause_reason);
+    adm_notify_status("idle");
+    if (adm_spool_pause(s, NULL, 0) != 0) adm_log(ADM_LOG_WARNING, "cannot clear the pause: %s", adm_last_error());
 }
 
 static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, const admd_options *opt,
@@ -271,7 +314,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     adm_notify_keepalive_begin(what);     /* watchdog pings while a big checkpoint loads */
     adm_cached_model *cm = adm_model_cache_get(cache, s, row, &load_s);
     adm_notify_keepalive_end();
-    if (!cm && got_term) { requeue_job(s, job, 0); return; }   /* a load cut short by SIGTERM */
+    if (!cm && got_term) { requeue_job(s, job, 0, "stopped by signal"); return; }   /* a load cut short */
     if (!cm) { fail_job(s, job, adm_last_error(), &p); return; }
     p.model_load_s = load_s;
     snprintf(p.unet_path, sizeof p.unet_path, "%s", cm->unet_path);
@@ -302,6 +345,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     }
     char dir[ADM_SPOOL_PATH];
     if (adm_job_output_dir(root, job, dir, sizeof dir) != 0 || adm_job_make_dir(root, dir) != 0) {
+        if (transient_errno(errno)) { pause_claims(s, job, 0, adm_last_error()); return; }
         fail_job(s, job, adm_last_error(), &p);
         return;
     }
@@ -348,6 +392,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
         adm_log(ADM_LOG_INFO, "job %lld: stopped: cancelled or taken over (%d image%s recorded)",
                 (long long)job->id, c.images, c.images == 1 ? "" : "s");
     } else if (rc == 0) {
+        pause_s = 0;                 /* a job got through: the next pause starts short again */
         if (adm_spool_finish(s, job->id, &p) == 0)
             adm_log(ADM_LOG_INFO, "job %lld: done, %d image%s in %.2f s (load %.2f s, steps %.2f s, encode %.2f s)",
                     (long long)job->id, r->count, r->count == 1 ? "" : "s", p.total_s, p.model_load_s, p.steps_s,
@@ -355,7 +400,9 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
         else
             adm_log(ADM_LOG_ERR, "job %lld: cannot mark done: %s", (long long)job->id, adm_last_error());
     } else if (rc == 1) {
-        requeue_job(s, job, c.images);
+        requeue_job(s, job, c.images, "stopped by signal");
+    } else if (c.transient || got_term) {
+        pause_claims(s, job, c.images, c.error[0] ? c.error : adm_last_error());
     } else {
         fail_job(s, job, c.error[0] ? c.error : adm_last_error(), &p);
     }
@@ -518,6 +565,12 @@ int main(int argc, char **argv) {
     if (orphans > 0) adm_log(ADM_LOG_INFO, "removed %d orphaned temp file%s under %s", orphans, orphans == 1 ? "" : "s", root);
     else if (orphans < 0) adm_log(ADM_LOG_WARNING, "orphan cleanup: %s", adm_last_error());
     reap(s);
+    /* After the reap: a crashed worker's job is queued again, and a file it
+     * renamed but never recorded is removed (the next attempt redoes it). */
+    int unrecorded = adm_job_clean_unrecorded(s, root, time(NULL));
+    if (unrecorded > 0)
+        adm_log(ADM_LOG_INFO, "removed %d unrecorded image file%s under %s", unrecorded, unrecorded == 1 ? "" : "s", root);
+    else if (unrecorded < 0) adm_log(ADM_LOG_WARNING, "unrecorded file cleanup: %s", adm_last_error());
 
     /* The device: kernel compilation can take minutes on a cold cache. */
     adm_cl cl;
@@ -565,6 +618,12 @@ int main(int argc, char **argv) {
         adm_notify_watchdog();
         if (adm_now() - last_reap >= reap_every) { reap(s); last_reap = adm_now(); }
 
+        if (pause_until > 0 && adm_now() < pause_until) {
+            double left = pause_until - adm_now();
+            wait_for_work(&w, left < opt.poll_s ? left : opt.poll_s);
+            continue;
+        }
+        if (pause_until > 0) resume_claims(s);
         adm_spool_job job;
         adm_spool_model model;
         int claimed = adm_spool_claim(s, random_seed(), &job, &model);
@@ -585,6 +644,8 @@ int main(int argc, char **argv) {
         wait_for_work(&w, until_reap < opt.poll_s ? (until_reap > 0.05 ? until_reap : 0.05) : opt.poll_s);
     }
     if (got_term) adm_log(ADM_LOG_INFO, "stopping on signal");
+    if (pause_until > 0 && adm_spool_pause(s, NULL, 0) != 0)
+        adm_log(ADM_LOG_WARNING, "cannot clear the pause: %s", adm_last_error());
     adm_notify_stopping();
     if (w.inotify_fd >= 0) close(w.inotify_fd);
     adm_model_cache_free(cache);

@@ -92,6 +92,43 @@ static int clean_dir(const char *dir, int depth) {
 
 int adm_job_clean_orphans(const char *root) { return clean_dir(root, 0); }
 
+/* In dir, the files job<ID>-<k>.png of job with k >= images_done, older than before. */
+static int clean_job_files(const char *dir, const adm_spool_job *job, time_t before) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    char prefix[40];
+    int plen = snprintf(prefix, sizeof prefix, "job%lld-", (long long)job->id);
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, (size_t)plen) != 0) continue;
+        char *end;
+        long k = strtol(e->d_name + plen, &end, 10);
+        if (end == e->d_name + plen || strcmp(end, ".png") != 0 || k < job->images_done) continue;
+        char path[PATH_MAX];
+        struct stat st;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < before && unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
+int adm_job_clean_unrecorded(adm_spool *s, const char *root, time_t before) {
+    adm_spool_job *jobs;
+    int n, removed = 0;
+    if (adm_spool_job_list(s, NULL, 0, &jobs, &n) != 0) return -1;
+    for (int i = 0; i < n; i++) {
+        const adm_spool_job *j = &jobs[i];
+        char dir[ADM_SPOOL_PATH];
+        if (!strcmp(j->state, "running") || j->images_done >= j->req.count ||
+            adm_job_output_dir(root, j, dir, sizeof dir) != 0) continue;
+        removed += clean_job_files(dir, j, before);
+    }
+    free(jobs);
+    return removed;
+}
+
 /* ---- provenance ---- */
 
 void adm_job_png_texts(adm_job_texts *tx, const adm_spool_provenance *p, int64_t job_id, int index, int klass) {

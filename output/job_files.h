@@ -1,7 +1,8 @@
 /* job_files.h — what admd and `admctl audit` share about a job's files and
  * records: where image k goes, the temp name it is written under, the PNG
  * text chunks that carry its provenance, the device part of the provenance
- * record, and the start-up cleanup of orphaned temp files.  (Worker ids are
+ * record, and the start-up cleanup of orphaned temp files and of final
+ * files no outputs row records.  (Worker ids are
  * the spool's: spool.h; how many images a device pass takes is the
  * model's: generate.h.)
  *
@@ -15,6 +16,7 @@
 #include "png_file.h"
 #include "spool.h"
 #include <stddef.h>
+#include <time.h>
 
 /* The folder of a job's images and image k's path; -1 if too long. */
 int adm_job_output_dir(const char *root, const adm_spool_job *job, char *out, size_t n);
@@ -29,6 +31,14 @@ int adm_job_make_dir(const char *root, const char *dir);
 /* Remove temp files left by dead admd processes of this host anywhere under
  * root (depth-limited walk).  Returns the number removed, or -1. */
 int adm_job_clean_orphans(const char *root);
+
+/* Remove final images no outputs row records: job<ID>-<k>.png of the
+ * spool's jobs that are not running, with k >= images_done (images are
+ * recorded in index order, so exactly the unrecorded ones; a crash between
+ * the file's rename and its record leaves one).  A file changed at or
+ * after `before` is kept (a worker that claimed the job since).  Returns
+ * the number removed, or -1. */
+int adm_job_clean_unrecorded(adm_spool *s, const char *root, time_t before);
 
 /* PNG text chunks of one image (the values live inside the struct). */
 #define ADM_JOB_TEXTS 14

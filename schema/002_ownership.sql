@@ -140,3 +140,33 @@ WHEN NOT EXISTS (SELECT 1 FROM jobs WHERE id = NEW.job_id)
 BEGIN
     SELECT RAISE(ABORT, 'provenance.job_id: no such job');
 END;
+
+-- ---------------------------------------------------------------- pauses
+-- A daemon that stopped claiming for a while (its output disk is full)
+-- says why here, one row per paused worker, gone when it resumes or exits
+-- (a crashed one's row is removed by the next admd of its host).
+-- `admctl status` shows them.  Written by the daemon only.
+CREATE TABLE pauses (
+    worker   TEXT PRIMARY KEY NOT NULL,
+    reason   TEXT NOT NULL,
+    since    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+    retry_at TEXT
+) STRICT;
+
+CREATE TRIGGER pauses_insert_owner BEFORE INSERT ON pauses
+WHEN NOT EXISTS (SELECT 1 FROM pragma_function_list WHERE name = 'adm_is_daemon')
+BEGIN
+    SELECT RAISE(ABORT, 'pauses: rows are written by the daemon only');
+END;
+
+CREATE TRIGGER pauses_update_owner BEFORE UPDATE ON pauses
+WHEN NOT EXISTS (SELECT 1 FROM pragma_function_list WHERE name = 'adm_is_daemon')
+BEGIN
+    SELECT RAISE(ABORT, 'pauses: rows are written by the daemon only');
+END;
+
+CREATE TRIGGER pauses_delete_owner BEFORE DELETE ON pauses
+WHEN NOT EXISTS (SELECT 1 FROM pragma_function_list WHERE name = 'adm_is_daemon')
+BEGIN
+    SELECT RAISE(ABORT, 'pauses: rows are written by the daemon only');
+END;

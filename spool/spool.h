@@ -228,10 +228,20 @@ int adm_spool_reap(adm_spool *s, int *requeued, int *dead);
 /* Running jobs whose worker is_dead(worker) says is gone (a process of
  * this host that no longer runs): requeued with the attempt given back,
  * since at most one device pass was lost; dead after ADM_SPOOL_MAX_CRASHES
- * such ends in a row without a new image recorded (jobs.crashes).  n may
- * be NULL. */
+ * such ends in a row without a new image recorded (jobs.crashes).  Their
+ * rows in pauses go too.  n may be NULL. */
 #define ADM_SPOOL_MAX_CRASHES 10
 int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *user), void *user, int *n);
+
+/* This worker stops claiming for retry_s seconds and says why (the pauses
+ * table, shown by admctl status); reason NULL: it claims again (row gone). */
+int adm_spool_pause(adm_spool *s, const char *reason, double retry_s);
+typedef struct {
+    char worker[ADM_SPOOL_TEXT], reason[ADM_SPOOL_TEXT];
+    char since[ADM_SPOOL_SHORT], retry_at[ADM_SPOOL_SHORT];
+} adm_spool_pause_row;
+/* Paused workers, oldest first (malloc'd; free()). */
+int adm_spool_pauses(adm_spool *s, adm_spool_pause_row **rows, int *n);
 
 /* This process's worker id "host:pid:nonce" (stable for the process). */
 const char *adm_worker_id(void);

@@ -186,6 +186,8 @@ int adm_spool_release(adm_spool *s, int64_t job_id) {
     return rc;
 }
 
+static int worker_exec(adm_spool *s, const char *sql, const char *worker, const char *text, double seconds);
+
 /* An expired lease: the attempt is lost (requeue, or dead after max_attempts). */
 static const char reap_head[] =
     "UPDATE jobs SET "
@@ -250,8 +252,8 @@ int adm_spool_reap(adm_spool *s, int *requeued, int *dead) {
 int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *user), void *user, int *n) {
     if (n) *n = 0;
     sqlite3_stmt *st;
-    if (spool_prepare(s, "SELECT DISTINCT worker FROM jobs WHERE state = 'running' AND worker IS NOT NULL",
-                      &st) != 0) return -1;
+    if (spool_prepare(s, "SELECT worker FROM jobs WHERE state = 'running' AND worker IS NOT NULL "
+                         "UNION SELECT worker FROM pauses", &st) != 0) return -1;
     char (*workers)[ADM_SPOOL_TEXT] = NULL;
     int nw = 0, cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -269,10 +271,54 @@ int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *use
     for (int i = 0; i < nw; i++) {
         if (!strcmp(workers[i], s->worker) || !is_dead(workers[i], user)) continue;
         int q = 0, d = 0;
-        if (reap_where(s, crash_head, "worker = ?1", workers[i], &q, &d) != 0) { free(workers); return -1; }
+        if (reap_where(s, crash_head, "worker = ?1", workers[i], &q, &d) != 0 ||
+            worker_exec(s, "DELETE FROM pauses WHERE worker = ?1", workers[i], NULL, 0) != 0) {
+            free(workers);
+            return -1;
+        }
         total += q + d;
     }
     free(workers);
     if (n) *n = total;
     return 0;
+}
+
+/* Run sql with ?1 = worker, ?2 = text (when non-NULL), ?3 = seconds. */
+static int worker_exec(adm_spool *s, const char *sql, const char *worker, const char *text, double seconds) {
+    sqlite3_stmt *st;
+    if (spool_prepare(s, sql, &st) != 0) return -1;
+    sqlite3_bind_text(st, 1, worker, -1, SQLITE_TRANSIENT);
+    if (text) sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+    char mod[48];
+    snprintf(mod, sizeof mod, "+%.3f seconds", seconds);
+    if (sqlite3_bind_parameter_count(st) >= 3) sqlite3_bind_text(st, 3, mod, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : spool_fail(s, "pauses");
+}
+
+int adm_spool_pause(adm_spool *s, const char *reason, double retry_s) {
+    if (need_worker(s) != 0) return -1;
+    if (!reason) return worker_exec(s, "DELETE FROM pauses WHERE worker = ?1", s->worker, NULL, 0);
+    return worker_exec(s, "INSERT INTO pauses (worker, reason, retry_at) VALUES "
+                          "(?1, ?2, strftime('%Y-%m-%d %H:%M:%f', 'now', ?3)) ON CONFLICT (worker) DO UPDATE "
+                          "SET reason = excluded.reason, retry_at = excluded.retry_at", s->worker, reason, retry_s);
+}
+
+static void row_pause(sqlite3_stmt *st, void *item) {
+    adm_spool_pause_row *p = item;
+    spool_col_text(st, 0, p->worker, sizeof p->worker);
+    spool_col_text(st, 1, p->reason, sizeof p->reason);
+    spool_col_text(st, 2, p->since, sizeof p->since);
+    spool_col_text(st, 3, p->retry_at, sizeof p->retry_at);
+}
+
+int adm_spool_pauses(adm_spool *s, adm_spool_pause_row **rows, int *n) {
+    *rows = NULL; *n = 0;
+    sqlite3_stmt *st;
+    if (spool_prepare(s, "SELECT worker, reason, since, retry_at FROM pauses ORDER BY since", &st) != 0) return -1;
+    void *items;
+    int rc = spool_collect(s, st, sizeof **rows, row_pause, &items, n, "read pauses");
+    *rows = items;
+    return rc;
 }

@@ -2,7 +2,8 @@
 # t_daemon_crash.sh — admd under fire: kill -9 mid-job then restart (the job
 # completes exactly once, resumes after its recorded images, no orphan or
 # unrecorded files, every PNG matches its sha256 and regenerates to the same
-# bytes); SIGTERM mid-job (requeued, exit 0 within seconds); a job cancelled
+# bytes); an unrecorded final file is removed at start-up; SIGTERM mid-job
+# (requeued, exit 0 within seconds); a job cancelled
 # while running stops at its next step; expired leases of a hung worker
 # are reaped (requeued, or dead after max_attempts).
 . tests/daemon_common.sh
@@ -84,7 +85,18 @@ check locked_job_intact outputs_intact 5
 # lives, so only the lease frees its job; each expiry costs an attempt) ----
 kill -TERM "$ADMD_PID"; wait "$ADMD_PID"
 q "INSERT INTO jobs(model, count, respacing, max_attempts) VALUES ('a0', 1, '60', 1)"
+# A final image file nobody recorded (a crash between its rename and its
+# record would leave it) of cancelled job 3, beside a file of the user's:
+# start-up removes the first only.
+d3=$T/outputs/job-3
+stray="$d3/job3-$(printf '%04d' "$(q "SELECT images_done FROM jobs WHERE id = 3")").png"
+cp "$T/outputs/job-4/job4-0000.png" "$stray"; echo mine > "$d3/notes.txt"
+touch -d '1 minute ago' "$stray" "$d3/notes.txt"
 start_admd "$T/d0.log" --lease 2 --progress-interval 0.2 || { fail daemon_start "$(cat "$T/d0.log")"; exit 1; }
+check unrecorded_file_removed [ ! -e "$stray" ]
+check unrecorded_removal_logged grep -q "removed 1 unrecorded image file" "$T/d0.log"
+check user_file_kept [ -e "$d3/notes.txt" ]
+check recorded_files_kept outputs_intact 4
 hung=$ADMD_PID
 wait_for 120 step_at_least 6 1
 kill -STOP "$hung"

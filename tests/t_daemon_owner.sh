@@ -47,6 +47,9 @@ refuse finished_at   "finished_at are owned by the daemon"     "UPDATE jobs SET 
 refuse started_at    "started_at, updated_at"                  "UPDATE jobs SET started_at = NULL WHERE id = 1"
 refuse created_at    "jobs.created_at"                         "UPDATE jobs SET created_at = '2000-01-01 00:00:00.000' WHERE id = 2"
 refuse id            "jobs.id is owned by the daemon"          "UPDATE jobs SET id = 50 WHERE id = 2"
+refuse crashes       "jobs.crashes is owned by the daemon"     "UPDATE jobs SET crashes = 9 WHERE id = 2"
+refuse crashes_insert "jobs.crashes is set by the daemon"      "INSERT INTO jobs(model, crashes) VALUES ('a0', 1)"
+refuse pause_insert  "pauses: rows are written by the daemon only" "INSERT INTO pauses(worker, reason) VALUES ('x:1:y', 'forged')"
 refuse state_running "jobs.state: users may only cancel"       "UPDATE jobs SET state = 'running', worker = 'x:1:y', lease_until = '9999-01-01 00:00:00.000' WHERE id = 2"
 refuse state_done    "jobs.state"                              "UPDATE jobs SET state = 'done' WHERE id = 2"
 refuse out_insert    "outputs: rows are written by the daemon only" \

@@ -109,6 +109,13 @@ int cmd_status(int argc, char **argv) {
     if (!json) {
         printf("%s:", adm_spool_path(s));
         for (int k = 0; k < 6; k++) printf(" %d %s%s", counts[k], states[k], k < 5 ? "," : "\n");
+        adm_spool_pause_row *pauses;
+        int np;
+        if (adm_spool_pauses(s, &pauses, &np) != 0) rc = admctl_fail("%s", adm_last_error());
+        for (int k = 0; rc == ADMCTL_OK && k < np; k++)
+            printf("paused: worker %s since %s, retrying at %s: %s\n", pauses[k].worker, pauses[k].since,
+                   pauses[k].retry_at[0] ? pauses[k].retry_at : "-", pauses[k].reason);
+        if (rc == ADMCTL_OK) free(pauses);
     }
     if (adm_spool_job_list(s, "running", 0, &run, &nr) != 0 || adm_spool_job_list(s, "queued", 0, &queue, &nq) != 0)
         rc = admctl_fail("%s", adm_last_error());
