@@ -50,6 +50,14 @@ start_admd() {
   wait_for 60 grep -q "ready:" "$log"
 }
 
+# stop_admd: SIGTERM the admd of start_admd and wait for it; rc: its exit
+# status, secs: whole seconds it took.
+stop_admd() {
+  t0=$(date +%s)
+  kill -TERM "$ADMD_PID"; wait "$ADMD_PID"; rc=$?
+  secs=$(( $(date +%s) - t0 ))
+}
+
 # wait_for SECONDS COMMAND...: poll every 0.1 s until the command succeeds.
 wait_for() {
   limit=$1; shift

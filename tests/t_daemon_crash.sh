@@ -47,9 +47,7 @@ fi
 q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 2, '25', 78)"
 start_admd "$T/b1.log" --batch 1 || { fail daemon_start "$(cat "$T/b1.log")"; exit 1; }
 wait_for 120 step_at_least 2 2
-t0=$(date +%s)
-kill -TERM "$ADMD_PID"; wait "$ADMD_PID"; rc=$?
-secs=$(( $(date +%s) - t0 ))
+stop_admd
 echo "  SIGTERM mid-job: exit $rc after ${secs} s"
 check sigterm_exit0 [ "$rc" = 0 ]
 check sigterm_within_seconds [ "$secs" -le 10 ]

@@ -66,9 +66,7 @@ q "INSERT INTO models(name, unet_path, unet_config) VALUES ('huge', '$T/huge.pt'
    INSERT INTO jobs(model, respacing) VALUES ('huge', '4');"
 wait_for 60 grep -q "job 9: started" "$T/admd.log"
 sleep 0.3
-t0=$(date +%s)
-kill -TERM "$ADMD_PID"; wait "$ADMD_PID"; rc=$?
-secs=$(( $(date +%s) - t0 ))
+stop_admd
 echo "  SIGTERM during the read: exit $rc after $secs s"
 check sigterm_read_exit0 [ "$rc" = 0 ]
 check sigterm_read_quick [ "$secs" -le 5 ]
