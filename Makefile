@@ -22,7 +22,7 @@ BUILD     ?= build
 CC        ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS      := sqlite3 libpng libsystemd libzip libcrypto json-c
+PKGS      := sqlite3 libpng libsystemd libzip libcrypto json-c lapacke openblas
 CPPFLAGS  += -I. -Ibase -Ikernels -Imodel -Ispool -Ioutput -Idaemon -I$(BUILD) -DADM_VERSION='"$(VERSION)"' \
              -DCL_TARGET_OPENCL_VERSION=120 -D_GNU_SOURCE
 CFLAGS    ?= -O2 -g
