@@ -87,6 +87,13 @@ int adm_file_write_atomic(const char *path, const char *tmp_path, const void *da
     return fsync_parent(path);
 }
 
+void adm_cache_dir(char *buf, size_t n) {
+    const char *d = getenv("ADMD_CACHE_DIR");
+    if (d && *d) { snprintf(buf, n, "%s", d); return; }
+    const char *home = getenv("HOME");
+    snprintf(buf, n, "%s/.cache/admd", home && *home ? home : "/tmp");
+}
+
 int adm_mkdir_p(const char *path, unsigned mode) {
     char buf[PATH_MAX];
     if (!path[0]) return adm_error("mkdir: empty path");

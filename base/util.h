@@ -59,6 +59,9 @@ int adm_file_write_atomic(const char *path, const char *tmp_path, const void *da
  * folder is fine; an existing non-folder is an error). */
 int adm_mkdir_p(const char *path, unsigned mode);
 
+/* admd's cache folder: $ADMD_CACHE_DIR, else ~/.cache/admd (not created). */
+void adm_cache_dir(char *buf, size_t n);
+
 /* sha256 of a buffer / a file, as 64 lowercase hex digits + NUL. */
 void adm_sha256_hex(const void *data, size_t len, char out[65]);
 int adm_sha256_file(const char *path, char out[65]);

@@ -151,13 +151,6 @@ static int select_device(const char *spec, cl_platform_id *plat_out, cl_device_i
 
 /* ---- program build and on-disk cache ------------------------------------ */
 
-static void cache_dir(char *buf, size_t n) {
-    const char *d = getenv("ADMD_CACHE_DIR");
-    if (d && *d) { snprintf(buf, n, "%s", d); return; }
-    const char *home = getenv("HOME");
-    snprintf(buf, n, "%s/.cache/admd", home && *home ? home : "/tmp");
-}
-
 /* All embedded kernels/NAME.cl, common.cl first, each headed by its name, plus `extra` (may be NULL). */
 static char *concat_sources(const char *extra, size_t *len_out) {
     size_t len = extra ? strlen(extra) + 64 : 0;
@@ -241,7 +234,7 @@ static int build_program(adm_cl *cl, const char *extra) {
     char hash[65], dir[1024], path[1200];
     adm_sha256_hex(key, (size_t)kn, hash);
     free(key);
-    cache_dir(dir, sizeof dir);
+    adm_cache_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/prog-%s.bin", dir, hash);
 
     if (try_load_binary(cl, path) == 0) {

@@ -568,6 +568,58 @@ int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const int64_t *t
     return grad_any(c, NULL, x, t, y, B, NULL, NULL, grad);
 }
 
+/* The classifier as a feature network (see classifier.h): the vector its
+ * final linear layer reads, and channels 0..6 of the map entering the head. */
+void adm_classifier_feature_dims(const adm_classifier *c, int *feat_dim, int *spatial_dim) {
+    const int ch = c->C_out < ADM_CLASSIFIER_SPATIAL_CH ? c->C_out : ADM_CLASSIFIER_SPATIAL_CH;
+    *feat_dim = c->pool == CLS_POOL_SPATIAL || c->pool == CLS_POOL_SPATIAL_V2 ? CLS_SPATIAL_HIDDEN : c->C_out;
+    *spatial_dim = ch * c->H_out * c->H_out;
+}
+
+int adm_classifier_features(adm_classifier *c, const float *x, const int64_t *t, int B, float *feat, float *spatial,
+                            float *logits) {
+    TRY(forward(c, x, NULL, t, B));
+    cls_plan *p = &c->plan;
+    const int C = c->C_out, Hf = c->H_out, T1 = Hf * Hf + 1;
+    int F, S;
+    adm_classifier_feature_dims(c, &F, &S);
+    if (logits) TRY(adm_cl_read(c->cl, p->logits.mem, p->logits.off * sizeof(float), adm_dt_numel(&p->logits) * sizeof(float), logits));
+    if (feat) {
+        switch (c->pool) {
+        case CLS_POOL_ATTENTION: {           /* c_proj reads token 0 of the attention output [N, C, 1, T1] */
+            adm_dt att = wsv(c, 2, B, C, 1, T1);
+            float *a = adm_malloc((size_t)B * C * T1 * sizeof *a);
+            if (!a) return -1;
+            int rc = adm_cl_read(c->cl, att.mem, att.off * sizeof(float), (size_t)B * C * T1 * sizeof *a, a);
+            for (int n = 0; rc == 0 && n < B; n++)
+                for (int k = 0; k < C; k++) feat[(size_t)n * C + k] = a[((size_t)n * C + k) * T1];
+            free(a);
+            TRY(rc);
+            break;
+        }
+        case CLS_POOL_ADAPTIVE:              /* the pooled [N, C] the 1x1 conv reads */
+            TRY(adm_cl_read(c->cl, p->head_vec.mem, p->head_vec.off * sizeof(float), (size_t)B * C * sizeof(float), feat));
+            break;
+        case CLS_POOL_SPATIAL: case CLS_POOL_SPATIAL_V2:   /* the hidden layer after its nonlinearity */
+            TRY(adm_cl_read(c->cl, p->hid_act.mem, p->hid_act.off * sizeof(float), (size_t)B * F * sizeof(float), feat));
+            break;
+        }
+    }
+    if (spatial) {                           /* h [N, C, Hf, Hf] -> channels 0..ch-1 in H, W, C order */
+        const adm_dt *h = &c->layers[c->n_layers - 1].out;
+        const int ch = S / (Hf * Hf), HW = Hf * Hf;
+        float *a = adm_malloc((size_t)B * C * HW * sizeof *a);
+        if (!a) return -1;
+        int rc = adm_cl_read(c->cl, h->mem, h->off * sizeof(float), (size_t)B * C * HW * sizeof *a, a);
+        for (int n = 0; rc == 0 && n < B; n++)
+            for (int i = 0; i < HW; i++)
+                for (int k = 0; k < ch; k++) spatial[(size_t)n * S + (size_t)i * ch + k] = a[((size_t)n * C + k) * HW + i];
+        free(a);
+        TRY(rc);
+    }
+    return 0;
+}
+
 void adm_classifier_free(adm_classifier *c) {
     if (!c) return;
     if (c->cl) adm_cl_finish(c->cl);

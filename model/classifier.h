@@ -31,6 +31,19 @@ int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, con
 int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const int64_t *t, const int64_t *y, int B,
                             adm_dt *grad);
 
+/* The classifier as a feature network for FID and friends (admctl eval
+ * without Inception weights): feat [B, feat_dim] = the input of the head's
+ * final linear layer (attention pool: token 0 that c_proj reads; adaptive:
+ * the pooled channels; spatial heads: the hidden layer after its
+ * nonlinearity), spatial [B, spatial_dim] = channels 0..6 of the feature
+ * map entering the head, in H, W, C order (as the evaluator takes 7
+ * channels of Inception's mixed_6/conv), logits as adm_classifier_forward.
+ * Any output may be NULL. */
+#define ADM_CLASSIFIER_SPATIAL_CH 7
+void adm_classifier_feature_dims(const adm_classifier *c, int *feat_dim, int *spatial_dim);
+int adm_classifier_features(adm_classifier *c, const float *x, const int64_t *t, int B, float *feat, float *spatial,
+                            float *logits);
+
 /* Device bytes held: weights, their input-gradient copies, and the
  * activations + workspace planned for the last batch size (the ops'
  * shared scratch, adm_ops_scratch_floats, is not included). */

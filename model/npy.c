@@ -88,11 +88,11 @@ int adm_npy_read(const char *path, adm_tensor *out) {
     return rc;
 }
 
-int adm_npy_write(const char *path, adm_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+int adm_npy_encode(adm_dtype dtype, int ndim, const int64_t *shape, const void *data, uint8_t **out, size_t *out_len) {
     const char *descr = NULL;
     for (size_t i = 0; i < sizeof npy_types / sizeof *npy_types; i++)
         if (npy_types[i].dtype == dtype) { descr = npy_types[i].descr; break; }
-    if (!descr) return adm_error("%s: dtype %s cannot be written as .npy", path, adm_dtype_name(dtype));
+    if (!descr) return adm_error("dtype %s cannot be written as .npy", adm_dtype_name(dtype));
     char shp[256] = "", hdr[512];
     size_t numel = 1;
     for (int i = 0; i < ndim; i++) {
@@ -104,16 +104,28 @@ int adm_npy_write(const char *path, adm_dtype dtype, int ndim, const int64_t *sh
     int n = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, shp);
     int total = 10 + n + 1, pad = (64 - total % 64) % 64;
     memset(hdr + n, ' ', (size_t)pad); hdr[n + pad] = '\n';
-    int hlen = n + pad + 1;
+    size_t hlen = (size_t)(n + pad + 1), bytes = numel * adm_dtype_size(dtype);
+    uint8_t *buf = adm_malloc(10 + hlen + bytes);
+    if (!buf) return -1;
+    uint8_t pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)(hlen & 255), (uint8_t)(hlen >> 8)};
+    memcpy(buf, pre, 10);
+    memcpy(buf + 10, hdr, hlen);
+    if (bytes) memcpy(buf + 10 + hlen, data, bytes);
+    *out = buf;
+    *out_len = 10 + hlen + bytes;
+    return 0;
+}
 
+int adm_npy_write(const char *path, adm_dtype dtype, int ndim, const int64_t *shape, const void *data) {
+    uint8_t *buf;
+    size_t len;
+    if (adm_npy_encode(dtype, ndim, shape, data, &buf, &len) != 0) return adm_error_prefix("%s", path);
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "wb");
-    if (!f) return adm_error("%s: %s", path, strerror(errno));
-    uint8_t pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)(hlen & 255), (uint8_t)(hlen >> 8)};
-    size_t bytes = numel * adm_dtype_size(dtype);
-    int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)hlen, f) == (size_t)hlen &&
-             fwrite(data, 1, bytes, f) == bytes;
+    if (!f) { free(buf); return adm_error("%s: %s", path, strerror(errno)); }
+    int ok = fwrite(buf, 1, len, f) == len;
+    free(buf);
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
         int e = errno; unlink(tmp);

@@ -7,6 +7,8 @@
 /* Read path into *out (data owned by out; free with adm_tensor_free). */
 int adm_npy_read(const char *path, adm_tensor *out);
 int adm_npy_read_mem(const char *label, const uint8_t *buf, size_t len, adm_tensor *out);
+/* The bytes of a .npy file (version 1.0) holding the array: *out malloc'ed. */
+int adm_npy_encode(adm_dtype dtype, int ndim, const int64_t *shape, const void *data, uint8_t **out, size_t *out_len);
 /* Write a tensor; atomically (temporary file + rename). */
 int adm_npy_write(const char *path, adm_dtype dtype, int ndim, const int64_t *shape, const void *data);
 

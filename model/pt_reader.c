@@ -38,6 +38,7 @@
  */
 #include "tensor.h"
 #include "util.h"
+#include "zip_entry.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -564,34 +565,6 @@ static void pk_free(pk_state *S) {
 
 /* ---- the archive ------------------------------------------------------ */
 
-/* Largest uncompressed size we believe for an entry of the archive. */
-static int pt_entry_size(const char *label, zip_t *z, zip_int64_t idx, size_t file_len, size_t *size) {
-    zip_stat_t zs;
-    if (zip_stat_index(z, (zip_uint64_t)idx, 0, &zs) != 0 || !(zs.valid & ZIP_STAT_SIZE) || !(zs.valid & ZIP_STAT_COMP_SIZE))
-        return adm_error("%s: cannot stat archive entry: %s", label, zip_strerror(z));
-    uint64_t limit = zs.comp_method == ZIP_CM_STORE ? zs.comp_size : zs.comp_size * 1100 + 1024;
-    if (zs.comp_size > file_len || zs.size > limit)
-        return adm_error("%s: archive entry %s claims an impossible size", label, zs.name ? zs.name : "?");
-    *size = (size_t)zs.size;
-    return 0;
-}
-
-/* Read exactly n bytes of entry idx into dst. */
-static int pt_read_entry(const char *label, zip_t *z, zip_int64_t idx, void *dst, size_t n) {
-    zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
-    if (!f) return adm_error("%s: cannot open archive entry: %s", label, zip_strerror(z));
-    size_t got = 0;
-    while (got < n) {
-        zip_int64_t k = zip_fread(f, (uint8_t *)dst + got, n - got);
-        if (k < 0) { adm_error("%s: corrupt archive entry: %s", label, zip_file_strerror(f)); zip_fclose(f); return -1; }
-        if (k == 0) break;
-        got += (size_t)k;
-    }
-    zip_fclose(f);
-    if (got != n) return adm_error("%s: archive entry shorter than its directory says", label);
-    return 0;
-}
-
 /* Check a view is C-contiguous and inside its storage; return its byte size. */
 static int pt_check_view(const char *label, const char *name, const pk_tensor *t, const pk_storage *s, size_t *nbytes) {
     uint64_t numel = 1;
@@ -674,7 +647,7 @@ static int pt_source_check(const pt_source *src, const pk_storage *s, int k, siz
     zip_int64_t e = zip_name_locate(src->z, path, 0);
     size_t have;
     if (e < 0) return adm_error("%s: storage %s is missing from the archive", src->label, path);
-    if (pt_entry_size(src->label, src->z, e, src->file_len, &have) != 0) return -1;
+    if (adm_zip_entry_size(src->label, src->z, e, src->file_len, &have) != 0) return -1;
     if (have < need) return adm_error("%s: storage %s holds %zu bytes, the pickle claims %zu", src->label, path, have, need);
     *entry = e;
     return 0;
@@ -715,7 +688,7 @@ static int pt_build(pk_state *S, int result, const pt_source *src, adm_tensor_se
         pk_storage *s = &S->st[k];
         if (!s->used) continue;
         size_t need = (size_t)s->numel * adm_dtype_size(s->dtype);
-        if (src->z) { if (pt_read_entry(label, src->z, entries[k], blob + s->base, need) != 0) goto done; }
+        if (src->z) { if (adm_zip_read_entry(label, src->z, entries[k], blob + s->base, need) != 0) goto done; }
         else memcpy(blob + s->base, src->buf + src->offs[k], need);
     }
 
@@ -765,16 +738,16 @@ static int pt_from_zip(const char *label, zip_t *z, size_t file_len, int index_o
     zip_int64_t bo = zip_name_locate(z, path, 0);
     if (bo >= 0) {
         char order[16] = {0}; size_t bl;
-        if (pt_entry_size(label, z, bo, file_len, &bl) != 0) return -1;
-        if (bl >= sizeof order || pt_read_entry(label, z, bo, order, bl) != 0 || strcmp(order, "little") != 0)
+        if (adm_zip_entry_size(label, z, bo, file_len, &bl) != 0) return -1;
+        if (bl >= sizeof order || adm_zip_read_entry(label, z, bo, order, bl) != 0 || strcmp(order, "little") != 0)
             return adm_error("%s: only little-endian checkpoints are supported", label);
     }
 
     size_t pkl_len;
-    if (pt_entry_size(label, z, pkl, file_len, &pkl_len) != 0) return -1;
+    if (adm_zip_entry_size(label, z, pkl, file_len, &pkl_len) != 0) return -1;
     uint8_t *pbytes = adm_malloc(pkl_len);
     if (!pbytes) return -1;
-    if (pt_read_entry(label, z, pkl, pbytes, pkl_len) != 0) { free(pbytes); return -1; }
+    if (adm_zip_read_entry(label, z, pkl, pbytes, pkl_len) != 0) { free(pbytes); return -1; }
 
     pk_state S = { .label = label, .p = pbytes, .len = pkl_len };
     pt_source src = { .label = label, .z = z, .prefix = prefix, .file_len = file_len, .index_only = index_only };

@@ -293,4 +293,26 @@ typedef struct {
 } adm_spool_metrics;
 int adm_spool_metrics_get(adm_spool *s, double window_s, adm_spool_metrics *m);
 
+/* ---- evaluations (schema/004_evaluations.sql) ---- */
+
+typedef struct {
+    int64_t id;                           /* set by adm_spool_evaluation_add */
+    char reference[ADM_SPOOL_PATH], reference_sha256[ADM_SPOOL_SHA];
+    int64_t reference_count;
+    char reference_stats[ADM_SPOOL_SHORT];  /* "computed" or "npz" (mu/sigma from the file) */
+    char samples[ADM_SPOOL_PATH];
+    int64_t sample_count;
+    char feature_net[ADM_SPOOL_TEXT], feature_sha256[ADM_SPOOL_SHA];
+    char device[ADM_SPOOL_TEXT];
+    int64_t is_split;
+    double fid, sfid;                     /* sfid NAN: the feature network has no spatial features */
+    double inception_score, precision, recall, seconds;
+    char created_at[ADM_SPOOL_SHORT];
+} adm_spool_evaluation;
+
+/* Insert one row; its id in *id (may be NULL). */
+int adm_spool_evaluation_add(adm_spool *s, const adm_spool_evaluation *e, int64_t *id);
+/* All rows, oldest first (malloc'd; free()). */
+int adm_spool_evaluation_list(adm_spool *s, adm_spool_evaluation **out, int *n);
+
 #endif

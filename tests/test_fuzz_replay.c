@@ -9,6 +9,7 @@
  * wrapped as fuzz_legacy does. */
 #include "check.h"
 #include "npy.h"
+#include "npz.h"
 #include "tensor.h"
 #include "util.h"
 #include "fuzz/fuzz_wrap.h"
@@ -58,6 +59,7 @@ static int replay_file(const char *path, int as, int *loaded) {
         outcome(path, "pt", (CLEAR, adm_pt_load_mem(path, buf, len, &s)), &s, NULL, loaded);
         outcome(path, "safetensors", (CLEAR, adm_safetensors_load_mem(path, buf, len, &s)), &s, NULL, loaded);
         outcome(path, "npy", (CLEAR, adm_npy_read_mem(path, buf, len, &t)), NULL, &t, loaded);
+        outcome(path, "npz", (CLEAR, adm_npz_read_mem(path, buf, len, &s)), &s, NULL, loaded);
     }
 #undef CLEAR
     free(buf);
@@ -83,7 +85,8 @@ static int replay_dir(const char *dir, int dir_as, int *loaded) {
 
 static void test_replay_corpus(void) {
     int loaded = 0;
-    int n = replay_dir("tests/fuzz/corpus/pt", AS_FILE, &loaded) + replay_dir("tests/fuzz/corpus/pickle", AS_PICKLE, &loaded);
+    int n = replay_dir("tests/fuzz/corpus/pt", AS_FILE, &loaded) + replay_dir("tests/fuzz/corpus/pickle", AS_PICKLE, &loaded) +
+            replay_dir("tests/fuzz/corpus/npz", AS_FILE, &loaded);
     CHECK(n >= 10, "only %d corpus files", n);
     CHECK(loaded >= 5, "only %d corpus files load", loaded);   /* the good seeds do load */
     printf("  %d corpus inputs replayed, %d loaded\n", n, loaded);

@@ -15,17 +15,25 @@
  * spool, or with --drain by an `admd --drain` started here.
  *
  * With --jobs LIST no job is submitted: finished jobs are judged as they
- * are, grouped by their scale (the fresh-clone test judges the demo so). */
+ * are, grouped by their scale (the fresh-clone test judges the demo so).
+ *
+ * When a reference batch is at hand (--ref, or a ref_batch*.npz next to the
+ * model's files, as models/mnist ships one) each scale also gets the
+ * paper's numbers (FID, precision, recall; admctl eval's math, features of
+ * the model's classifier at t = 0), stored in the evaluations table. */
 #include "admctl.h"
 #include "admctl_ids.h"
+#include "admctl_eval.h"
 #include "admctl_spool.h"
 #include "cl_runtime.h"
 #include "classifier.h"
 #include "config.h"
+#include "evaluate.h"
 #include "picture.h"
 #include "tensor.h"
 #include "util.h"
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -59,6 +67,8 @@ static void usage(FILE *f) {
         "  --timeout S     give up waiting after S seconds (default: no limit)\n"
         "  --jobs LIST     judge these finished jobs (\"11-20\", \"3,5\") instead of\n"
         "                  submitting: rows are their scales (--model, --scales not needed)\n"
+        "  --ref FILE      reference batch (.npz) for FID, precision and recall per scale\n"
+        "                  (default: ref_batch*.npz next to the model's UNet file, if any)\n"
         ADMCTL_DB_HELP);
 }
 
@@ -136,10 +146,22 @@ typedef struct {
     int images, correct;
     double accuracy, diversity;
     int pairs;
+    adm_eval_numbers num;      /* against the reference batch (have_num) */
+    int have_num;
 } sweep_row;
 
+/* The reference batch and its features, when the sweep has one. */
+typedef struct {
+    const char *path;
+    adm_batch batch;
+    adm_featnet *net;
+    adm_featnet_info info;     /* kept after net is freed */
+    adm_features feat;
+    char device[256];
+} sweep_ref;
+
 /* Classify every image of a row's jobs at t = 0 and measure diversity. */
-static int measure(adm_spool *s, adm_classifier *clf, const adm_config *ccfg, sweep_row *row) {
+static int measure(adm_spool *s, adm_classifier *clf, const adm_config *ccfg, sweep_row *row, sweep_ref *ref) {
     adm_spool_output *outs = NULL;
     int n = 0;
     for (int q = 0; q < row->n_jobs; q++) {
@@ -200,6 +222,14 @@ static int measure(adm_spool *s, adm_classifier *clf, const adm_config *ccfg, sw
             row->pairs++;
         }
     row->diversity = row->pairs ? sum / row->pairs : NAN;
+    if (ref->net) {             /* the paper's numbers against the reference batch */
+        adm_features f;
+        if (adm_features_compute(ref->net, px, n, S, S, C, &f, NULL, NULL) != 0) goto done;
+        int e = adm_eval_compute(&ref->feat, NULL, &f, NULL, ADM_METRICS_IS_SPLIT, &row->num);
+        adm_features_free(&f);
+        if (e != 0) { adm_error_prefix("scale %g", row->scale); goto done; }
+        row->have_num = 1;
+    }
     rc = 0;
 done:
     free(outs); free(px); free(x); free(logits); free(t);
@@ -272,6 +302,24 @@ fail:
     return -1;
 }
 
+/* ref_batch*.npz in the folder of the model's UNet file (NULL: none). */
+static const char *find_ref_batch(adm_spool *s, const adm_spool_model *m, char *out, size_t len) {
+    char unet[ADM_SPOOL_PATH], pat[ADM_SPOOL_PATH + 32];
+    adm_spool_resolve(s, m->unet_path, unet, sizeof unet);
+    char *slash = strrchr(unet, '/');
+    if (!slash) return NULL;
+    *slash = 0;
+    snprintf(pat, sizeof pat, "%s/ref_batch*.npz", unet);
+    glob_t g;
+    const char *found = NULL;
+    if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc > 0 && strlen(g.gl_pathv[0]) < len) {
+        snprintf(out, len, "%s", g.gl_pathv[0]);
+        found = out;
+    }
+    globfree(&g);
+    return found;
+}
+
 /* One job per scale, all with the same request but the scale. */
 static int submit_rows(adm_spool *s, const adm_spool_request *base, const double *scales, int n, sweep_row *rows,
                        int64_t *ids) {
@@ -288,7 +336,7 @@ static int submit_rows(adm_spool *s, const adm_spool_request *base, const double
 }
 
 /* Load the model's classifier on the device and measure every row. */
-static int judge_rows(adm_spool *s, const adm_spool_model *m, const char *device, sweep_row *rows, int n) {
+static int judge_rows(adm_spool *s, const adm_spool_model *m, const char *device, sweep_row *rows, int n, sweep_ref *ref) {
     char cpath[ADM_SPOOL_PATH], cconf[ADM_SPOOL_PATH];
     adm_spool_resolve(s, m->classifier_path, cpath, sizeof cpath);
     const char *spec = m->classifier_config;
@@ -303,7 +351,17 @@ static int judge_rows(adm_spool *s, const adm_spool_model *m, const char *device
     if (adm_cl_open(&cl, device, 0) != 0) { adm_tensors_free(&cw); return -1; }
     adm_classifier *clf = adm_classifier_load(&cl, &ccfg, &cw);
     int rc = clf ? 0 : -1;
-    for (int k = 0; k < n && rc == 0; k++) rc = measure(s, clf, &ccfg, &rows[k]);
+    int cached = 0;
+    if (rc == 0 && ref->path) {
+        fprintf(stderr, "admctl: sweep: features of the reference batch %s (classifier at t=0)\n", ref->path);
+        rc = adm_batch_load(ref->path, &ref->batch) != 0 || adm_featnet_classifier(&ref->net, &cl, m->name, spec, cpath) != 0 ||
+             adm_features_of_batch(ref->net, &ref->batch, &ref->feat, &cached, NULL, NULL) != 0 ? -1 : 0;
+        snprintf(ref->device, sizeof ref->device, "%s", cl.device_name);
+        if (ref->net) ref->info = *adm_featnet_get_info(ref->net);
+    }
+    for (int k = 0; k < n && rc == 0; k++) rc = measure(s, clf, &ccfg, &rows[k], ref);
+    adm_featnet_free(ref->net);
+    ref->net = NULL;
     if (clf) adm_classifier_free(clf);
     adm_cl_close(&cl);
     adm_tensors_free(&cw);
@@ -312,32 +370,50 @@ static int judge_rows(adm_spool *s, const adm_spool_model *m, const char *device
 
 /* The table (stdout and DIR/sweep.tsv), the chart and one sheet per row. */
 static int write_results(adm_spool *s, const sweep_row *rows, int n, const char *outdir, const char *model,
-                         const char *sampler_used) {
+                         const char *sampler_used, const sweep_ref *ref) {
     char path[PATH_MAX], jobs_txt[64], title[128];
     if (make_dir(outdir) != 0) return -1;
     snprintf(path, sizeof path, "%s/sweep.tsv", outdir);
     FILE *tsv = fopen(path, "w");
     if (!tsv) return adm_error("%s: %s", path, strerror(errno));
-    fprintf(tsv, "scale\tjobs\timages\tcorrect\taccuracy\tdiversity\tpairs\n");
-    printf("%8s %12s %7s %9s %10s  (model %s, %s, classifier at t=0)\n", "scale", "jobs", "images", "accuracy",
-           "diversity", model, sampler_used);
+    const int ev = n > 0 && rows[0].have_num;
+    fprintf(tsv, "scale\tjobs\timages\tcorrect\taccuracy\tdiversity\tpairs%s\n",
+            ev ? "\tfid\tsfid\tinception_score\tprecision\trecall" : "");
+    printf("%8s %12s %7s %9s %10s%s  (model %s, %s, classifier at t=0)\n", "scale", "jobs", "images", "accuracy",
+           "diversity", ev ? "      FID precision  recall" : "", model, sampler_used);
     for (int k = 0; k < n; k++) {
         char dv[32];
         fmt_jobs(&rows[k], jobs_txt, sizeof jobs_txt);
-        fprintf(tsv, "%g\t%s\t%d\t%d\t%.4f\t%.4f\t%d\n", rows[k].scale, jobs_txt, rows[k].images, rows[k].correct,
+        const adm_eval_numbers *q = &rows[k].num;
+        fprintf(tsv, "%g\t%s\t%d\t%d\t%.4f\t%.4f\t%d", rows[k].scale, jobs_txt, rows[k].images, rows[k].correct,
                 rows[k].accuracy, rows[k].diversity, rows[k].pairs);
+        if (ev) fprintf(tsv, "\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f", q->fid, q->sfid, q->inception_score, q->precision, q->recall);
+        fprintf(tsv, "\n");
         if (rows[k].pairs) snprintf(dv, sizeof dv, "%.4f", rows[k].diversity);
         else snprintf(dv, sizeof dv, "- (no pair)");   /* one image per class: nothing to compare */
-        printf("%8g %12s %7d %8.1f%% %10s\n", rows[k].scale, jobs_txt, rows[k].images, 100 * rows[k].accuracy, dv);
+        printf("%8g %12s %7d %8.1f%% %10s", rows[k].scale, jobs_txt, rows[k].images, 100 * rows[k].accuracy, dv);
+        if (ev) printf(" %8.3f %9.3f %7.3f", q->fid, q->precision, q->recall);
+        printf("\n");
+        if (ev) {               /* the evaluations table, as admctl eval --jobs would record it */
+            adm_spool_evaluation e = {0};
+            char list[4096] = "";
+            for (int j = 0; j < rows[k].n_jobs; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%lld", j ? "," : "", (long long)rows[k].jobs[j]);
+            snprintf(e.samples, sizeof e.samples, "jobs %s", list);
+            admctl_eval_fill(&e, ref->path, &ref->batch, rows[k].images, &ref->info, ref->device, ADM_METRICS_IS_SPLIT, q, 0);
+            if (adm_spool_evaluation_add(s, &e, &e.id) != 0) { fclose(tsv); return -1; }
+        }
     }
     if (fclose(tsv) != 0) return adm_error("%s: %s", path, strerror(errno));
 
-    double acc[SWEEP_MAX], div[SWEEP_MAX];
+    double acc[SWEEP_MAX], div[SWEEP_MAX], prec[SWEEP_MAX], rec[SWEEP_MAX];
     char tick_s[SWEEP_MAX][16];
     const char *ticks[SWEEP_MAX];
     for (int k = 0; k < n; k++) {
         acc[k] = rows[k].accuracy;
         div[k] = rows[k].diversity;
+        prec[k] = rows[k].num.precision;
+        rec[k] = rows[k].num.recall;
         snprintf(tick_s[k], sizeof tick_s[k], "%g", rows[k].scale);
         ticks[k] = tick_s[k];
     }
@@ -346,12 +422,14 @@ static int write_results(adm_spool *s, const sweep_row *rows, int n, const char 
     for (int k = 0; k < n; k++) if (isfinite(div[k]) && div[k] > dmax) dmax = div[k];
     dmax = dmax > 0 ? ceil(dmax * 1.25 * 20) / 20 : 1;
     snprintf(title, sizeof title, "%s: guidance sweep", model);
-    adm_chart_series series[2] = {
+    adm_chart_series series[4] = {
         {"classifier accuracy at t=0 (left axis: fraction recognised)", acc, 0x1060c0, 0},
         {"diversity (right axis: mean |a-b|/255 within a class)", div, 0xd04010, 1},
+        {"precision vs the reference batch (left axis, k=3)", prec, 0x20a040, 0},
+        {"recall vs the reference batch (left axis, k=3)", rec, 0x9030b0, 0},
     };
-    adm_chart chart = {title, "classifier guidance scale (evenly spaced)", NULL, n, ticks, 0.0, 1.0, series, 2,
-                       600, 360, 0.0, dmax};
+    adm_chart chart = {title, "classifier guidance scale (evenly spaced)", NULL, n, ticks, 0.0, 1.0, series, ev ? 4 : 2,
+                       600, ev ? 400 : 360, 0.0, dmax};
     adm_image im;
     snprintf(path, sizeof path, "%s/sweep.png", outdir);
     if (adm_chart_render(&chart, &im) != 0) return -1;
@@ -372,6 +450,7 @@ static int write_results(adm_spool *s, const sweep_row *rows, int n, const char 
 int cmd_sweep(int argc, char **argv) {
     const char *db = NULL, *model = NULL, *scales_s = NULL, *count_s = "20", *class_s = NULL, *seed_s = "1";
     const char *sampler = NULL, *respacing = NULL, *outdir = NULL, *device = NULL, *timeout_s = NULL, *jobs_s = NULL;
+    const char *ref_s = NULL;
     int drain = 0;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
@@ -381,6 +460,7 @@ int cmd_sweep(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--sampler", &sampler) || admctl_opt(argc, argv, &i, "--respacing", &respacing) ||
             admctl_opt(argc, argv, &i, "--out-dir", &outdir) || admctl_opt(argc, argv, &i, "--device", &device) ||
             admctl_opt(argc, argv, &i, "--timeout", &timeout_s) || admctl_opt(argc, argv, &i, "--jobs", &jobs_s) ||
+            admctl_opt(argc, argv, &i, "--ref", &ref_s) ||
             admctl_flag(argv, i, "--drain", &drain))
             continue;
         usage(stderr);
@@ -423,6 +503,8 @@ int cmd_sweep(int argc, char **argv) {
     if (!s) { free(ids); return ADMCTL_FAIL; }
     int rc = ADMCTL_FAIL;
     adm_spool_model m;
+    sweep_ref ref = {0};
+    char ref_buf[ADM_SPOOL_PATH];
     char sampler_used[2 * ADM_SPOOL_SPEC] = "", outbuf[ADM_SPOOL_NAME + 16], model_buf[ADM_SPOOL_NAME];
 
     /* the jobs: those given, or one per scale (submitted, then run or waited for) */
@@ -460,12 +542,18 @@ int cmd_sweep(int argc, char **argv) {
     if (!outdir) { snprintf(outbuf, sizeof outbuf, "sweep-%s", model); outdir = outbuf; }
 
     /* judge and report */
-    if (judge_rows(s, &m, device, rows, n) != 0 || write_results(s, rows, n, outdir, model, sampler_used) != 0) goto fail;
+    if (ref_s) ref.path = ref_s;
+    else if ((ref.path = find_ref_batch(s, &m, ref_buf, sizeof ref_buf)))
+        fprintf(stderr, "admctl: sweep: reference batch %s (FID, precision, recall per scale)\n", ref.path);
+    if (judge_rows(s, &m, device, rows, n, &ref) != 0 || write_results(s, rows, n, outdir, model, sampler_used, &ref) != 0)
+        goto fail;
     rc = ADMCTL_OK;
     goto done;
 fail:
     admctl_fail("%s", adm_last_error());
 done:
+    adm_features_free(&ref.feat);
+    adm_batch_free(&ref.batch);
     if (s) adm_spool_close(s);
     free(ids);
     return rc;
