@@ -73,6 +73,13 @@ run sweep --db "$DB" --jobs 1-2 --out-dir "$tmp/judge" $DEV
 if [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/judge/sweep.tsv")" -eq 2 ] && grep -q "^4	1-2	4	" "$tmp/judge/sweep.tsv" &&
    [ -s "$tmp/judge/sheet-scale-4.png" ]; then ok admctl_sweep_judge_jobs; cat "$tmp/o"
 else bad admctl_sweep_judge_jobs "exit $rc"; fi
+# --ref: FID, precision, recall per scale against a reference batch, stored in evaluations
+# shellcheck disable=SC2086
+run sweep --db "$DB" --jobs 1-2 --out-dir "$tmp/judge2" --ref tests/data/eval/ref_mnist_500.npz $DEV
+if [ $rc -eq 0 ] && head -1 "$tmp/judge2/sweep.tsv" | grep -q "fid" && grep -q "precision" "$tmp/o" &&
+   [ "$(sqlite3 "$DB" "SELECT count(*) FROM evaluations WHERE samples = 'jobs 1,2' AND sample_count = 4")" = 1 ]; then
+  ok admctl_sweep_ref_eval
+else bad admctl_sweep_ref_eval "exit $rc"; fi
 run sweep --db "$DB" --jobs 1,99
 if [ $rc -eq 1 ] && grep -q "no job 99" "$tmp/e"; then ok admctl_sweep_judge_unknown; else bad admctl_sweep_judge_unknown "exit $rc"; fi
 

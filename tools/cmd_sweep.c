@@ -17,10 +17,11 @@
  * With --jobs LIST no job is submitted: finished jobs are judged as they
  * are, grouped by their scale (the fresh-clone test judges the demo so).
  *
- * When a reference batch is at hand (--ref, or a ref_batch*.npz next to the
- * model's files, as models/mnist ships one) each scale also gets the
- * paper's numbers (FID, precision, recall; admctl eval's math, features of
- * the model's classifier at t = 0), stored in the evaluations table. */
+ * With --ref FILE (or --ref auto: the ref_batch*.npz next to the model's
+ * files, as models/mnist ships one) each scale also gets the paper's
+ * numbers (FID, precision, recall; admctl eval's math; features of the FID
+ * Inception when $ADMD_INCEPTION names its weights, else of the model's
+ * classifier at t = 0), stored in the evaluations table. */
 #include "admctl.h"
 #include "admctl_ids.h"
 #include "admctl_eval.h"
@@ -67,8 +68,9 @@ static void usage(FILE *f) {
         "  --timeout S     give up waiting after S seconds (default: no limit)\n"
         "  --jobs LIST     judge these finished jobs (\"11-20\", \"3,5\") instead of\n"
         "                  submitting: rows are their scales (--model, --scales not needed)\n"
-        "  --ref FILE      reference batch (.npz) for FID, precision and recall per scale\n"
-        "                  (default: ref_batch*.npz next to the model's UNet file, if any)\n"
+        "  --ref FILE      also FID, precision and recall per scale against this reference\n"
+        "                  batch (.npz; \"auto\": ref_batch*.npz next to the model's UNet), with\n"
+        "                  the Inception ($ADMD_INCEPTION) or else the model's classifier at t=0\n"
         ADMCTL_DB_HELP);
 }
 
@@ -162,6 +164,8 @@ typedef struct {
 
 /* Classify every image of a row's jobs at t = 0 and measure diversity. */
 static int measure(adm_spool *s, adm_classifier *clf, const adm_config *ccfg, sweep_row *row, sweep_ref *ref) {
+    row->have_num = 0;
+    row->num.fid = row->num.sfid = row->num.inception_score = row->num.precision = row->num.recall = NAN;
     adm_spool_output *outs = NULL;
     int n = 0;
     for (int q = 0; q < row->n_jobs; q++) {
@@ -222,7 +226,10 @@ static int measure(adm_spool *s, adm_classifier *clf, const adm_config *ccfg, sw
             row->pairs++;
         }
     row->diversity = row->pairs ? sum / row->pairs : NAN;
-    if (ref->net) {             /* the paper's numbers against the reference batch */
+    if (ref->net && n <= ADM_METRICS_K)
+        fprintf(stderr, "admctl: sweep: scale %g has %d images; precision/recall need at least %d: no FID row\n",
+                row->scale, n, ADM_METRICS_K + 1);
+    else if (ref->net) {        /* the paper's numbers against the reference batch */
         adm_features f;
         if (adm_features_compute(ref->net, px, n, S, S, C, &f, NULL, NULL) != 0) goto done;
         int e = adm_eval_compute(&ref->feat, NULL, &f, NULL, ADM_METRICS_IS_SPLIT, &row->num);
@@ -353,8 +360,10 @@ static int judge_rows(adm_spool *s, const adm_spool_model *m, const char *device
     int rc = clf ? 0 : -1;
     int cached = 0;
     if (rc == 0 && ref->path) {
-        fprintf(stderr, "admctl: sweep: features of the reference batch %s (classifier at t=0)\n", ref->path);
-        rc = adm_batch_load(ref->path, &ref->batch) != 0 || adm_featnet_classifier(&ref->net, &cl, m->name, spec, cpath) != 0 ||
+        fprintf(stderr, "admctl: sweep: features of the reference batch %s\n", ref->path);
+        const char *inc = getenv("ADMD_INCEPTION");
+        rc = adm_batch_load(ref->path, &ref->batch) != 0 ||
+             (inc && *inc ? adm_featnet_inception(&ref->net, &cl, inc) : adm_featnet_classifier(&ref->net, &cl, m->name, spec, cpath)) != 0 ||
              adm_features_of_batch(ref->net, &ref->batch, &ref->feat, &cached, NULL, NULL) != 0 ? -1 : 0;
         snprintf(ref->device, sizeof ref->device, "%s", cl.device_name);
         if (ref->net) ref->info = *adm_featnet_get_info(ref->net);
@@ -376,7 +385,8 @@ static int write_results(adm_spool *s, const sweep_row *rows, int n, const char 
     snprintf(path, sizeof path, "%s/sweep.tsv", outdir);
     FILE *tsv = fopen(path, "w");
     if (!tsv) return adm_error("%s: %s", path, strerror(errno));
-    const int ev = n > 0 && rows[0].have_num;
+    int ev = 0;
+    for (int k = 0; k < n; k++) ev |= rows[k].have_num;
     fprintf(tsv, "scale\tjobs\timages\tcorrect\taccuracy\tdiversity\tpairs%s\n",
             ev ? "\tfid\tsfid\tinception_score\tprecision\trecall" : "");
     printf("%8s %12s %7s %9s %10s%s  (model %s, %s, classifier at t=0)\n", "scale", "jobs", "images", "accuracy",
@@ -392,9 +402,10 @@ static int write_results(adm_spool *s, const sweep_row *rows, int n, const char 
         if (rows[k].pairs) snprintf(dv, sizeof dv, "%.4f", rows[k].diversity);
         else snprintf(dv, sizeof dv, "- (no pair)");   /* one image per class: nothing to compare */
         printf("%8g %12s %7d %8.1f%% %10s", rows[k].scale, jobs_txt, rows[k].images, 100 * rows[k].accuracy, dv);
-        if (ev) printf(" %8.3f %9.3f %7.3f", q->fid, q->precision, q->recall);
+        if (ev && rows[k].have_num) printf(" %8.3f %9.3f %7.3f", q->fid, q->precision, q->recall);
+        else if (ev) printf(" %8s %9s %7s", "-", "-", "-");
         printf("\n");
-        if (ev) {               /* the evaluations table, as admctl eval --jobs would record it */
+        if (rows[k].have_num) {               /* the evaluations table, as admctl eval --jobs would record it */
             adm_spool_evaluation e = {0};
             char list[4096] = "";
             for (int j = 0; j < rows[k].n_jobs; j++)
@@ -499,7 +510,7 @@ int cmd_sweep(int argc, char **argv) {
     const char *env = getenv(ADMCTL_DB_ENV);
     const char *dbpath = db && *db ? db : env && *env ? env : ADMCTL_DB_SYSTEM;
 
-    adm_spool *s = admctl_spool_open(db, 0);
+    adm_spool *s = admctl_spool_open(db, ADM_SPOOL_MIGRATE);
     if (!s) { free(ids); return ADMCTL_FAIL; }
     int rc = ADMCTL_FAIL;
     adm_spool_model m;
@@ -542,9 +553,11 @@ int cmd_sweep(int argc, char **argv) {
     if (!outdir) { snprintf(outbuf, sizeof outbuf, "sweep-%s", model); outdir = outbuf; }
 
     /* judge and report */
-    if (ref_s) ref.path = ref_s;
-    else if ((ref.path = find_ref_batch(s, &m, ref_buf, sizeof ref_buf)))
-        fprintf(stderr, "admctl: sweep: reference batch %s (FID, precision, recall per scale)\n", ref.path);
+    if (ref_s && strcmp(ref_s, "auto") != 0) ref.path = ref_s;
+    else if (ref_s && !(ref.path = find_ref_batch(s, &m, ref_buf, sizeof ref_buf))) {
+        adm_error("--ref auto: no ref_batch*.npz next to model %s's UNet file", model);
+        goto fail;
+    }
     if (judge_rows(s, &m, device, rows, n, &ref) != 0 || write_results(s, rows, n, outdir, model, sampler_used, &ref) != 0)
         goto fail;
     rc = ADMCTL_OK;
