@@ -189,8 +189,7 @@ static void test_classifier_features_separate_real_from_bad(void) {
 }
 
 int main(void) {
-    const char *dev = getenv("ADMD_TEST_DEVICE");
-    cl_ok = adm_cl_open(&cl, dev, 0) == 0;
+    cl_ok = adm_cl_open(&cl, test_device(), 0) == 0;
     if (!cl_ok) printf("  no OpenCL device: %s\n", adm_last_error());
     RUN(test_npz_reference_batch);
     RUN(test_npz_roundtrip_and_bad_files);
