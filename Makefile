@@ -110,6 +110,11 @@ install: $(BUILD)/admd $(BUILD)/admctl
 	  for m in docs/man/*.1; do [ -f $$m ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; \
 	  for m in docs/man/*.8; do [ -f $$m ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; fi
 
+# The GPU check: self-test, parity, benchmarks, engines on the first non-CPU
+# device (DEVICE_CHECK_ARGS="--device D", "--small", ...); writes device-check.json.
+device-check: $(BUILD)/admctl
+	ADMCTL=$(BUILD)/admctl sh tools/device-check.sh $(DEVICE_CHECK_ARGS)
+
 # First picture: deps, build, spool under ./demo, admd --drain, contact sheet.
 demo:
 	BUILD=$(BUILD) sh tools/demo.sh
@@ -117,5 +122,5 @@ demo:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check asan fuzz install clean demo
+.PHONY: all check asan fuzz install clean demo device-check
 .DELETE_ON_ERROR:

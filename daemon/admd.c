@@ -26,6 +26,7 @@
 #include "job_files.h"
 #include "lib_modelcache.h"
 #include "lib_notify.h"
+#include "ops.h"
 #include "png_file.h"
 #include "spool.h"
 #include "util.h"
@@ -387,6 +388,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     p.steps_s = t_end - t_gen - c.encode_s;
     p.encode_s = c.encode_s;
     p.total_s = t_end - t_claim;
+    adm_ops_engine_summary(cl, p.engine, sizeof p.engine);
 
     if (c.lost) {
         adm_log(ADM_LOG_INFO, "job %lld: stopped: cancelled or taken over (%d image%s recorded)",

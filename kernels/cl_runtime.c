@@ -234,6 +234,7 @@ static int build_program(adm_cl *cl, const char *extra) {
     char hash[65], dir[1024], path[1200];
     adm_sha256_hex(key, (size_t)kn, hash);
     free(key);
+    memcpy(cl->cache_key, hash, sizeof cl->cache_key);
     adm_cache_dir(dir, sizeof dir);
     snprintf(path, sizeof path, "%s/prog-%s.bin", dir, hash);
 

@@ -39,6 +39,7 @@ typedef struct adm_cl {
     int profiling;                /* queue created with profiling enabled */
     char source_hash[65];         /* sha256 of all embedded kernel sources (provenance) */
     char build_options[256];      /* options the program was built with */
+    char cache_key[65];           /* sha256 of sources, options, device, driver, platform: names cached files */
     int program_from_cache;       /* 1: loaded from the on-disk binary cache */
     double build_seconds;         /* time spent building or loading the program */
     int fp_fma;                   /* device has a (fast) fused multiply-add */

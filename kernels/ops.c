@@ -16,12 +16,15 @@ struct adm_ops_state *adm_ops_state_get(adm_cl *cl) {
     if (cl->ops) return cl->ops;
     struct adm_ops_state *s = adm_calloc(1, sizeof *s);
     if (!s) return NULL;
-    /* Own kernels on CPUs (PoCL: faster than CLBlast there), CLBlast on
-     * GPUs and accelerators; ADMD_BACKEND=own|clblast overrides. */
+    /* Own kernels on CPUs (PoCL: faster than CLBlast there), the fastest
+     * engine per shape on GPUs and accelerators; ADMD_BACKEND=own|clblast|auto
+     * overrides. */
     const char *env = getenv("ADMD_BACKEND");
     if (env && !strcasecmp(env, "clblast")) s->backend = ADM_BACKEND_CLBLAST;
     else if (env && !strcasecmp(env, "own")) s->backend = ADM_BACKEND_OWN;
-    else s->backend = (cl->type & CL_DEVICE_TYPE_CPU) ? ADM_BACKEND_OWN : ADM_BACKEND_CLBLAST;
+    else if (env && !strcasecmp(env, "auto")) s->backend = ADM_BACKEND_AUTO;
+    else if (env && !strcasecmp(env, "convgemm")) s->backend = ADM_BACKEND_CONVGEMM;
+    else s->backend = (cl->type & CL_DEVICE_TYPE_CPU) ? ADM_BACKEND_OWN : ADM_BACKEND_AUTO;
     cl->ops = s;
     return s;
 }
@@ -31,13 +34,20 @@ int adm_ops_set_backend(adm_cl *cl, const char *name) {
     if (!s) return -1;
     if (!strcasecmp(name, "own")) s->backend = ADM_BACKEND_OWN;
     else if (!strcasecmp(name, "clblast")) s->backend = ADM_BACKEND_CLBLAST;
-    else return adm_error("unknown matrix backend '%s' (own, clblast)", name);
+    else if (!strcasecmp(name, "auto")) s->backend = ADM_BACKEND_AUTO;
+    else if (!strcasecmp(name, "convgemm")) s->backend = ADM_BACKEND_CONVGEMM;
+    else return adm_error("unknown matrix backend '%s' (own, clblast, convgemm, auto)", name);
     return 0;
+}
+
+const char *adm_backend_name(adm_backend b) {
+    static const char *const names[] = {"own", "clblast", "auto", "convgemm"};
+    return names[b];
 }
 
 const char *adm_ops_backend(adm_cl *cl) {
     struct adm_ops_state *s = adm_ops_state_get(cl);
-    return s && s->backend == ADM_BACKEND_CLBLAST ? "clblast" : "own";
+    return adm_backend_name(s ? s->backend : ADM_BACKEND_OWN);
 }
 
 int adm_ops_set_attention_chunk(adm_cl *cl, size_t floats) {
@@ -74,6 +84,7 @@ void adm_ops_release(adm_cl *cl) {
     if (!cl || !cl->ops) return;
     for (int i = 0; i < cl->ops->prof.n_pending; i++) clReleaseEvent(cl->ops->prof.pending[i].ev);
     if (cl->ops->scratch) clReleaseMemObject(cl->ops->scratch);
+    adm_engine_free(cl->ops->engines);
     free(cl->ops);
     cl->ops = NULL;
 }

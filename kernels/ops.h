@@ -86,10 +86,27 @@ void adm_ops_times_reset(adm_cl *cl);
 void adm_ops_times_by_kernel(adm_cl *cl, int on);
 
 /* Matrix backend of conv/attention: "own" (kernels/conv.cl; default on
- * CPUs) or "clblast" (default elsewhere); env ADMD_BACKEND overrides the
- * default. */
+ * CPUs), "clblast" (im2col + CLBlast SGEMM, batched SGEMM for attention),
+ * "convgemm" (CLBlast's convgemm for convolutions, else as clblast), or
+ * "auto" (default elsewhere): per op shape the fastest of own, clblast
+ * and CLBlast's convgemm, measured once per device and driver and kept on
+ * disk (kernels/ops_engine.c).  Env ADMD_BACKEND overrides the default
+ * (ADMD_BACKEND=auto also on a CPU, e.g. to test the choice on PoCL). */
 int adm_ops_set_backend(adm_cl *cl, const char *name);
 const char *adm_ops_backend(adm_cl *cl);
+
+/* The engines an op shape can run on. */
+typedef enum { ADM_ENGINE_OWN, ADM_ENGINE_CLBLAST, ADM_ENGINE_CONVGEMM, ADM_N_ENGINES } adm_engine;
+const char *adm_engine_name(adm_engine e);
+/* What the matrix ops used: the backend name, or for auto "auto: N shapes:
+ * own a, clblast b, convgemm c (choices sha256 ...)" over the shapes used
+ * since adm_ops_engine_clear_used (recorded in a job's provenance). */
+const char *adm_ops_engine_summary(const adm_cl *cl, char *buf, size_t n);
+void adm_ops_engine_clear_used(adm_cl *cl);
+/* The auto choices known on this device (measured or loaded): shape,
+ * engine, ms per engine (-1: not a candidate), used since the last clear. */
+typedef struct { char shape[96]; const char *engine; float ms[ADM_N_ENGINES]; int used; } adm_engine_choice;
+int adm_ops_engine_table(adm_cl *cl, adm_engine_choice *out, int max);
 /* Attention computes the [T, T] scores for as many heads at a time as fit
  * in `floats` (default 64 Mi floats, capped by the max allocation); 0
  * restores the default.  Smaller values save memory (and test chunking). */

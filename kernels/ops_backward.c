@@ -150,7 +150,7 @@ typedef struct { cl_mem mem; size_t off, ld, bs; int panels; } mat;
 
 static int gemm(adm_cl *cl, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
                 mat A, mat B, mat C, size_t batch) {
-    if (!strcmp(adm_ops_backend(cl), "clblast")) {
+    if (strcmp(adm_ops_backend(cl), "own")) {            /* clblast or auto */
         cl_event ev = NULL;
         CLBlastStatusCode st = CLBlastSgemmStridedBatched(
             CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
@@ -194,7 +194,7 @@ int adm_bwd_attention(adm_cl *cl, const adm_dt *qkv, const adm_dt *dy, int heads
         return adm_error("attention backward: qkv [%d,%d,%d] / dy [%d,%d,%d] do not fit", N, C3, T, dy->n, dy->c, dy->h * dy->w);
     if (adm_dt_numel(scratch) < adm_bwd_attention_scratch(heads, T))
         return adm_error("attention backward: scratch too small");
-    const int own = strcmp(adm_ops_backend(cl), "clblast") != 0;
+    const int own = !strcmp(adm_ops_backend(cl), "own");
     const int pw = own ? cl->tile_vw * cl->tile_nv : T;   /* panel width of the T x T matrices */
     if (own && (pw < 1 || pw > 64)) return adm_error("attention backward: tile width %d outside 1..64", pw);
     const float s2 = 1.0f / sqrtf((float)ch);

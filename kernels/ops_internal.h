@@ -7,8 +7,9 @@
 #include "ops.h"
 #include "util.h"
 
-/* Which code does the matrix work (convs, attention products). */
-typedef enum { ADM_BACKEND_OWN, ADM_BACKEND_CLBLAST } adm_backend;
+/* Which code does the matrix work (convs, attention products): one
+ * engine everywhere, or the fastest per op shape (ops_engine.c). */
+typedef enum { ADM_BACKEND_OWN, ADM_BACKEND_CLBLAST, ADM_BACKEND_AUTO, ADM_BACKEND_CONVGEMM } adm_backend;
 
 /* Timing table of admctl bench: per op kind (or kernel), per context. */
 #define ADM_PROF_KINDS 48
@@ -27,7 +28,18 @@ struct adm_ops_state {
     adm_backend backend;
     size_t attn_cap;         /* floats of attention scores per chunk (0: default) */
     adm_profile prof;
+    struct adm_engine_table *engines;   /* auto: the measured choices (ops_engine.c) */
 };
+
+const char *adm_backend_name(adm_backend b);
+
+/* Run one op with engine e (arg: the op's arguments); 0 or -1. */
+typedef int (*adm_engine_run)(adm_cl *cl, adm_engine e, void *arg);
+/* The engine for op shape `shape` (no batch size in it) among the
+ * candidates (bit e set: engine e can run it): forced by the backend, the
+ * recorded choice, or measured now by run() and recorded.  -1 on error. */
+int adm_engine_pick(adm_cl *cl, const char *shape, unsigned candidates, adm_engine_run run, void *arg);
+void adm_engine_free(struct adm_engine_table *t);
 
 /* The state of cl (created on first use); NULL + adm_error on failure. */
 struct adm_ops_state *adm_ops_state_get(adm_cl *cl);

@@ -1,5 +1,5 @@
 /* ops_matmul.c — the compute-bound ops: conv2d (3x3 and 1x1, stride 1 or
- * 2), linear, and the attention core, each on one of two backends:
+ * 2), linear, and the attention core, each on one of these engines:
  *
  *   own      kernels/conv.cl: register-tiled 3x3 kernels on a zero-padded
  *            copy of the input (rows of all channels side by side for
@@ -10,7 +10,12 @@
  *            the layouts keep every stream sequential for the hardware
  *            prefetcher.
  *   clblast  im2col + CLBlastSgemm, CLBlastSgemmStridedBatched for
- *            attention.  Usually the faster choice on GPUs.
+ *            attention.
+ *   convgemm CLBlastSconvgemm (convolutions only): the whole batch in one
+ *            call without an im2col buffer.
+ * The backend "auto" (GPUs) picks the fastest per op shape by measurement
+ * (ops_engine.c).  Every engine computes each image alone, so outputs do
+ * not depend on the batch under any choice.
  *
  * Both sum in a fixed order, so each is deterministic on a given device.
  */
@@ -204,6 +209,47 @@ static int conv_clblast(adm_cl *cl, const char *kind, const adm_dt *x, const adm
     return b ? add_bias(cl, kind, b, y) : 0;
 }
 
+/* all k/stride in one CLBlast call over the batch (convgemm: no im2col
+ * buffer), then the bias */
+static int conv_convgemm(adm_cl *cl, const char *kind, const adm_dt *x, const adm_dt *w, const adm_dt *b,
+                         int stride, adm_dt *y) {
+    size_t ks = (size_t)w->h, pad = ks / 2;
+    cl_event ev = NULL;
+    CLBlastStatusCode st = CLBlastSconvgemm(CLBlastKernelModeCrossCorrelation, (size_t)x->c, (size_t)x->h, (size_t)x->w,
+                                            ks, ks, pad, pad, (size_t)stride, (size_t)stride, 1, 1, (size_t)y->c,
+                                            (size_t)x->n, x->mem, x->off, w->mem, w->off, y->mem, y->off, &cl->queue, &ev);
+    if (st != CLBlastSuccess) return clblast_fail("convgemm", st);
+    adm_ops_record(cl, kind, ev);
+    return b ? add_bias(cl, kind, b, y) : 0;
+}
+
+/* the own kernels: register-tiled 3x3 (stride 1), panel GEMM (1x1), else direct */
+static int conv_own(adm_cl *cl, const char *kind, const adm_dt *x, const adm_dt *w, const adm_dt *b, int stride,
+                    adm_dt *y) {
+    int k = w->h;
+    if (k == 3 && stride == 1)
+        return x->w >= cl->tile_vw ? conv3x3_rows(cl, x, w, b, y) : conv3x3_narrow(cl, x, w, b, y);
+    if (k == 1 && stride == 1) {
+        /* y[n] (O x HW) = W (O x I) x[n] (I x HW) + b, x[n] packed into panels first */
+        size_t HW = (size_t)x->h * x->w, pan = ((HW + VW - 1) / VW) * VW * x->c;
+        cl_mem xp = adm_ops_scratch(cl, pan * x->n);
+        if (!xp || pack_panels(cl, kind, x->mem, x->off, (size_t)x->c * HW, (int)HW, xp, 0, pan, x->c, (int)HW, x->n))
+            return -1;
+        return gemm_own(cl, kind, "adm_gemm_panel (conv1x1)", y->c, (int)HW, x->c, x->n, w->mem, w->off, 0, x->c, 1,
+                        xp, 0, pan, b, y->mem, y->off, (size_t)y->c * HW, (int)HW, 0);
+    }
+    return conv_direct(cl, kind, x, w, b, stride, y);
+}
+
+typedef struct { const char *kind; const adm_dt *x, *w, *b; int stride; adm_dt *y; } conv_args;
+
+static int conv_run(adm_cl *cl, adm_engine e, void *arg) {
+    conv_args *a = arg;
+    if (e == ADM_ENGINE_CLBLAST) return conv_clblast(cl, a->kind, a->x, a->w, a->b, a->stride, a->y);
+    if (e == ADM_ENGINE_CONVGEMM) return conv_convgemm(cl, a->kind, a->x, a->w, a->b, a->stride, a->y);
+    return conv_own(cl, a->kind, a->x, a->w, a->b, a->stride, a->y);
+}
+
 int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, int stride, adm_dt *y) {
     ADM_ASSERT_VIEW(x); ADM_ASSERT_VIEW(w); ADM_ASSERT_VIEW(y);
     int k = w->h;
@@ -217,22 +263,13 @@ int adm_op_conv2d(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b,
         return adm_shape_error("conv2d", "y", y, e);
     }
     if (b && adm_dt_numel(b) != (size_t)w->n) return adm_shape_error("conv2d", "bias", b, "O values");
-    struct adm_ops_state *s = adm_ops_state_get(cl);
-    if (!s) return -1;
     const char *kind = k == 1 ? "conv1x1" : stride == 2 ? "conv3x3s2" : "conv3x3";
-    if (s->backend == ADM_BACKEND_CLBLAST) return conv_clblast(cl, kind, x, w, b, stride, y);
-    if (k == 3 && stride == 1)
-        return x->w >= cl->tile_vw ? conv3x3_rows(cl, x, w, b, y) : conv3x3_narrow(cl, x, w, b, y);
-    if (k == 1 && stride == 1) {
-        /* y[n] (O x HW) = W (O x I) x[n] (I x HW) + b, x[n] packed into panels first */
-        size_t HW = (size_t)x->h * x->w, pan = ((HW + VW - 1) / VW) * VW * x->c;
-        cl_mem xp = adm_ops_scratch(cl, pan * x->n);
-        if (!xp || pack_panels(cl, kind, x->mem, x->off, (size_t)x->c * HW, (int)HW, xp, 0, pan, x->c, (int)HW, x->n))
-            return -1;
-        return gemm_own(cl, kind, "adm_gemm_panel (conv1x1)", y->c, (int)HW, x->c, x->n, w->mem, w->off, 0, x->c, 1,
-                        xp, 0, pan, b, y->mem, y->off, (size_t)y->c * HW, (int)HW, 0);
-    }
-    return conv_direct(cl, kind, x, w, b, stride, y);
+    conv_args a = {kind, x, w, b, stride, y};
+    char shape[96];
+    snprintf(shape, sizeof shape, "%s %dx%dx%d->%d", kind, x->c, x->h, x->w, y->c);
+    int e = adm_engine_pick(cl, shape, 1u << ADM_ENGINE_OWN | 1u << ADM_ENGINE_CLBLAST | 1u << ADM_ENGINE_CONVGEMM,
+                            conv_run, &a);
+    return e < 0 ? -1 : conv_run(cl, (adm_engine)e, &a);
 }
 
 /* ---- linear --------------------------------------------------------------------- */
@@ -310,16 +347,15 @@ static int attn_gemms_own(adm_cl *cl, int T, int Tp, int ch, size_t nb, cl_mem s
  *   S^T[s, t] = sum_c ks[c, s] qs[c, t];  softmax over s;  a[c, t] = sum_s v[c, s] S^T[s, t].
  * Scratch: qs [N*H, ch, Tp], ks, vs [N*H, ch, T], then S^T for a chunk of
  * heads at a time (at most ~256 MiB, or what the max allocation allows). */
-int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_dt *y) {
-    ADM_ASSERT_VIEW(qkv); ADM_ASSERT_VIEW(y);
-    int N = qkv->n, C3 = qkv->c, T = qkv->h * qkv->w;
-    if (heads < 1 || C3 % (3 * heads)) return adm_error("attention: %d qkv channels do not split into 3 x %d heads", C3, heads);
-    int C = C3 / 3, ch = C / heads;
-    if (y->n != N || y->c != C || (size_t)y->h * y->w != (size_t)T)
-        return adm_shape_error("attention", "y", y, "[N, C, T] with C = qkv channels / 3");
+typedef struct { const adm_dt *qkv; int heads, legacy; adm_dt *y; } attn_args;
+
+static int attention_run(adm_cl *cl, adm_engine e, void *arg) {
+    const attn_args *a = arg;
+    const adm_dt *qkv = a->qkv, *y = a->y;
+    const int heads = a->heads, legacy = a->legacy, own = e == ADM_ENGINE_OWN;
+    int N = qkv->n, C3 = qkv->c, T = qkv->h * qkv->w, C = C3 / 3, ch = C / heads;
     struct adm_ops_state *s = adm_ops_state_get(cl);
     if (!s) return -1;
-    int own = s->backend == ADM_BACKEND_OWN;
     int Tp = (int)(((size_t)T + VW - 1) / VW * VW), pw = own ? (int)VW : Tp;
     size_t TT = (size_t)T * Tp, BH = (size_t)N * heads, qk = (size_t)ch * T, qkp = (size_t)ch * Tp;
     size_t fixed = BH * (qkp + 2 * qk);
@@ -352,13 +388,27 @@ int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_d
     return 0;
 }
 
+int adm_op_attention(adm_cl *cl, const adm_dt *qkv, int heads, int legacy, adm_dt *y) {
+    ADM_ASSERT_VIEW(qkv); ADM_ASSERT_VIEW(y);
+    int N = qkv->n, C3 = qkv->c, T = qkv->h * qkv->w;
+    if (heads < 1 || C3 % (3 * heads)) return adm_error("attention: %d qkv channels do not split into 3 x %d heads", C3, heads);
+    int C = C3 / 3;
+    if (y->n != N || y->c != C || (size_t)y->h * y->w != (size_t)T)
+        return adm_shape_error("attention", "y", y, "[N, C, T] with C = qkv channels / 3");
+    attn_args a = {qkv, heads, legacy, y};
+    char shape[96];
+    snprintf(shape, sizeof shape, "attention%s %dx%d heads %d", legacy ? "" : "-new", C, T, heads);
+    int e = adm_engine_pick(cl, shape, 1u << ADM_ENGINE_OWN | 1u << ADM_ENGINE_CLBLAST, attention_run, &a);
+    return e < 0 ? -1 : attention_run(cl, (adm_engine)e, &a);
+}
+
 /* ---- CLBlast warm-up ------------------------------------------------------------- */
 
 int adm_ops_warmup(adm_cl *cl, double *seconds) {
     double t0 = adm_now();
     struct adm_ops_state *s = adm_ops_state_get(cl);
     if (!s) return -1;
-    if (s->backend == ADM_BACKEND_CLBLAST) {
+    if (s->backend != ADM_BACKEND_OWN) {
         /* CLBlast compiles (and keeps in memory) one program per routine and
          * kernel family: run the shapes the ops use once, small (direct
          * kernel) and large (indirect kernel), plain and batched. */

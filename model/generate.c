@@ -273,6 +273,7 @@ int adm_generate(adm_model *m, const adm_gen_request *req,
         return adm_error("generate: images %d..%d", req->first_index, req->first_index + req->count - 1);
     if (request_opts(m, req, &o)) return -1;
     if (adm_schedule_build(&s, m->noise_schedule, m->diffusion_steps, req->respacing)) return -1;
+    adm_ops_engine_clear_used(m->cl);          /* the job's engine summary counts its own shapes */
 
     int C = m->ucfg.in_channels, H = m->ucfg.image_size, W = H, nc = model_classes(m);
     size_t per = (size_t)C * H * W;

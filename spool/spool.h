@@ -190,6 +190,7 @@ typedef struct {
     char noise_algorithm[64];
     double queue_wait_s, model_load_s, steps_s, encode_s, total_s;   /* per-phase timings */
     char recorded_at[ADM_SPOOL_SHORT];
+    char engine[512];           /* matrix engines used (adm_ops_engine_summary; schema 005) */
 } adm_spool_provenance;
 
 /* 1 when the job has no provenance row (not finished yet). */

@@ -181,7 +181,7 @@ int adm_spool_outputs(adm_spool *s, int64_t job_id, adm_spool_output **outs, int
     "opencl_version, admd_version, kernel_hash, clblast_version, model, unet_path, unet_config, " \
     "unet_sha256, classifier_path, classifier_config, classifier_sha256, sampler, respacing, eta, " \
     "scale, seed, class, count, batch, image_size, channels, noise_algorithm, queue_wait_s, " \
-    "model_load_s, steps_s, encode_s, total_s, recorded_at"
+    "model_load_s, steps_s, encode_s, total_s, engine, recorded_at"
 
 int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance *p) {
     memset(p, 0, sizeof *p);
@@ -225,6 +225,7 @@ int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance 
         p->steps_s = spool_col_double(st, i++, 0);
         p->encode_s = spool_col_double(st, i++, 0);
         p->total_s = spool_col_double(st, i++, 0);
+        spool_col_text(st, i++, p->engine, sizeof p->engine);
         spool_col_text(st, i++, p->recorded_at, sizeof p->recorded_at);
     }
     sqlite3_finalize(st);
@@ -238,7 +239,7 @@ int spool_write_provenance(adm_spool *s, int64_t job_id, const adm_spool_provena
     sqlite3_stmt *st;
     if (spool_prepare(s, "INSERT OR REPLACE INTO provenance (" SPOOL_PROV_COLUMNS ") VALUES "
                          "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                         "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34," SPOOL_NOW ")", &st) != 0)
+                         "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35," SPOOL_NOW ")", &st) != 0)
         return -1;
     int i = 1;
     sqlite3_bind_int64(st, i++, job_id);
@@ -275,6 +276,7 @@ int spool_write_provenance(adm_spool *s, int64_t job_id, const adm_spool_provena
     sqlite3_bind_double(st, i++, p->steps_s);
     sqlite3_bind_double(st, i++, p->encode_s);
     sqlite3_bind_double(st, i++, p->total_s);
+    spool_bind_text(st, i++, p->engine);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : spool_fail(s, "write provenance");

@@ -33,6 +33,7 @@ check orphan_cleanup_logged grep -q "removed 1 orphaned temp file" "$T/a2.log"
 check job_done_once [ "$(q "SELECT state || ' ' || attempts || ' ' || images_done FROM jobs WHERE id = 1")" = "done 1 3" ]
 check outputs_exactly_once [ "$(q "SELECT count(*) || ' ' || count(DISTINCT idx) || ' ' || min(idx) || ' ' || max(idx) FROM outputs WHERE job_id = 1")" = "3 3 0 2" ]
 check batch_option_recorded [ "$(q "SELECT batch FROM provenance WHERE job_id = 1")" = 1 ]
+check engine_recorded [ -n "$(q "SELECT engine FROM provenance WHERE job_id = 1")" ]
 check resumed_after_recorded grep -q "3 images from $done_before" "$T/a2.log"
 check no_orphan_files no_orphans "$T/outputs"
 check no_unrecorded_files [ -z "$(unrecorded_files "$T/outputs")" ]

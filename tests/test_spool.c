@@ -203,6 +203,7 @@ static void test_lifecycle(void) {
     snprintf(p.device_name, sizeof p.device_name, "dev");
     snprintf(p.sampler, sizeof p.sampler, "ddpm");
     p.seed = 42; p.klass = 2; p.count = 2; p.steps_s = 1.25;
+    snprintf(p.engine, sizeof p.engine, "auto: 3 shapes: own 1, clblast 0, convgemm 2 (choices sha256 0123456789abcdef)");
     CHECK(adm_spool_finish(s, j.id, &p) == 0, "finish: %s", adm_last_error());
     REQUIRE(adm_spool_job_get(s, j.id, &j) == 0, "get");
     CHECK(!strcmp(j.state, "done") && j.images_done == 2 && j.finished_at[0], "state %s done %d", j.state, j.images_done);
@@ -213,7 +214,7 @@ static void test_lifecycle(void) {
     free(outs);
     adm_spool_provenance q;
     CHECK(adm_spool_provenance_get(s, j.id, &q) == 0 && !strcmp(q.device_name, "dev") && q.steps_s == 1.25 &&
-          q.seed == 42, "provenance");
+          q.seed == 42 && !strcmp(q.engine, p.engine), "provenance");
     CHECK(adm_spool_provenance_get(s, low, &q) == 1, "provenance of an unfinished job");
     CHECK(adm_spool_cancel(s, j.id) == 1, "cancelled a done job");
 

@@ -15,6 +15,7 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
     X(unet,     "run one UNet forward pass on .npy inputs (parity, debugging)") \
     X(classifier, "classifier logits and input gradient on .npy inputs (guidance)") \
     X(features, "FID Inception features (pool3, spatial, logits) of uint8 .npy images; speed bench") \
+    X(compare,  "max difference of two .npy arrays (parity against reference outputs)") \
     X(sample,   "sample images with classifier guidance (DDPM/DDIM; Philox or replayed noise)") \
     X(guidance, "guidance scale experiment: accuracy and diversity per scale, grid PNG") \
     X(init,     "create a spool (database) and register the default model") \

@@ -4,7 +4,8 @@
  * multiply-adds), the device memory held (weights + activation arena +
  * op scratch) and the time per op kind from profiling events, then one
  * JSON line per result.  `--classifier X` benchmarks a classifier instead
- * (tools/cmd_classifier.c).
+ * (tools/cmd_classifier.c); `--step X` a whole guided sampling step on the
+ * device (UNet forward, classifier X's input gradient, noise, step kernel).
  */
 #include "admctl.h"
 #include "admctl_json.h"
@@ -12,6 +13,10 @@
 #include "classifier.h"
 #include "config.h"
 #include "ops.h"
+#include "ops_noise.h"
+#include "ops_step.h"
+#include "sampler.h"
+#include "schedule.h"
 #include "tensor.h"
 #include "unet.h"
 #include "util.h"
@@ -23,12 +28,15 @@
 
 static int usage(FILE *f) {
     fprintf(f, "usage: admctl bench [PRESET | --config C] [--batch B[,B...]] [--device D] [--iters N]\n"
-               "                    [--backend own|clblast] [--by-kernel] [--json] [--classifier X ...]\n"
+               "                    [--backend own|clblast|convgemm|auto] [--by-kernel] [--json]\n"
+               "                    [--classifier X ...] [--step X]\n"
                "  UNet forward with random weights: ms per forward, GFLOP/s, device memory, time per op kind;\n"
                "  one JSON line per batch size.  PRESET: 64x64 (default), 128x128, 256x256, ...; C: a config\n"
                "  file or MODEL_FLAGS string.  --by-kernel: times per OpenCL kernel instead of per op kind.\n"
                "  --classifier X benchmarks classifier X (a preset or a config file) instead.\n"
-               "  --json: one JSON document (an array of the results) on stdout, the prose on stderr.\n");
+               "  --json: one JSON document (an array of the results) on stdout, the prose on stderr.\n"
+               "  --step X: one whole classifier-guided DDIM step on the device (UNet forward, classifier X's\n"
+               "  input gradient, Philox noise, step kernel; nothing of image size crosses to the host).\n");
     return ADMCTL_USAGE;
 }
 
@@ -114,6 +122,64 @@ done:
     return rc;
 }
 
+/* One guided DDIM step (scale 1, ddim25 at its middle step), device-resident
+ * as adm_generate runs it on GPUs: ms per step and per image-step. */
+static int bench_step(adm_cl *cl, adm_unet *u, adm_classifier *c, const adm_config *cfg, const adm_config *ccfg,
+                      const char *name, const char *cname, int B, int iters) {
+    const int S = cfg->image_size, C = cfg->in_channels, oc = cfg->out_channels;
+    const size_t n = (size_t)B * C * S * S, no = (size_t)B * oc * S * S;
+    adm_schedule s;
+    if (adm_schedule_build(&s, "linear", 1000, "ddim25")) return admctl_fail("%s", adm_last_error());
+    adm_sampler_opts o = {ADM_SAMPLER_DDIM, oc == 2 * C ? ADM_VAR_LEARNED_RANGE : ADM_VAR_FIXED_LARGE, oc == 2 * C, 0.0, 1.0};
+    float cf[ADM_STEP_COEFS];
+    adm_step_coefs(&s, &o, s.num_steps / 2, cf);
+    cl_mem mem = adm_cl_alloc(cl, (3 * n + no) * sizeof(float));
+    float *x = malloc(n * sizeof(float));
+    int64_t *t = malloc((size_t)B * sizeof(int64_t)), *y = malloc((size_t)B * sizeof(int64_t));
+    int rc = ADMCTL_FAIL;
+    if (!mem || !x || !t || !y) { admctl_fail("%s", mem ? "out of host memory" : adm_last_error()); goto done; }
+    adm_dt xd = adm_dt_make(mem, 0, B, C, S, S), nd = adm_dt_make(mem, n, B, C, S, S);
+    adm_dt gd = adm_dt_make(mem, 2 * n, B, C, S, S), od = adm_dt_make(mem, 3 * n, B, oc, S, S);
+    uint64_t rng = 0x853c49e6748fea9bull;
+    admctl_fill_uniform(x, n, &rng);
+    int K = ccfg->out_channels;
+    for (int b = 0; b < B; b++) { t[b] = s.timestep_map[s.num_steps / 2]; y[b] = b % K; }
+    const int64_t *yu = cfg->num_classes ? y : NULL;
+    double t0 = 0, first = 0;
+    for (int it = -1; it < iters; it++) {
+        if (it == 0) { adm_cl_finish(cl); first = adm_now() - t0; adm_ops_times_reset(cl); t0 = adm_now(); }
+        if (it == -1) {
+            t0 = adm_now();
+            if (adm_cl_write(cl, mem, 0, n * sizeof(float), x)) { admctl_fail("%s", adm_last_error()); goto done; }
+        }
+        if (adm_unet_forward_dev(u, B, &xd, t, yu, &od) || adm_classifier_grad_dev(c, &xd, t, y, B, &gd) ||
+            adm_op_noise(cl, 1, 0, B, 1 + (uint32_t)(it + 1), (size_t)C * S * S, &nd) ||
+            adm_op_step(cl, 1, cf, &xd, &od, &gd, &nd)) {
+            admctl_fail("guided step at batch %d: %s", B, adm_last_error());
+            goto done;
+        }
+    }
+    adm_cl_finish(cl);
+    double ms = (adm_now() - t0) * 1e3 / iters;
+    if (adm_cl_read(cl, mem, 0, n * sizeof(float), x)) { admctl_fail("%s", adm_last_error()); goto done; }
+    int finite = 1;
+    for (size_t i = 0; i < n; i++) if (!isfinite(x[i])) { finite = 0; break; }
+    char eng[256];
+    printf("%s + %s guided DDIM step, batch %d on %s (%s): %.1f ms/step, %.2f ms per image-step (first %.1f ms)%s\n",
+           name, cname, B, cl->device_name, adm_ops_engine_summary(cl, eng, sizeof eng), ms, ms / B, first * 1e3,
+           finite ? "" : " — OUTPUT NOT FINITE");
+    printf("{\"bench\":\"step\",\"model\":\"%s\",\"classifier\":\"%s\",\"batch\":%d,\"device\":\"%s\",\"backend\":\"%s\","
+           "\"iters\":%d,\"ms_per_step\":%.2f,\"ms_per_image_step\":%.3f,\"first_ms\":%.1f}\n",
+           name, cname, B, cl->device_name, adm_ops_backend(cl), iters, ms, ms / B, first * 1e3);
+    fflush(stdout);
+    rc = finite ? ADMCTL_OK : ADMCTL_FAIL;
+done:
+    if (mem) clReleaseMemObject(mem);
+    free(x); free(t); free(y);
+    adm_schedule_free(&s);
+    return rc;
+}
+
 /* Until tools/cmd_classifier.c provides the real one (a strong symbol wins). */
 __attribute__((weak)) int admctl_bench_classifier(int argc, char **argv) {
     (void)argc; (void)argv;
@@ -121,13 +187,13 @@ __attribute__((weak)) int admctl_bench_classifier(int argc, char **argv) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *spec = NULL, *device = NULL, *batches = "1", *iters_s = "3", *backend = NULL, *cls = NULL;
+    const char *spec = NULL, *device = NULL, *batches = "1", *iters_s = "3", *backend = NULL, *cls = NULL, *step = NULL;
     int by_kernel = 0, json = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout), 0;
         if (admctl_flag(argv, i, "--json", &json)) continue;
         if (admctl_flag(argv, i, "--by-kernel", &by_kernel)) continue;
-        if (admctl_opt(argc, argv, &i, "--classifier", &cls)) continue;
+        if (admctl_opt(argc, argv, &i, "--classifier", &cls) || admctl_opt(argc, argv, &i, "--step", &step)) continue;
         if (admctl_opt(argc, argv, &i, "--config", &spec) || admctl_opt(argc, argv, &i, "--device", &device) ||
             admctl_opt(argc, argv, &i, "--batch", &batches) || admctl_opt(argc, argv, &i, "--iters", &iters_s) ||
             admctl_opt(argc, argv, &i, "--backend", &backend))
@@ -137,6 +203,7 @@ int cmd_bench(int argc, char **argv) {
         return usage(stderr);
     }
     if (cls && json) return admctl_fail("bench: --json is not implemented for --classifier yet"), ADMCTL_USAGE;
+    if (step && json) return admctl_fail("bench: --json is not implemented for --step yet"), ADMCTL_USAGE;
     if (cls) return admctl_bench_classifier(argc, argv);
     if (json) admctl_bench_prose = stderr;
     if (!spec) spec = "64x64";
@@ -154,20 +221,44 @@ int cmd_bench(int argc, char **argv) {
     int rc = ADMCTL_FAIL;
     adm_tensor_set w;
     adm_unet *u = NULL;
+    adm_classifier *c = NULL;
+    adm_config ccfg;
     /* every tensor the config lists, scaled for unit gain (model/classifier.h;
      * it serves any config, UNets included) */
     if (adm_classifier_random_weights(&cfg, 1, &w)) { admctl_fail("random weights: %s", adm_last_error()); goto out; }
     u = adm_unet_load(&cl, &cfg, &w);
     adm_tensors_free(&w);
     if (!u) { admctl_fail("%s", adm_last_error()); goto out; }
+    if (step) {
+        if (adm_config_parse(step, ADM_KIND_CLASSIFIER, &ccfg)) { admctl_fail("%s", adm_last_error()); goto out; }
+        if (ccfg.kind != ADM_KIND_CLASSIFIER || ccfg.image_size != cfg.image_size || ccfg.in_channels != cfg.in_channels ||
+            cfg.kind != ADM_KIND_UNET) {
+            admctl_fail("--step %s: want a classifier for the UNet's %dx%d images", step, cfg.image_size, cfg.image_size);
+            goto out;
+        }
+        if (adm_classifier_random_weights(&ccfg, 2, &w)) { admctl_fail("random weights: %s", adm_last_error()); goto out; }
+        c = adm_classifier_load(&cl, &ccfg, &w);
+        adm_tensors_free(&w);
+        if (!c) { admctl_fail("%s", adm_last_error()); goto out; }
+    }
     rc = ADMCTL_OK;
     json_object *results = json ? json_object_new_array() : NULL;
-    for (int i = 0; i < nb && rc == ADMCTL_OK; i++) rc = bench_one(&cl, u, &cfg, spec, bs[i], iters, results);
+    for (int i = 0; i < nb && rc == ADMCTL_OK; i++)
+        rc = c ? bench_step(&cl, u, c, &cfg, &ccfg, spec, step, bs[i], iters)
+               : bench_one(&cl, u, &cfg, spec, bs[i], iters, results);
+    if (rc == ADMCTL_OK && !json && !strcmp(adm_ops_backend(&cl), "auto")) {
+        adm_engine_choice ch[256];
+        int nc = adm_ops_engine_table(&cl, ch, 256);
+        for (int k = 0; k < nc; k++)
+            printf("{\"engine\":\"%s\",\"shape\":\"%s\",\"ms_own\":%.4f,\"ms_clblast\":%.4f,\"ms_convgemm\":%.4f,\"used\":%d}\n",
+                   ch[k].engine, ch[k].shape, ch[k].ms[0], ch[k].ms[1], ch[k].ms[2], ch[k].used);
+    }
     if (results) {
         int prc = admctl_json_print(results);
         if (rc == ADMCTL_OK) rc = prc;
     }
 out:
+    adm_classifier_free(c);
     adm_unet_free(u);
     adm_cl_close(&cl);
     return rc;

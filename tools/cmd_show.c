@@ -50,6 +50,7 @@ static void show_provenance(const adm_spool_provenance *p) {
     printf("  device      %s (%s)\n  driver      %s, %s\n", p->device_name, p->device_vendor, p->driver_version,
            p->opencl_version);
     printf("  admd        %s, kernels sha256 %.16s..., CLBlast %s\n", p->admd_version, p->kernel_hash, p->clblast_version);
+    if (p->engine[0]) printf("  engine      %s\n", p->engine);
     printf("  unet        %s\n              sha256 %s\n              config %s\n", p->unet_path, p->unet_sha256,
            p->unet_config);
     if (p->classifier_path[0])
