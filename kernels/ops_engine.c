@@ -46,6 +46,15 @@ static void table_path(adm_cl *cl, char *buf, size_t n) {
     snprintf(buf, n, "%s/engine-%.32s.tsv", dir, hash);
 }
 
+/* Append a row (the caller checks there is room). */
+static void table_add(struct adm_engine_table *t, const char *shape, adm_engine e, const float *ms, int used) {
+    snprintf(t->s[t->n].shape, sizeof t->s[t->n].shape, "%s", shape);
+    t->s[t->n].e = e;
+    memcpy(t->s[t->n].ms, ms, sizeof t->s[t->n].ms);
+    t->s[t->n].used = used;
+    t->n++;
+}
+
 static void table_load(adm_cl *cl, struct adm_engine_table *t) {
     t->loaded = 1;
     table_path(cl, t->path, sizeof t->path);
@@ -61,12 +70,7 @@ static void table_load(adm_cl *cl, struct adm_engine_table *t) {
         if (e < 0) continue;
         int dup = 0;
         for (int i = 0; i < t->n; i++) dup |= !strcmp(t->s[i].shape, shape);
-        if (dup) continue;
-        snprintf(t->s[t->n].shape, sizeof t->s[t->n].shape, "%s", shape);
-        t->s[t->n].e = (adm_engine)e;
-        memcpy(t->s[t->n].ms, ms, sizeof ms);
-        t->s[t->n].used = 0;
-        t->n++;
+        if (!dup) table_add(t, shape, (adm_engine)e, ms, 0);
     }
     fclose(f);
 }
@@ -124,11 +128,7 @@ int adm_engine_pick(adm_cl *cl, const char *shape, unsigned candidates, adm_engi
     }
     if (best < 0) return adm_error("%s: no engine ran (own, clblast, convgemm all failed)", shape);
     if (t->n < MAX_SHAPES) {
-        snprintf(t->s[t->n].shape, sizeof t->s[t->n].shape, "%s", shape);
-        t->s[t->n].e = (adm_engine)best;
-        memcpy(t->s[t->n].ms, ms, sizeof ms);
-        t->s[t->n].used = 1;
-        t->n++;
+        table_add(t, shape, (adm_engine)best, ms, 1);
         table_save(t);
     }
     return best;

@@ -45,7 +45,7 @@ if [ -f "$pocl" ]; then
     check pocl_json_bench [ "$kinds" = "classifier,engine,step,unet" ]
   fi
 else
-  echo "SKIP device_check_pocl: $pocl not installed"
+  echo "SKIP device_check_pocl ($pocl not installed)"
 fi
 
 if [ -f /usr/lib/oclgrind/liboclgrind-rt-icd.so ]; then
@@ -59,5 +59,5 @@ if [ -f /usr/lib/oclgrind/liboclgrind-rt-icd.so ]; then
   check oclgrind_pass [ "$rc $(json "$tmp/oclgrind.json" '$.result')" = "0 PASS" ]
   [ -n "$ADMD_QUICK" ] || check oclgrind_unet_c_parity [ "$(json "$tmp/oclgrind.json" '$.parity_unet_c.result')" = PASS ]
 else
-  echo "SKIP device_check_oclgrind: oclgrind not installed"
+  echo "SKIP device_check_oclgrind (oclgrind not installed)"
 fi

@@ -9,7 +9,7 @@
  *   file instead of measuring (a planted choice is obeyed, a bad line
  *   ignored, another batch size reuses the shape's choice);
  *   unet_a's forward under "auto" matches the PyTorch reference.
- * Device: env ADM_DEVICE (default: the default device). */
+ * Device: test_device() (check.h). */
 #include "check.h"
 #include "cl_runtime.h"
 #include "ops.h"
@@ -243,7 +243,7 @@ static void test_unet_auto_parity(void) {
 }
 
 int main(void) {
-    cl_ok = adm_cl_open(&cl, getenv("ADM_DEVICE"), 0) == 0;
+    cl_ok = adm_cl_open(&cl, test_device(), 0) == 0;
     if (!cl_ok) printf("  device: %s\n", adm_last_error());
     RUN(test_engines_agree);
     RUN(test_auto_choice_cached);
