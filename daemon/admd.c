@@ -295,6 +295,9 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     snprintf(p.sampler, sizeof p.sampler, "%s", r->sampler);
     snprintf(p.respacing, sizeof p.respacing, "%s", r->respacing);
     p.eta = r->eta;
+    p.steps = r->steps;
+    snprintf(p.skip, sizeof p.skip, "%s", r->skip);
+    snprintf(p.thresholding, sizeof p.thresholding, "%s", r->thresholding);
     p.scale = r->scale;
     p.seed = r->seed;
     p.klass = r->klass;
@@ -303,9 +306,11 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     double wait = parse_ts(job->started_at) - parse_ts(job->created_at);
     p.queue_wait_s = isfinite(wait) && wait > 0 ? wait : 0;
 
-    adm_log(ADM_LOG_INFO, "job %lld: started (model %s, %d image%s from %d, class %d, %s %s, scale %g, seed %lld, attempt %d/%d)",
+    char how[ADM_SPOOL_SPEC + 128];
+    adm_spool_sampling_text(r->sampler, r->respacing, r->eta, r->steps, r->skip, r->thresholding, how, sizeof how);
+    adm_log(ADM_LOG_INFO, "job %lld: started (model %s, %d image%s from %d, class %d, %s, scale %g, seed %lld, attempt %d/%d)",
             (long long)job->id, row->name, r->count, r->count == 1 ? "" : "s", job->images_done, r->klass,
-            r->sampler, r->respacing, r->scale, (long long)r->seed, job->attempts, r->max_attempts);
+            how, r->scale, (long long)r->seed, job->attempts, r->max_attempts);
     adm_notify_status("job %lld: loading model %s", (long long)job->id, row->name);
 
     /* The model, from the cache or loaded now. */
@@ -373,6 +378,8 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
         int pass = pass_size(max_batch, n - done, per_image, opt->pass_s);
         adm_gen_request req = {
             .sampler = r->sampler, .respacing = r->respacing, .eta = r->eta, .scale = r->scale,
+            .steps = r->steps, .skip = r->skip[0] ? r->skip : NULL,
+            .thresholding = r->thresholding[0] ? r->thresholding : NULL,
             .seed = (uint64_t)r->seed, .first_index = first + done, .count = pass,
             .classes = classes ? classes + done : NULL, .batch = pass,
         };

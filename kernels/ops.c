@@ -337,7 +337,7 @@ int adm_op_group_norm(adm_cl *cl, const adm_dt *x, const adm_dt *gamma, const ad
 
 /* ---- embeddings ----------------------------------------------------------- */
 
-int adm_op_timestep_embedding(adm_cl *cl, const int64_t *t, int n, int dim, adm_dt *y) {
+int adm_op_timestep_embedding(adm_cl *cl, const float *t, int n, int dim, adm_dt *y) {
     if (n < 1 || dim < 2 || adm_dt_numel(y) != (size_t)n * dim)
         return adm_shape_error("timestep_embedding", "y", y, "[N, dim]");
     float *h = adm_malloc((size_t)n * dim * sizeof(float));
@@ -350,7 +350,7 @@ int adm_op_timestep_embedding(adm_cl *cl, const int64_t *t, int n, int dim, adm_
         float *row = h + (size_t)b * dim;
         for (int i = 0; i < half; i++) {
             float f = expf((neg_log_period * (float)i) / (float)half);
-            float a = (float)t[b] * f;
+            float a = t[b] * f;
             row[i] = cosf(a);
             row[half + i] = sinf(a);
         }

@@ -60,7 +60,8 @@ int adm_op_add_channel(adm_cl *cl, adm_dt *y, const adm_dt *v);
 int adm_op_linear(adm_cl *cl, const adm_dt *x, const adm_dt *w, const adm_dt *b, adm_dt *y);
 
 /* y [N, dim] = [cos(t*f) | sin(t*f)], f_i = exp(-ln(10000) * i / (dim/2)); t on the host. */
-int adm_op_timestep_embedding(adm_cl *cl, const int64_t *t, int n, int dim, adm_dt *y);
+/* t: float32 model times (fractional allowed) */
+int adm_op_timestep_embedding(adm_cl *cl, const float *t, int n, int dim, adm_dt *y);
 /* y [N, D] += table[label[n], :]  (label_emb added to the time embedding). */
 int adm_op_embedding_add(adm_cl *cl, const adm_dt *table, const int64_t *labels, int n, adm_dt *y);
 

@@ -488,7 +488,7 @@ static int fwd_head(adm_classifier *c, const adm_dt *h) {
 
 /* Run the forward pass of x (host, or dev_x on the device when x is NULL)
  * at timesteps t; logits stay on the device. */
-static int forward(adm_classifier *c, const float *x, const adm_dt *dev_x, const int64_t *t, int B) {
+static int forward(adm_classifier *c, const float *x, const adm_dt *dev_x, const float *t, int B) {
     if (!c) return adm_error("classifier: not loaded");
     if (B <= 0) return adm_error("classifier: batch size %d", B);
     TRY(plan_batch(c, B));
@@ -521,14 +521,14 @@ static int forward(adm_classifier *c, const float *x, const adm_dt *dev_x, const
 /* Public API                                                          */
 /* ------------------------------------------------------------------ */
 
-int adm_classifier_forward(adm_classifier *c, const float *x, const int64_t *t, int B, float *logits) {
+int adm_classifier_forward(adm_classifier *c, const float *x, const float *t, int B, float *logits) {
     TRY(forward(c, x, NULL, t, B));
     cls_plan *p = &c->plan;
     return adm_cl_read(c->cl, p->logits.mem, p->logits.off * sizeof(float), adm_dt_numel(&p->logits) * sizeof(float), logits);
 }
 
 /* The gradient of x (host) or dev_x (device): to grad (host) or dev_grad. */
-static int grad_any(adm_classifier *c, const float *x, const adm_dt *dev_x, const int64_t *t, const int64_t *y,
+static int grad_any(adm_classifier *c, const float *x, const adm_dt *dev_x, const float *t, const int64_t *y,
                     int B, float *logits, float *grad, adm_dt *dev_grad) {
     if (!c) return adm_error("classifier: not loaded");
     const int K = c->cfg.out_channels;
@@ -557,12 +557,12 @@ static int grad_any(adm_classifier *c, const float *x, const adm_dt *dev_x, cons
     return adm_op_copy(c->cl, &g, dev_grad);
 }
 
-int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, const int64_t *y, int B,
+int adm_classifier_grad(adm_classifier *c, const float *x, const float *t, const int64_t *y, int B,
                         float *logits, float *grad) {
     return grad_any(c, x, NULL, t, y, B, logits, grad, NULL);
 }
 
-int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const int64_t *t, const int64_t *y, int B,
+int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const float *t, const int64_t *y, int B,
                             adm_dt *grad) {
     if (!x || !grad) return adm_error("classifier: device x and grad are required");
     return grad_any(c, NULL, x, t, y, B, NULL, NULL, grad);

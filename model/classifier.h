@@ -19,16 +19,17 @@ typedef struct adm_classifier adm_classifier;
 adm_classifier *adm_classifier_load(adm_cl *cl, const adm_config *cfg, const adm_tensor_set *weights);
 void adm_classifier_free(adm_classifier *c);
 
-/* logits [B, num_classes] of x [B, C, H, W] at timesteps t [B]. */
-int adm_classifier_forward(adm_classifier *c, const float *x, const int64_t *t, int B, float *logits);
+/* logits [B, num_classes] of x [B, C, H, W] at model times t [B] (0..999
+ * scale, fractional allowed, as the UNet's). */
+int adm_classifier_forward(adm_classifier *c, const float *x, const float *t, int B, float *logits);
 
 /* grad [B, C, H, W] as above; logits may be NULL. */
-int adm_classifier_grad(adm_classifier *c, const float *x, const int64_t *t, const int64_t *y, int B,
+int adm_classifier_grad(adm_classifier *c, const float *x, const float *t, const int64_t *y, int B,
                         float *logits, float *grad);
 
 /* The same with x and grad [B, C, H, W] on the device (views into any
  * cl_mem of this device): only the B x num_classes logits visit the host. */
-int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const int64_t *t, const int64_t *y, int B,
+int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const float *t, const int64_t *y, int B,
                             adm_dt *grad);
 
 /* The classifier as a feature network for FID and friends (admctl eval

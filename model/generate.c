@@ -11,6 +11,7 @@
 #include "generate.h"
 #include "classifier.h"
 #include "config.h"
+#include "dpm_solver.h"
 #include "philox.h"
 #include "sampler.h"
 #include "sampler_dev.h"
@@ -136,22 +137,22 @@ void adm_generate_x_T(uint64_t seed, int index, float *x, size_t n) {
 
 /* ---- the networks as the sampler sees them ---- */
 
-static int net_model(void *user, const float *x, const int64_t *t, const int64_t *y, int B, float *out) {
+static int net_model(void *user, const float *x, const float *t, const int64_t *y, int B, float *out) {
     adm_model *m = user;
     return adm_unet_forward(m->unet, x, t, m->ucfg.num_classes > 0 ? y : NULL, NULL, B, out);
 }
 
-static int net_grad(void *user, const float *x, const int64_t *t, const int64_t *y, int B, float *grad) {
+static int net_grad(void *user, const float *x, const float *t, const int64_t *y, int B, float *grad) {
     adm_model *m = user;
     return adm_classifier_grad(m->clf, x, t, y, B, NULL, grad);
 }
 
-static int dnet_model(void *user, const adm_dt *x, const int64_t *t, const int64_t *y, int B, adm_dt *out) {
+static int dnet_model(void *user, const adm_dt *x, const float *t, const int64_t *y, int B, adm_dt *out) {
     adm_model *m = user;
     return adm_unet_forward_dev(m->unet, B, x, t, m->ucfg.num_classes > 0 ? y : NULL, out);
 }
 
-static int dnet_grad(void *user, const adm_dt *x, const int64_t *t, const int64_t *y, int B, adm_dt *grad) {
+static int dnet_grad(void *user, const adm_dt *x, const float *t, const int64_t *y, int B, adm_dt *grad) {
     adm_model *m = user;
     return adm_classifier_grad_dev(m->clf, x, t, y, B, grad);
 }
@@ -202,22 +203,60 @@ static int step_next(void *user, int step, int total, const float *x) {
     return r->fn ? r->fn(r->user, step + 1, total, r->images_done, r->images_total) : 0;
 }
 
-/* The sampler options a request and model imply. */
-static int request_opts(const adm_model *m, const adm_gen_request *req, adm_sampler_opts *o) {
-    memset(o, 0, sizeof *o);
-    if (adm_sampler_kind_parse(req->sampler, &o->kind)) return -1;
-    o->learn_sigma = m->ucfg.out_channels == 2 * m->ucfg.in_channels;
+/* What a request samples with: DDPM/DDIM over a respaced schedule, or a
+ * DPM-Solver over the continuous-time schedule of the same betas. */
+typedef struct {
+    int dpm;
+    adm_sampler_opts o;         /* ddpm / ddim */
+    adm_schedule s;
+    adm_dpm_opts d;             /* dpm++2m / dpm++3m / dpm3s */
+    adm_vp_schedule ns;
+} sampling_plan;
+
+static void plan_free(sampling_plan *p) {
+    if (p->dpm) adm_vp_schedule_free(&p->ns);
+    else adm_schedule_free(&p->s);
+}
+
+/* The plan a request and model imply (checked, with clear errors). */
+static int plan_build(const adm_model *m, const adm_gen_request *req, sampling_plan *p) {
+    memset(p, 0, sizeof *p);
+    if (!(req->scale >= 0) || !isfinite(req->scale)) return adm_error("guidance scale %g: want a finite number >= 0", req->scale);
+    if (req->scale > 0 && !m->clf) return adm_error("guidance scale %g needs a classifier (none loaded)", req->scale);
+    const int learn_sigma = m->ucfg.out_channels == 2 * m->ucfg.in_channels;
+    if (adm_dpm_kind_parse(req->sampler, &p->d.kind)) {
+        p->d.steps = req->steps;
+        p->d.scale = req->scale;
+        p->d.learn_sigma = learn_sigma;
+        p->d.lower_order_final = 1;
+        if (adm_skip_type_parse(req->skip ? req->skip : "time_uniform", &p->d.skip)) return -1;
+        const char *th = req->thresholding ? req->thresholding : "none";
+        if (strcmp(th, "none") && strcmp(th, "dynamic"))
+            return adm_error("unknown thresholding '%s' (want none or dynamic)", th);
+        p->d.thresholding = !strcmp(th, "dynamic");
+        if (adm_dpm_check(&p->d)) return -1;
+        double *betas = adm_malloc(sizeof(double) * m->diffusion_steps);
+        if (!betas) return -1;
+        int rc = adm_beta_schedule(m->noise_schedule, m->diffusion_steps, betas) ||
+                 adm_vp_schedule_init(&p->ns, betas, m->diffusion_steps) ? -1 : 0;
+        free(betas);
+        p->dpm = rc == 0;
+        return rc;
+    }
+    adm_sampler_opts *o = &p->o;
+    if (adm_sampler_kind_parse(req->sampler, &o->kind))
+        return adm_error("unknown sampler '%s' (want ddpm, ddim, dpm++2m, dpm++3m or dpm3s)",
+                         req->sampler ? req->sampler : "(none)");
+    o->learn_sigma = learn_sigma;
     o->var_type = o->learn_sigma ? ADM_VAR_LEARNED_RANGE : ADM_VAR_FIXED_LARGE;
     o->eta = req->eta;
     o->scale = req->scale;
-    if (!(req->scale >= 0) || !isfinite(req->scale)) return adm_error("guidance scale %g: want a finite number >= 0", req->scale);
-    if (req->scale > 0 && !m->clf) return adm_error("guidance scale %g needs a classifier (none loaded)", req->scale);
     if (o->kind == ADM_SAMPLER_DDIM && !(req->eta >= 0 && req->eta <= 1))
         return adm_error("DDIM eta %g: want 0..1", req->eta);
-    return 0;
+    return adm_schedule_build(&p->s, m->noise_schedule, m->diffusion_steps, req->respacing);
 }
 
-static int batch_run(adm_model *m, const adm_gen_request *req, const adm_schedule *s, const adm_sampler_opts *o,
+static int batch_run(adm_model *m, const adm_gen_request *req, const sampling_plan *p,
                      const int64_t *y, int B, float *x, const float *noise, step_relay *relay) {
     int C = m->ucfg.in_channels, H = m->ucfg.image_size;
     noise_src ns = {req->seed, req->first_index, B, (size_t)C * H * H, noise};
@@ -229,29 +268,31 @@ static int batch_run(adm_model *m, const adm_gen_request *req, const adm_schedul
     } else if (m->ucfg.num_classes > 0 || req->scale > 0) {
         return adm_error("this model needs a class for every image");
     }
+    /* DPM-Solver: host linear combinations between the networks' passes */
+    if (p->dpm) return adm_dpm_sample(&p->ns, &p->d, &net, y, B, C, H, H, x, step_next, relay);
     if (device_step(m)) {
         adm_dev_networks dnet = {dnet_model, m->clf ? dnet_grad : NULL, m};
         adm_dev_noise dn = {req->seed, (uint32_t)req->first_index, noise};
-        return adm_sample_loop_dev(m->cl, s, o, &dnet, y, B, C, H, H, x, &dn, step_next, relay);
+        return adm_sample_loop_dev(m->cl, &p->s, &p->o, &dnet, y, B, C, H, H, x, &dn, step_next, relay);
     }
-    return adm_sample_loop(s, o, &net, y, B, C, H, H, x, noise_next, &ns, step_next, relay);
+    return adm_sample_loop(&p->s, &p->o, &net, y, B, C, H, H, x, noise_next, &ns, step_next, relay);
 }
 
 int adm_generate_batch(adm_model *m, const adm_gen_request *req, const int64_t *y, int B, float *x,
                        const float *noise, int noise_steps, adm_gen_step_fn on_step, void *user) {
-    adm_sampler_opts o;
-    adm_schedule s;
+    sampling_plan p;
     if (B < 1) return adm_error("generate: batch of %d images", B);
-    if (request_opts(m, req, &o)) return -1;
-    if (adm_schedule_build(&s, m->noise_schedule, m->diffusion_steps, req->respacing)) return -1;
+    if (plan_build(m, req, &p)) return -1;
     int rc;
-    if (noise && noise_steps != s.num_steps) {
-        rc = adm_error("recorded noise has %d steps, respacing '%s' takes %d", noise_steps, req->respacing, s.num_steps);
+    if (noise && p.dpm) {
+        rc = adm_error("%s is deterministic: it takes no recorded noise", req->sampler);
+    } else if (noise && noise_steps != p.s.num_steps) {
+        rc = adm_error("recorded noise has %d steps, respacing '%s' takes %d", noise_steps, req->respacing, p.s.num_steps);
     } else {
         step_relay relay = {on_step, user, 0, B};
-        rc = batch_run(m, req, &s, &o, y, B, x, noise, &relay);
+        rc = batch_run(m, req, &p, y, B, x, noise, &relay);
     }
-    adm_schedule_free(&s);
+    plan_free(&p);
     return rc;
 }
 
@@ -267,12 +308,10 @@ int adm_generate_pass_size(int requested, int image_size, int count) {
 
 int adm_generate(adm_model *m, const adm_gen_request *req,
                  adm_gen_step_fn on_step, adm_gen_image_fn on_image, void *user) {
-    adm_sampler_opts o;
-    adm_schedule s;
+    sampling_plan p;
     if (req->count < 1 || req->first_index < 0 || req->first_index > 0x7fffffff - req->count)
         return adm_error("generate: images %d..%d", req->first_index, req->first_index + req->count - 1);
-    if (request_opts(m, req, &o)) return -1;
-    if (adm_schedule_build(&s, m->noise_schedule, m->diffusion_steps, req->respacing)) return -1;
+    if (plan_build(m, req, &p)) return -1;
     adm_ops_engine_clear_used(m->cl);          /* the job's engine summary counts its own shapes */
 
     int C = m->ucfg.in_channels, H = m->ucfg.image_size, W = H, nc = model_classes(m);
@@ -297,7 +336,7 @@ int adm_generate(adm_model *m, const adm_gen_request *req,
             adm_generate_x_T(req->seed, index, x + (size_t)b * per, per);
         }
         step_relay relay = {on_step, user, done, req->count};
-        rc = batch_run(m, &sub, &s, &o, nc > 0 ? y : NULL, B, x, NULL, &relay);
+        rc = batch_run(m, &sub, &p, nc > 0 ? y : NULL, B, x, NULL, &relay);
         if (rc) goto done;
         rc = -1;
         /* NCHW float -> H*W*C uint8 by the reference's rule */
@@ -314,6 +353,6 @@ int adm_generate(adm_model *m, const adm_gen_request *req,
     rc = 0;
 done:
     free(x); free(y); free(px);
-    adm_schedule_free(&s);
+    plan_free(&p);
     return rc;
 }

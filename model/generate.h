@@ -46,8 +46,11 @@ typedef struct {
 void adm_model_get_info(const adm_model *m, adm_model_info *info);
 
 typedef struct {
-    const char *sampler;        /* "ddpm" | "ddim" */
-    const char *respacing;      /* "50", "ddim25", "10,20,30", ... */
+    const char *sampler;        /* "ddpm" | "ddim" | "dpm++2m" | "dpm++3m" | "dpm3s" */
+    const char *respacing;      /* ddpm/ddim: "50", "ddim25", "10,20,30", ... */
+    int steps;                  /* dpm*: network passes */
+    const char *skip;           /* dpm*: "time_uniform" | "logsnr" | "time_quadratic" (NULL: time_uniform) */
+    const char *thresholding;   /* dpm++*: "none" | "dynamic" (NULL: none) */
     double eta;                 /* ddim only */
     double scale;               /* classifier guidance scale s (0: none) */
     uint64_t seed;
@@ -86,6 +89,7 @@ int adm_model_set_diffusion(adm_model *m, const char *noise_schedule, int diffus
 /* One device pass at the float level: x [B, C, H, W] holds x_T on entry and
  * the final samples on return; y [B] the classes (used by a class-conditional
  * UNet and by the classifier; may be NULL when neither needs them).
+ * The DPM-Solver samplers are deterministic: noise must be NULL.
  * noise NULL: Philox noise of images req->first_index .. +B-1 under
  * req->seed (the same draws adm_generate makes); else recorded noise
  * [steps, B, C, H, W] in the order the steps are taken (replay), with

@@ -141,16 +141,16 @@ int adm_sample_loop(const adm_schedule *s, const adm_sampler_opts *o, const adm_
     float *grad = guided ? adm_malloc(sizeof(float) * n) : NULL;
     float *eps_noise = adm_malloc(sizeof(float) * n);
     float *x_next = adm_malloc(sizeof(float) * n);
-    int64_t *t = adm_malloc(sizeof(int64_t) * B);
+    float *t = adm_malloc(sizeof(float) * B);
     int rc = -1;
     if (!model_out || (guided && !grad) || !eps_noise || !x_next || !t) goto done;
 
     int total = s->num_steps;
     for (int step = 0; step < total; step++) {
         int i = total - 1 - step;                    /* respaced index, highest first */
-        for (int b = 0; b < B; b++) t[b] = s->timestep_map[i];   /* the networks see original t */
-        if (net->model(net->user, x, t, y, B, model_out)) { adm_error_prefix("step %d (t=%lld)", step, (long long)t[0]); goto done; }
-        if (guided && net->grad(net->user, x, t, y, B, grad)) { adm_error_prefix("step %d (t=%lld) classifier", step, (long long)t[0]); goto done; }
+        for (int b = 0; b < B; b++) t[b] = (float)s->timestep_map[i];   /* the networks see original t */
+        if (net->model(net->user, x, t, y, B, model_out)) { adm_error_prefix("step %d (t=%g)", step, t[0]); goto done; }
+        if (guided && net->grad(net->user, x, t, y, B, grad)) { adm_error_prefix("step %d (t=%g) classifier", step, t[0]); goto done; }
         if (noise(noise_user, step, eps_noise, n)) goto done;
         host_step(s, o, i, x, model_out, grad, eps_noise, B, C, hw, x_next);
         memcpy(x, x_next, sizeof(float) * n);

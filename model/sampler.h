@@ -7,7 +7,8 @@
  *
  * The networks are reached through callbacks (adm_networks), so this file
  * knows nothing of devices; both see ORIGINAL timesteps (timestep_map[i]),
- * as respace.py's _WrappedModel gives them.  The noise comes from a callback
+ * as respace.py's _WrappedModel gives them, as float32 model times (DPM-Solver,
+ * dpm_solver.h, gives fractional ones through the same callbacks).  The noise comes from a callback
  * too: Philox noise (philox.h) or recorded noise (replay).
  */
 #ifndef ADM_SAMPLER_H
@@ -26,10 +27,10 @@ typedef enum { ADM_VAR_LEARNED_RANGE, ADM_VAR_FIXED_LARGE, ADM_VAR_FIXED_SMALL }
 typedef struct {
     /* out [B, C or 2C, H, W] = model(x [B, C, H, W], t [B], y [B]); with 2C
      * channels the first C are eps, the last C the variance value v. */
-    int (*model)(void *user, const float *x, const int64_t *t, const int64_t *y, int B, float *out);
+    int (*model)(void *user, const float *x, const float *t, const int64_t *y, int B, float *out);
     /* grad [B, C, H, W] = d/dx sum_b log_softmax(classifier(x, t))[b, y_b]
      * (before the scale); NULL when there is no classifier. */
-    int (*grad)(void *user, const float *x, const int64_t *t, const int64_t *y, int B, float *grad);
+    int (*grad)(void *user, const float *x, const float *t, const int64_t *y, int B, float *grad);
     void *user;
 } adm_networks;
 

@@ -19,7 +19,7 @@ int adm_sample_loop_dev(adm_cl *cl, const adm_schedule *s, const adm_sampler_opt
     /* one buffer: x | noise | grad | model output */
     size_t floats = 2 * n + (guided ? n : 0) + (size_t)B * out_c * H * W;
     cl_mem mem = adm_cl_alloc(cl, floats * sizeof(float));
-    int64_t *t = adm_malloc(sizeof(int64_t) * B);
+    float *t = adm_malloc(sizeof(float) * B);
     int rc = -1;
     if (!mem || !t) goto done;
     adm_dt xd = adm_dt_make(mem, 0, B, C, H, W), nd = adm_dt_make(mem, n, B, C, H, W);
@@ -30,10 +30,10 @@ int adm_sample_loop_dev(adm_cl *cl, const adm_schedule *s, const adm_sampler_opt
     int total = s->num_steps;
     for (int step = 0; step < total; step++) {
         int i = total - 1 - step;                    /* respaced index, highest first */
-        for (int b = 0; b < B; b++) t[b] = s->timestep_map[i];   /* the networks see original t */
-        if (net->model(net->user, &xd, t, y, B, &od)) { adm_error_prefix("step %d (t=%lld)", step, (long long)t[0]); goto done; }
+        for (int b = 0; b < B; b++) t[b] = (float)s->timestep_map[i];   /* the networks see original t */
+        if (net->model(net->user, &xd, t, y, B, &od)) { adm_error_prefix("step %d (t=%g)", step, t[0]); goto done; }
         if (guided && net->grad(net->user, &xd, t, y, B, &gd)) {
-            adm_error_prefix("step %d (t=%lld) classifier", step, (long long)t[0]);
+            adm_error_prefix("step %d (t=%g) classifier", step, t[0]);
             goto done;
         }
         if (noise->recorded) {

@@ -15,9 +15,9 @@
 
 typedef struct {
     /* out [B, C or 2C, H, W] = model(x [B, C, H, W], t, y), all on the device */
-    int (*model)(void *user, const adm_dt *x, const int64_t *t, const int64_t *y, int B, adm_dt *out);
+    int (*model)(void *user, const adm_dt *x, const float *t, const int64_t *y, int B, adm_dt *out);
     /* grad [B, C, H, W] = d/dx sum_b log_softmax(classifier(x, t))[b, y_b]; NULL: no classifier */
-    int (*grad)(void *user, const adm_dt *x, const int64_t *t, const int64_t *y, int B, adm_dt *grad);
+    int (*grad)(void *user, const adm_dt *x, const float *t, const int64_t *y, int B, adm_dt *grad);
     void *user;
 } adm_dev_networks;
 

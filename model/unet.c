@@ -482,7 +482,7 @@ static int block_forward(adm_unet *u, const seq_block *b, const adm_dt *x, const
 typedef struct { int B, H, W, lh, lw; } fwd_shape;
 
 /* One forward (a dry run when u->arena.dry: host pointers may be NULL). */
-static int forward(adm_unet *u, const fwd_shape *s, const float *x, const int64_t *t, const int64_t *y,
+static int forward(adm_unet *u, const fwd_shape *s, const float *x, const float *t, const int64_t *y,
                    const float *low_res, float *out) {
     const adm_config *cfg = &u->cfg;
     int B = s->B, H = s->H, W = s->W, C = cfg->in_channels, mc = cfg->model_channels, ed = u->emb_dim;
@@ -649,7 +649,7 @@ void adm_unet_free(adm_unet *u) {
     free(u);
 }
 
-int adm_unet_forward_sized(adm_unet *u, int B, int H, int W, const float *x, const int64_t *t,
+int adm_unet_forward_sized(adm_unet *u, int B, int H, int W, const float *x, const float *t,
                            const int64_t *y, const float *low_res, int low_h, int low_w, float *out) {
     if (!u || !x || !t || !out) return adm_error("unet forward: x, t and out are required");
     const adm_config *cfg = &u->cfg;
@@ -681,7 +681,7 @@ int adm_unet_forward_sized(adm_unet *u, int B, int H, int W, const float *x, con
     return 0;
 }
 
-int adm_unet_forward_dev(adm_unet *u, int B, const adm_dt *x, const int64_t *t, const int64_t *y, adm_dt *out) {
+int adm_unet_forward_dev(adm_unet *u, int B, const adm_dt *x, const float *t, const int64_t *y, adm_dt *out) {
     if (!u || !x || !out) return adm_error("unet forward: x and out are required");
     const adm_config *cfg = &u->cfg;
     int S = cfg->image_size;
@@ -700,7 +700,7 @@ int adm_unet_forward_dev(adm_unet *u, int B, const adm_dt *x, const int64_t *t, 
     return rc;
 }
 
-int adm_unet_forward(adm_unet *u, const float *x, const int64_t *t, const int64_t *y,
+int adm_unet_forward(adm_unet *u, const float *x, const float *t, const int64_t *y,
                      const float *low_res, int B, float *out) {
     if (u && u->cfg.kind == ADM_KIND_SUPERRES)
         return adm_error("unet forward: SuperResModel needs the low_res size (adm_unet_forward_sized)");

@@ -144,8 +144,14 @@ void adm_job_png_texts(adm_job_texts *tx, const adm_spool_provenance *p, int64_t
     TEXT("adm:unet-sha256", "%s", p->unet_sha256);
     if (p->classifier_sha256[0]) TEXT("adm:classifier-sha256", "%s", p->classifier_sha256);
     TEXT("adm:sampler", "%s", p->sampler);
-    TEXT("adm:respacing", "%s", p->respacing);
-    TEXT("adm:eta", "%.17g", p->eta);
+    if (p->steps > 0) {                        /* the DPM-Solver samplers */
+        TEXT("adm:steps", "%d", p->steps);
+        TEXT("adm:skip", "%s", p->skip);
+        TEXT("adm:thresholding", "%s", p->thresholding);
+    } else {
+        TEXT("adm:respacing", "%s", p->respacing);
+        TEXT("adm:eta", "%.17g", p->eta);
+    }
     TEXT("adm:scale", "%.17g", p->scale);
     TEXT("adm:noise", "%s", p->noise_algorithm);
 #undef TEXT

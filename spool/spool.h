@@ -29,6 +29,7 @@
  */
 #ifndef ADM_SPOOL_H
 #define ADM_SPOOL_H
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct adm_spool adm_spool;
@@ -75,9 +76,10 @@ typedef struct {
     char unet_sha256[ADM_SPOOL_SHA];          /* "" : not hashed yet */
     char classifier_sha256[ADM_SPOOL_SHA];
     int image_size, channels, num_classes;    /* -1: not known yet (daemon fills in) */
-    char default_sampler[ADM_SPOOL_SHORT];    /* "ddpm" | "ddim" */
+    char default_sampler[ADM_SPOOL_SHORT];    /* "ddpm" | "ddim" | "dpm++2m" | "dpm++3m" | "dpm3s" */
     char default_respacing[ADM_SPOOL_SPEC];
     double default_scale;
+    int default_steps;                        /* dpm* samplers (0: 20) */
     char created_at[ADM_SPOOL_SHORT];
 } adm_spool_model;
 
@@ -112,6 +114,9 @@ typedef struct {
     char sampler[ADM_SPOOL_SHORT];        /* "": the model's default */
     char respacing[ADM_SPOOL_SPEC];       /* "": the model's default */
     double eta;                           /* DDIM eta, 0..1 (NAN: 0) */
+    int steps;                            /* dpm*: network passes (0: the model's default_steps) */
+    char skip[ADM_SPOOL_SHORT];           /* dpm*: time_uniform | logsnr | time_quadratic ("": time_uniform) */
+    char thresholding[ADM_SPOOL_SHORT];   /* dpm*: none | dynamic ("": the sampler's default) */
     int64_t seed;                         /* -1: the daemon chooses (recorded) */
     int priority;                         /* higher first, -1000..1000 */
     char outdir[256];                     /* under the output root; "": "job-<id>" */
@@ -119,6 +124,10 @@ typedef struct {
 } adm_spool_request;
 
 void adm_spool_request_init(adm_spool_request *r);   /* the defaults above, count 1 */
+/* "ddim ddim25, eta 0" or "dpm++2m 15 steps time_uniform, thresholding dynamic"
+ * (a request's or a provenance's sampling settings, for people); returns buf. */
+char *adm_spool_sampling_text(const char *sampler, const char *respacing, double eta, int steps, const char *skip,
+                              const char *thresholding, char *buf, size_t n);
 /* Insert; the schema's triggers check everything and fill the model's
  * defaults.  The error names the column ("jobs.count must be ..."). */
 int adm_spool_submit(adm_spool *s, const adm_spool_request *r, int64_t *job_id);
@@ -184,6 +193,8 @@ typedef struct {
     char classifier_path[ADM_SPOOL_PATH], classifier_config[ADM_SPOOL_PATH], classifier_sha256[ADM_SPOOL_SHA];
     char sampler[ADM_SPOOL_SHORT], respacing[ADM_SPOOL_SPEC];
     double eta, scale;
+    int steps;                                /* dpm*: as run (0 for ddpm/ddim) */
+    char skip[ADM_SPOOL_SHORT], thresholding[ADM_SPOOL_SHORT];
     int64_t seed;
     int klass, count, batch;
     int image_size, channels;

@@ -50,12 +50,12 @@ int spool_collect(adm_spool *s, sqlite3_stmt *st, size_t elem, spool_row_fn row,
 /* Fill a job from a row of SPOOL_JOB_COLUMNS starting at column 0. */
 #define SPOOL_JOB_COLUMNS "id, model, class, count, scale, sampler, respacing, eta, seed, priority, " \
     "outdir, max_attempts, state, attempts, worker, lease_until, step, total_steps, images_done, " \
-    "created_at, started_at, finished_at, updated_at, error"
+    "created_at, started_at, finished_at, updated_at, error, steps, skip, thresholding"
 void spool_row_job(sqlite3_stmt *st, adm_spool_job *job);
 /* Same for models (SPOOL_MODEL_COLUMNS). */
 #define SPOOL_MODEL_COLUMNS "name, unet_path, unet_config, classifier_path, classifier_config, " \
     "unet_sha256, classifier_sha256, image_size, channels, num_classes, default_sampler, " \
-    "default_respacing, default_scale, created_at"
+    "default_respacing, default_scale, created_at, default_steps"
 void spool_row_model(sqlite3_stmt *st, adm_spool_model *m);
 
 /* Insert or replace a job's provenance row (inside the caller's transaction). */

@@ -16,10 +16,19 @@ void adm_spool_request_init(adm_spool_request *r) {
     r->seed = -1;
 }
 
+char *adm_spool_sampling_text(const char *sampler, const char *respacing, double eta, int steps, const char *skip,
+                              const char *thresholding, char *buf, size_t n) {
+    if (steps > 0) snprintf(buf, n, "%s %d steps %s, thresholding %s", sampler, steps, skip, thresholding);
+    else if (!strcmp(sampler, "ddim")) snprintf(buf, n, "%s %s, eta %g", sampler, respacing, eta);
+    else snprintf(buf, n, "%s %s", sampler, respacing);
+    return buf;
+}
+
 int adm_spool_submit(adm_spool *s, const adm_spool_request *r, int64_t *job_id) {
     sqlite3_stmt *st;
     if (spool_prepare(s, "INSERT INTO jobs (model, class, count, scale, sampler, respacing, eta, seed, "
-                         "priority, outdir, max_attempts) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                         "priority, outdir, max_attempts, steps, skip, thresholding) "
+                         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
                       &st) != 0) return -1;
     spool_bind_text(st, 1, r->model);
     if (r->klass < 0) sqlite3_bind_null(st, 2); else sqlite3_bind_int(st, 2, r->klass);
@@ -34,6 +43,9 @@ int adm_spool_submit(adm_spool *s, const adm_spool_request *r, int64_t *job_id) 
     sqlite3_bind_int(st, 9, r->priority);
     spool_bind_text(st, 10, r->outdir);
     sqlite3_bind_int(st, 11, r->max_attempts > 0 ? r->max_attempts : 3);
+    if (r->steps == 0) sqlite3_bind_null(st, 12); else sqlite3_bind_int(st, 12, r->steps);
+    spool_bind_text(st, 13, r->skip);
+    spool_bind_text(st, 14, r->thresholding);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return adm_error("submit: %s", sqlite3_errmsg(s->db));
@@ -69,6 +81,9 @@ void spool_row_job(sqlite3_stmt *st, adm_spool_job *j) {
     spool_col_text(st, 21, j->finished_at, sizeof j->finished_at);
     spool_col_text(st, 22, j->updated_at, sizeof j->updated_at);
     spool_col_text(st, 23, j->error, sizeof j->error);
+    r->steps = spool_col_int(st, 24, 0);
+    spool_col_text(st, 25, r->skip, sizeof r->skip);
+    spool_col_text(st, 26, r->thresholding, sizeof r->thresholding);
 }
 
 /* Queue position of a row aliased j (1 = next to run), 0 unless queued. */
@@ -82,7 +97,7 @@ int adm_spool_job_get(adm_spool *s, int64_t id, adm_spool_job *job) {
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) { spool_row_job(st, job); job->position = sqlite3_column_int(st, 24); }
+    if (rc == SQLITE_ROW) { spool_row_job(st, job); job->position = sqlite3_column_int(st, 27); }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW) return 0;
     if (rc == SQLITE_DONE) return adm_error("no job %lld in %s", (long long)id, s->path);
@@ -93,7 +108,7 @@ int adm_spool_job_get(adm_spool *s, int64_t id, adm_spool_job *job) {
 static void row_job_position(sqlite3_stmt *st, void *item) {
     adm_spool_job *job = item;
     spool_row_job(st, job);
-    job->position = sqlite3_column_int(st, 24);
+    job->position = sqlite3_column_int(st, 27);
 }
 
 int adm_spool_job_list(adm_spool *s, const char *state, int limit, adm_spool_job **jobs, int *n) {
@@ -181,7 +196,7 @@ int adm_spool_outputs(adm_spool *s, int64_t job_id, adm_spool_output **outs, int
     "opencl_version, admd_version, kernel_hash, clblast_version, model, unet_path, unet_config, " \
     "unet_sha256, classifier_path, classifier_config, classifier_sha256, sampler, respacing, eta, " \
     "scale, seed, class, count, batch, image_size, channels, noise_algorithm, queue_wait_s, " \
-    "model_load_s, steps_s, encode_s, total_s, engine, recorded_at"
+    "model_load_s, steps_s, encode_s, total_s, engine, recorded_at, steps, skip, thresholding"
 
 int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance *p) {
     memset(p, 0, sizeof *p);
@@ -227,6 +242,9 @@ int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance 
         p->total_s = spool_col_double(st, i++, 0);
         spool_col_text(st, i++, p->engine, sizeof p->engine);
         spool_col_text(st, i++, p->recorded_at, sizeof p->recorded_at);
+        p->steps = spool_col_int(st, i++, 0);
+        spool_col_text(st, i++, p->skip, sizeof p->skip);
+        spool_col_text(st, i++, p->thresholding, sizeof p->thresholding);
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW) return 0;
@@ -239,7 +257,7 @@ int spool_write_provenance(adm_spool *s, int64_t job_id, const adm_spool_provena
     sqlite3_stmt *st;
     if (spool_prepare(s, "INSERT OR REPLACE INTO provenance (" SPOOL_PROV_COLUMNS ") VALUES "
                          "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-                         "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35," SPOOL_NOW ")", &st) != 0)
+                         "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35," SPOOL_NOW ",?36,?37,?38)", &st) != 0)
         return -1;
     int i = 1;
     sqlite3_bind_int64(st, i++, job_id);
@@ -277,6 +295,10 @@ int spool_write_provenance(adm_spool *s, int64_t job_id, const adm_spool_provena
     sqlite3_bind_double(st, i++, p->encode_s);
     sqlite3_bind_double(st, i++, p->total_s);
     spool_bind_text(st, i++, p->engine);
+    i = 36;                                           /* after recorded_at */
+    if (p->steps > 0) sqlite3_bind_int(st, i++, p->steps); else sqlite3_bind_null(st, i++);
+    spool_bind_text(st, i++, p->skip);
+    spool_bind_text(st, i++, p->thresholding);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : spool_fail(s, "write provenance");

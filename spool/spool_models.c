@@ -11,6 +11,7 @@ void adm_spool_model_init(adm_spool_model *m) {
     strcpy(m->default_sampler, "ddpm");
     strcpy(m->default_respacing, "50");
     m->default_scale = 0;
+    m->default_steps = 20;
 }
 
 void spool_row_model(sqlite3_stmt *st, adm_spool_model *m) {
@@ -29,6 +30,7 @@ void spool_row_model(sqlite3_stmt *st, adm_spool_model *m) {
     spool_col_text(st, 11, m->default_respacing, sizeof m->default_respacing);
     m->default_scale = spool_col_double(st, 12, 0);
     spool_col_text(st, 13, m->created_at, sizeof m->created_at);
+    m->default_steps = spool_col_int(st, 14, 20);
 }
 
 static void bind_int_or_null(sqlite3_stmt *st, int i, int v) {
@@ -40,18 +42,18 @@ int adm_spool_model_add(adm_spool *s, const adm_spool_model *m, int replace) {
     const char *sql_insert =
         "INSERT INTO models (name, unet_path, unet_config, classifier_path, classifier_config, "
         "unet_sha256, classifier_sha256, image_size, channels, num_classes, default_sampler, "
-        "default_respacing, default_scale) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
+        "default_respacing, default_scale, default_steps) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
     const char *sql_upsert =
         "INSERT INTO models (name, unet_path, unet_config, classifier_path, classifier_config, "
         "unet_sha256, classifier_sha256, image_size, channels, num_classes, default_sampler, "
-        "default_respacing, default_scale) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
+        "default_respacing, default_scale, default_steps) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) "
         "ON CONFLICT (name) DO UPDATE SET unet_path = excluded.unet_path, "
         "unet_config = excluded.unet_config, classifier_path = excluded.classifier_path, "
         "classifier_config = excluded.classifier_config, unet_sha256 = excluded.unet_sha256, "
         "classifier_sha256 = excluded.classifier_sha256, image_size = excluded.image_size, "
         "channels = excluded.channels, num_classes = excluded.num_classes, "
         "default_sampler = excluded.default_sampler, default_respacing = excluded.default_respacing, "
-        "default_scale = excluded.default_scale";
+        "default_scale = excluded.default_scale, default_steps = excluded.default_steps";
     sqlite3_stmt *st;
     if (spool_prepare(s, replace ? sql_upsert : sql_insert, &st) != 0) return -1;
     spool_bind_text(st, 1, m->name);
@@ -67,6 +69,7 @@ int adm_spool_model_add(adm_spool *s, const adm_spool_model *m, int replace) {
     spool_bind_text(st, 11, m->default_sampler[0] ? m->default_sampler : "ddpm");
     spool_bind_text(st, 12, m->default_respacing[0] ? m->default_respacing : "50");
     sqlite3_bind_double(st, 13, m->default_scale);
+    sqlite3_bind_int(st, 14, m->default_steps > 0 ? m->default_steps : 20);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)

@@ -223,7 +223,7 @@ static void ref_push_mean(const rt *h, rt *feat, int *off) {
 
 /* EncoderUNetModel.forward: logits [B, K] of x [B, in, S, S] (double). */
 static void ref_classifier_logits(const adm_config *cfg, const adm_tensor_set *w, const double *x,
-                                  const int64_t *t, int B, double *logits) {
+                                  const float *t, int B, double *logits) {
     ref_ctx r = {cfg, w};
     const int mc = cfg->model_channels, S = cfg->image_size, K = cfg->out_channels;
     char nm[160];
@@ -331,7 +331,7 @@ static void ref_classifier_logits(const adm_config *cfg, const adm_tensor_set *w
 
 /* f(x) = sum_b log_softmax(logits_b)[y_b]. */
 static double ref_classifier_objective(const adm_config *cfg, const adm_tensor_set *w, const double *x,
-                                       const int64_t *t, const int64_t *y, int B) {
+                                       const float *t, const int64_t *y, int B) {
     const int K = cfg->out_channels;
     double *l = malloc((size_t)B * K * sizeof(double)), f = 0;
     ref_classifier_logits(cfg, w, x, t, B, l);

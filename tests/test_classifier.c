@@ -47,6 +47,8 @@ static void reference_case(void) {
     REQUIRE(adm_npy_read(test_path(p, sizeof p, "reference/classifier_a/grad.npy"), &gref) == 0, "%s", adm_last_error());
     REQUIRE(x.dtype == ADM_F32 && t.dtype == ADM_I64 && y.dtype == ADM_I64 && lref.dtype == ADM_F32 && gref.dtype == ADM_F32, "dtypes");
     const int B = (int)x.shape[0], K = cfg.out_channels;
+    float *tf = adm_tensor_f32_copy(&t);       /* the networks take float32 model times */
+    REQUIRE(tf, "%s", adm_last_error());
     const size_t nx = (size_t)adm_tensor_numel(&x);
     REQUIRE(adm_tensor_numel(&lref) == (int64_t)B * K && adm_tensor_numel(&gref) == (int64_t)nx, "reference shapes");
 
@@ -54,7 +56,7 @@ static void reference_case(void) {
     REQUIRE(c, "load: %s", adm_last_error());
     float *logits = malloc((size_t)B * K * 4), *logits2 = malloc((size_t)B * K * 4);
     float *grad = malloc(nx * 4), *grad2 = malloc(nx * 4);
-    CHECK(adm_classifier_grad(c, x.data, t.data, y.data, B, logits, grad) == 0, "grad: %s", adm_last_error());
+    CHECK(adm_classifier_grad(c, x.data, tf, y.data, B, logits, grad) == 0, "grad: %s", adm_last_error());
     double el = 0, eg = 0, gm = max_abs(gref.data, nx);
     for (int i = 0; i < B * K; i++) el = fmax(el, fabs(logits[i] - ((float *)lref.data)[i]));
     for (size_t i = 0; i < nx; i++) eg = fmax(eg, fabs(grad[i] - ((float *)gref.data)[i]));
@@ -64,13 +66,13 @@ static void reference_case(void) {
     CHECK(eg <= 1e-3 * gm, "grad error %.3g > 1e-3 x %.3g", eg, gm);
 
     /* forward-only logits agree, and a second run gives the same bits */
-    CHECK(adm_classifier_forward(c, x.data, t.data, B, logits2) == 0, "forward: %s", adm_last_error());
+    CHECK(adm_classifier_forward(c, x.data, tf, B, logits2) == 0, "forward: %s", adm_last_error());
     CHECK(memcmp(logits, logits2, (size_t)B * K * 4) == 0, "forward logits differ from grad's logits");
-    CHECK(adm_classifier_grad(c, x.data, t.data, y.data, B, logits2, grad2) == 0, "grad: %s", adm_last_error());
+    CHECK(adm_classifier_grad(c, x.data, tf, y.data, B, logits2, grad2) == 0, "grad: %s", adm_last_error());
     CHECK(memcmp(grad, grad2, nx * 4) == 0, "second run differs");
 
     /* batch 1 gives the first sample's results (the plan changes size) */
-    CHECK(adm_classifier_grad(c, x.data, t.data, y.data, 1, logits2, grad2) == 0, "grad B=1: %s", adm_last_error());
+    CHECK(adm_classifier_grad(c, x.data, tf, y.data, 1, logits2, grad2) == 0, "grad B=1: %s", adm_last_error());
     double e1 = 0;
     for (size_t i = 0; i < nx / B; i++) e1 = fmax(e1, fabs(grad2[i] - grad[i]));
     CHECK(e1 <= 1e-6 * gm, "batch 1 grad differs by %.3g", e1);
@@ -78,7 +80,7 @@ static void reference_case(void) {
 
     adm_classifier_free(c);
     free(logits); free(logits2); free(grad); free(grad2);
-    adm_tensor_free(&x); adm_tensor_free(&t); adm_tensor_free(&y); adm_tensor_free(&lref); adm_tensor_free(&gref);
+    adm_tensor_free(&x); adm_tensor_free(&t); free(tf); adm_tensor_free(&y); adm_tensor_free(&lref); adm_tensor_free(&gref);
     adm_tensors_free(&w);
 }
 
@@ -122,7 +124,8 @@ static void fd_case(const adm_config *cfg, uint64_t seed) {
     if (!c) { adm_tensors_free(&w); REQUIRE(0, "load: %s", adm_last_error()); }
     const int B = 2, K = cfg->out_channels, S = cfg->image_size;
     const size_t nx = (size_t)B * cfg->in_channels * S * S;
-    const int64_t t[2] = {37, 811}, y[2] = {1, K - 1};
+    const float t[2] = {37, 811};
+    const int64_t y[2] = {1, K - 1};
     float *x = malloc(nx * 4), *grad = malloc(nx * 4), logits[2 * 16];
     double *xd = malloc(nx * 8), lref[2 * 16];
     uint64_t s = seed * 7 + 1;
@@ -194,7 +197,7 @@ static void test_mnist_reads_reference_samples(void) {
     if (!c) { adm_tensors_free(&w); adm_png_free(&img); REQUIRE(0, "load: %s", adm_last_error()); }
     enum { B = 40 };
     float *x = malloc((size_t)B * 32 * 32 * 4), logits[B * 10];
-    int64_t t[B];
+    float t[B];
     for (int b = 0; b < B; b++) {
         int row = 1 + b / 20, col = b % 20;
         t[b] = 0;
@@ -266,7 +269,8 @@ static void test_bad_input(void) {
     adm_classifier *c = adm_classifier_load(&cl, &cfg, &w);
     REQUIRE(c, "load: %s", adm_last_error());
     float x[2 * 8 * 8] = {0}, g[2 * 8 * 8];
-    int64_t t[1] = {3}, y[1] = {5};
+    float t[1] = {3};
+    int64_t y[1] = {5};
     CHECK(adm_classifier_grad(c, x, t, y, 1, NULL, g) != 0, "label 5 of 5 classes accepted");
     CHECK(strstr(adm_last_error(), "label") != NULL, "error: %s", adm_last_error());
     y[0] = 4;

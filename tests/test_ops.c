@@ -301,7 +301,7 @@ static void test_linear(void) {
 
 static void test_embeddings(void) {
     if (!cl_ok) SKIP("no device");
-    int64_t t[4] = {0, 999, 500, 1};
+    float t[4] = {0, 999, 500, 1};
     int dims[2] = {128, 7};
     for (int di = 0; di < 2; di++) {
         int dim = dims[di], half = dim / 2;

@@ -292,7 +292,7 @@ static void check_steps(const step_case *sc) {
     double worst = 0, wrong_miss = 0, unguided_miss = 0, tmap_miss = 0;
     for (int k = 0; k < total; k++) {
         int i = total - 1 - k;
-        int64_t t[2] = {s.timestep_map[i], s.timestep_map[i]};
+        float t[2] = {(float)s.timestep_map[i], (float)s.timestep_map[i]};
         memcpy(xk, x_T, n * sizeof(float));
         memcpy(xk1, x_T, n * sizeof(float));
         if (run_k_steps(g_guided, &req, y, B, xk, noise, total, k) ||
@@ -326,7 +326,7 @@ static void check_steps(const step_case *sc) {
 
         /* wrong timestep mapping: the networks at the respaced index i */
         if (k == total / 2 && s.timestep_map[i] != i) {
-            int64_t ti[2] = {i, i};
+            float ti[2] = {(float)i, (float)i};
             float *eps_i = malloc(n * sizeof(float)), *grad_i = malloc(n * sizeof(float));
             int bad = !eps_i || !grad_i || adm_unet_forward(g_unet, xk, ti, NULL, NULL, B, eps_i) ||
                       adm_classifier_grad(g_clf, xk, ti, y, B, NULL, grad_i);

@@ -56,6 +56,13 @@ static int load_case(const char *name, ref_case *rc) {
     if (adm_npy_read(p, &rc->x) != 0) return -1;
     snprintf(p, sizeof p, "%s/t.npy", dir);
     if (adm_npy_read(p, &rc->t) != 0) return -1;
+    float *tf = adm_tensor_f32_copy(&rc->t);     /* the UNet takes float32 model times */
+    if (!tf) return -1;
+    if (rc->t.owns_data) free(rc->t.data);
+    rc->t.data = tf;
+    rc->t.owns_data = 1;
+    rc->t.dtype = ADM_F32;
+    rc->t.nbytes = (size_t)adm_tensor_numel(&rc->t) * sizeof(float);
     snprintf(p, sizeof p, "%s/out.npy", dir);
     if (adm_npy_read(p, &rc->out) != 0) return -1;
     if (rc->cfg.num_classes > 0 && (rc->has_y = read_opt(dir, "y.npy", &rc->y)) < 0) return -1;
@@ -79,7 +86,7 @@ static int forward_case(adm_unet *u, const ref_case *rc, int B, size_t first, fl
         lh = (int)rc->low_res.shape[2]; lw = (int)rc->low_res.shape[3];
         lr = (const float *)rc->low_res.data + first * C * lh * lw;
     }
-    return adm_unet_forward_sized(u, B, H, W, (const float *)x->data + first * xs, (const int64_t *)rc->t.data + first,
+    return adm_unet_forward_sized(u, B, H, W, (const float *)x->data + first * xs, (const float *)rc->t.data + first,
                                   rc->has_y ? (const int64_t *)rc->y.data + first : NULL, lr, lh, lw, out);
 }
 

@@ -29,6 +29,9 @@ int admctl_wants_help(int argc, char **argv);
 /* An int64/int32 .npy vector of length B (`what`: "t", "y" for messages)
  * as malloc'd int64 in *out; -1 + adm_last_error on a bad file or shape. */
 int admctl_read_index_vector(const char *path, const char *what, int B, int64_t **out);
+/* Model times t [B] as float32: from a .npy vector (float32, float64 or
+ * int), or one number ("412.5") for every image. */
+int admctl_read_time_vector(const char *path, int B, float **out);
 /* "B[,B...]" (each 1..4096) into bs[0..max-1]: the count, or -1 after
  * printing the error (a usage error). */
 int admctl_parse_batches(const char *list, int *bs, int max);

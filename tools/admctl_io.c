@@ -7,6 +7,7 @@
 #include "npy.h"
 #include "ops.h"
 #include "util.h"
+#include <math.h>
 #include <stdlib.h>
 
 int admctl_read_index_vector(const char *path, const char *what, int B, int64_t **out) {
@@ -23,6 +24,30 @@ int admctl_read_index_vector(const char *path, const char *what, int B, int64_t 
     } else {
         for (int i = 0; i < B; i++)
             (*out)[i] = t.dtype == ADM_I64 ? ((const int64_t *)t.data)[i] : ((const int32_t *)t.data)[i];
+    }
+    adm_tensor_free(&t);
+    return rc;
+}
+
+int admctl_read_time_vector(const char *path, int B, float **out) {
+    adm_tensor t;
+    *out = NULL;
+    char *end;
+    double v = strtod(path, &end);
+    if (end != path && !*end) {                     /* one number for every image */
+        if (!isfinite(v) || v < -1e6 || v > 1e6) return adm_error("--t %s: not a usable model time", path);
+        if ((*out = adm_malloc((size_t)B * sizeof(float))) == NULL) return -1;
+        for (int i = 0; i < B; i++) (*out)[i] = (float)v;
+        return 0;
+    }
+    if (adm_npy_read(path, &t) != 0) return -1;
+    int rc = 0;
+    if (t.ndim != 1 || t.shape[0] != B || t.dtype == ADM_U8) {
+        rc = adm_error("%s: t must be a float or int vector of length %d (the batch of x), got %s with %d "
+                       "dimension(s)%s", path, B, adm_dtype_name(t.dtype), t.ndim,
+                       t.ndim == 1 ? " of another length" : "");
+    } else if ((*out = adm_tensor_f32_copy(&t)) == NULL) {
+        rc = -1;
     }
     adm_tensor_free(&t);
     return rc;

@@ -115,9 +115,11 @@ static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device,
         admctl_fail(only < 0 ? "job %lld has no recorded images" : "job %lld has no image %d", (long long)job_id, only);
         goto done;
     }
-    printf("job %lld: %s, model %s, %s %s, eta %g, scale %g, seed %lld, %d image%s recorded\n", (long long)job_id,
-           job.state, prov.model, prov.sampler, prov.respacing, prov.eta, prov.scale, (long long)prov.seed, n_outs,
-           n_outs == 1 ? "" : "s");
+    char how[ADM_SPOOL_SPEC + 128];
+    adm_spool_sampling_text(prov.sampler, prov.respacing, prov.eta, prov.steps, prov.skip, prov.thresholding, how,
+                            sizeof how);
+    printf("job %lld: %s, model %s, %s, scale %g, seed %lld, %d image%s recorded\n", (long long)job_id,
+           job.state, prov.model, how, prov.scale, (long long)prov.seed, n_outs, n_outs == 1 ? "" : "s");
 
     /* 0. A done job has exactly `count` recorded images, indices 0..count-1
      * (images_done agrees): fewer or more means the record was altered. */
@@ -196,7 +198,8 @@ static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device,
         if (outs[i].index >= lo && outs[i].index <= hi) classes[outs[i].index - lo] = outs[i].klass;
     adm_gen_request req = {
         .sampler = prov.sampler, .respacing = prov.respacing, .eta = prov.eta, .scale = prov.scale,
-        .seed = (uint64_t)prov.seed, .first_index = lo, .count = hi - lo + 1, .classes = classes,
+        .steps = prov.steps, .skip = prov.skip[0] ? prov.skip : NULL,
+        .thresholding = prov.thresholding[0] ? prov.thresholding : NULL, .seed = (uint64_t)prov.seed, .first_index = lo, .count = hi - lo + 1, .classes = classes,
         .batch = prov.batch,
     };
     audit_ctx a = {imgs, n, &prov, job_id};

@@ -48,13 +48,14 @@ static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char 
     int sr = cfg->kind == ADM_KIND_SUPERRES;
     size_t nx = (size_t)B * Cin * S * S, nout = (size_t)B * cfg->out_channels * S * S, nlr = (size_t)B * Cin * lo * lo;
     float *x = malloc(nx * sizeof(float)), *out = malloc(nout * sizeof(float)), *lr = malloc(nlr * sizeof(float));
-    int64_t *t = malloc((size_t)B * sizeof(int64_t)), *y = malloc((size_t)B * sizeof(int64_t));
+    float *t = malloc((size_t)B * sizeof(float));
+    int64_t *y = malloc((size_t)B * sizeof(int64_t));
     int rc = ADMCTL_FAIL;
     if (!x || !out || !lr || !t || !y) { admctl_fail("out of host memory"); goto done; }
     uint64_t rng = 0x853c49e6748fea9bull;
     admctl_fill_uniform(x, nx, &rng);
     admctl_fill_uniform(lr, nlr, &rng);
-    for (int b = 0; b < B; b++) { t[b] = (b * 997 + 123) % 1000; y[b] = cfg->num_classes ? b % cfg->num_classes : 0; }
+    for (int b = 0; b < B; b++) { t[b] = (float)((b * 997 + 123) % 1000); y[b] = cfg->num_classes ? b % cfg->num_classes : 0; }
     const int64_t *yp = cfg->num_classes ? y : NULL;
 
     /* first forward plans the arena and warms every kernel */

@@ -29,7 +29,8 @@ static void usage(FILE *f) {
         "Run the noisy classifier (EncoderUNetModel) on x_t at timesteps t.\n"
         "  --checkpoint  weights (.pt as torch.save writes them, or .safetensors)\n"
         "  --config      key=value file, CLASSIFIER_FLAGS string or preset name (e.g. 64x64_classifier)\n"
-        "  --x           float32 [B, C, S, S] (S = the config's image_size); --t int [B] (0..999 scale)\n"
+        "  --x           float32 [B, C, S, S] (S = the config's image_size); --t [B] model times (.npy float or int,\n"
+        "                0..999 scale, fractional allowed), or one number for every image\n"
         "  --y           int [B] class labels (needed for --grad)\n"
         "  --logits      write the float32 [B, classes] logits\n"
         "  --grad        write d/dx sum_b log_softmax(logits_b)[y_b], float32 like x\n"
@@ -61,7 +62,8 @@ int cmd_classifier(int argc, char **argv) {
     adm_config cfg;
     adm_tensor_set weights = {0};
     adm_tensor x = {0};
-    int64_t *t = NULL, *y = NULL;
+    float *t = NULL;
+    int64_t *y = NULL;
     float *logits = NULL, *grad = NULL;
     adm_cl cl;
     adm_classifier *c = NULL;
@@ -78,7 +80,7 @@ int cmd_classifier(int argc, char **argv) {
         goto done;
     }
     const int B = (int)x.shape[0], K = cfg.out_channels;
-    if (admctl_read_index_vector(tp, "t", B, &t) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    if (admctl_read_time_vector(tp, B, &t) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     if (yp && admctl_read_index_vector(yp, "y", B, &y) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     for (int b = 0; y && b < B; b++)
         if (y[b] < 0 || y[b] >= K) { admctl_fail("%s: label %lld of sample %d is outside 0..%d", yp, (long long)y[b], b, K - 1); goto done; }
@@ -105,7 +107,7 @@ int cmd_classifier(int argc, char **argv) {
     for (int b = 0; b < B && b < 8; b++) {
         int best = 0;
         for (int k = 1; k < K; k++) if (logits[(size_t)b * K + k] > logits[(size_t)b * K + best]) best = k;
-        printf("  sample %d: t=%lld, argmax %d%s", b, (long long)t[b], best, y ? "" : "\n");
+        printf("  sample %d: t=%g, argmax %d%s", b, t[b], best, y ? "" : "\n");
         if (y) {
             double m = logits[(size_t)b * K], s = 0;
             for (int k = 1; k < K; k++) m = fmax(m, logits[(size_t)b * K + k]);
@@ -131,12 +133,13 @@ static int bench_one(adm_cl *cl, adm_classifier *c, const adm_config *cfg, const
     const int S = cfg->image_size, K = cfg->out_channels;
     const size_t nx = (size_t)B * cfg->in_channels * S * S;
     float *x = malloc(nx * sizeof(float)), *grad = malloc(nx * sizeof(float)), *logits = malloc((size_t)B * K * sizeof(float));
-    int64_t *t = malloc((size_t)B * sizeof(int64_t)), *y = malloc((size_t)B * sizeof(int64_t));
+    float *t = malloc((size_t)B * sizeof(float));
+    int64_t *y = malloc((size_t)B * sizeof(int64_t));
     int rc = ADMCTL_FAIL;
     if (!x || !grad || !logits || !t || !y) { admctl_fail("out of host memory"); goto done; }
     uint64_t s = 0x853c49e6748fea9bull;
     admctl_fill_uniform(x, nx, &s);
-    for (int b = 0; b < B; b++) { t[b] = (b * 997 + 123) % 1000; y[b] = (b * 7) % K; }
+    for (int b = 0; b < B; b++) { t[b] = (float)((b * 997 + 123) % 1000); y[b] = (b * 7) % K; }
 
     /* the first call plans the memory and warms every kernel */
     double t0 = adm_now();

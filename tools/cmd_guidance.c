@@ -67,7 +67,7 @@ static adm_classifier *load_classifier(adm_cl *cl, const char *path, const char 
 static int measure(adm_classifier *clf, const float *x, const int64_t *y, int B, int nc, int per_class, size_t per,
                    double *acc, double *p_mean, double *div, char *missed, size_t missed_len) {
     float *logits = malloc(sizeof(float) * B * nc);
-    int64_t *t0 = calloc(B, sizeof(int64_t));
+    float *t0 = calloc(B, sizeof(float));
     if (!logits || !t0) { free(logits); free(t0); return adm_error("out of memory"); }
     if (adm_classifier_forward(clf, x, t0, B, logits)) { free(logits); free(t0); return -1; }
     int right = 0;

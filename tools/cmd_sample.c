@@ -1,14 +1,18 @@
-/* cmd_sample.c — `admctl sample`: guided DDPM/DDIM sampling in one process,
- * from Philox noise (--seed/--count) or recorded noise (--x-T/--noise, the
- * reference's trajectory format), to a float .npy and optionally PNGs.
+/* cmd_sample.c — `admctl sample`: guided DDPM/DDIM/DPM-Solver sampling in
+ * one process, from Philox noise (--seed/--count) or recorded noise
+ * (--x-T/--noise, the reference's trajectory format; the DPM-Solver
+ * samplers are deterministic and replay from --x-T alone), to a float .npy
+ * and optionally PNGs.
  *
  *   admctl sample --unet M.pt --unet-config C [--classifier K.pt --classifier-config C2]
- *                 --respacing SPEC --sampler ddpm|ddim [--eta E] [--scale S]
+ *                 (--respacing SPEC --sampler ddpm|ddim [--eta E] |
+ *                  --sampler dpm++2m|dpm++3m|dpm3s --steps N [--skip K] [--thresholding T]) [--scale S]
  *                 (--y y.npy | --class N) (--seed N --count N | --x-T x_T.npy --noise noise.npy)
  *                 --out final.npy [--png-dir DIR] [--device D]
  */
 #include "admctl.h"
 #include "cl_runtime.h"
+#include "dpm_solver.h"
 #include "generate.h"
 #include "png_file.h"
 #include "npy.h"
@@ -26,13 +30,21 @@
 static void usage(FILE *f) {
     fprintf(f,
         "usage: admctl sample --unet M.pt --unet-config C [--classifier K.pt --classifier-config C2]\n"
-        "                     --respacing SPEC --sampler ddpm|ddim [--eta E] [--scale S]\n"
-        "                     (--y y.npy | --class N) (--seed N --count N | --x-T x_T.npy --noise noise.npy)\n"
+        "                     (--respacing SPEC --sampler ddpm|ddim [--eta E] |\n"
+        "                      --sampler dpm++2m|dpm++3m|dpm3s --steps N [--skip K] [--thresholding T])\n"
+        "                     [--scale S] (--y y.npy | --class N)\n"
+        "                     (--seed N --count N | --x-T x_T.npy [--noise noise.npy])\n"
         "                     --out final.npy [--png-dir DIR] [--device D]\n"
         "\n"
         "Sample images with classifier guidance (guided-diffusion's DDPM/DDIM).\n"
         "  --respacing     \"250\", \"ddim25\", \"10,20,30\", ... (the reference's timestep_respacing)\n"
-        "  --sampler       ddpm (p_sample) or ddim; --eta E for DDIM (0..1, default 0)\n"
+        "  --sampler       ddpm (p_sample) or ddim; --eta E for DDIM (0..1, default 0);\n"
+        "                  dpm++2m / dpm++3m (multistep DPM-Solver++, order 2 / 3) or dpm3s\n"
+        "                  (singlestep DPM-Solver, order 3), as dpm_solver_pytorch.py\n"
+        "  --steps N       dpm*: network passes (NFE)\n"
+        "  --skip K        dpm*: time_uniform (default), logsnr or time_quadratic\n"
+        "  --thresholding T  dpm++*: none (default here) or dynamic (x0 clamped per image at\n"
+        "                  its 99.5%% |x0| quantile, then divided by it)\n"
         "  --scale S       classifier guidance scale (default 0: unguided; > 0 needs --classifier)\n"
         "  --y / --class   one class per image (int64/int32 .npy) or the same class for all;\n"
         "                  without either, each image's class is drawn from (seed, index)\n"
@@ -113,7 +125,7 @@ int cmd_sample(int argc, char **argv) {
     const char *unet = NULL, *ucfg = NULL, *clf = NULL, *ccfg = NULL, *resp = NULL, *sampler = NULL,
                *eta_s = NULL, *scale_s = NULL, *y_path = NULL, *class_s = NULL, *seed_s = NULL, *count_s = NULL,
                *xt_path = NULL, *noise_path = NULL, *out = NULL, *png_dir = NULL, *device = NULL, *batch_s = NULL,
-               *sched_s = NULL, *steps_s = NULL, *first_s = NULL;
+               *sched_s = NULL, *steps_s = NULL, *first_s = NULL, *nfe_s = NULL, *skip_s = NULL, *thr_s = NULL;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--unet", &unet) || admctl_opt(argc, argv, &i, "--unet-config", &ucfg) ||
@@ -127,25 +139,47 @@ int cmd_sample(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--device", &device) || admctl_opt(argc, argv, &i, "--batch", &batch_s) ||
             admctl_opt(argc, argv, &i, "--noise-schedule", &sched_s) ||
             admctl_opt(argc, argv, &i, "--diffusion-steps", &steps_s) ||
-            admctl_opt(argc, argv, &i, "--first-index", &first_s))
+            admctl_opt(argc, argv, &i, "--first-index", &first_s) || admctl_opt(argc, argv, &i, "--steps", &nfe_s) ||
+            admctl_opt(argc, argv, &i, "--skip", &skip_s) || admctl_opt(argc, argv, &i, "--thresholding", &thr_s))
             continue;
         admctl_fail("sample: unknown argument '%s' (see admctl sample --help)", argv[i]);
         return ADMCTL_USAGE;
     }
     /* ---- check the arguments before touching a device ---- */
-    const char *missing = !unet ? "--unet" : !ucfg ? "--unet-config" : !resp ? "--respacing" : !sampler ? "--sampler"
-                        : !out ? "--out" : NULL;
+    adm_dpm_kind dpm_kind;
+    const int dpm = adm_dpm_kind_parse(sampler, &dpm_kind);
+    const char *missing = !unet ? "--unet" : !ucfg ? "--unet-config" : !sampler ? "--sampler"
+                        : !dpm && !resp ? "--respacing" : dpm && !nfe_s ? "--steps" : !out ? "--out" : NULL;
     if (missing) { admctl_fail("sample: %s is required (see --help)", missing); return ADMCTL_USAGE; }
     if (!clf != !ccfg) { admctl_fail("sample: --classifier and --classifier-config go together"); return ADMCTL_USAGE; }
     if (y_path && class_s) { admctl_fail("sample: give --y or --class, not both"); return ADMCTL_USAGE; }
+    if (dpm && (resp || eta_s || noise_path)) {
+        admctl_fail("sample: %s is deterministic and takes --steps/--skip/--thresholding, not %s", sampler,
+                    resp ? "--respacing" : eta_s ? "--eta" : "--noise");
+        return ADMCTL_USAGE;
+    }
+    if (!dpm && (nfe_s || skip_s || thr_s)) {
+        admctl_fail("sample: --steps, --skip and --thresholding are for the dpm samplers (%s takes --respacing)", sampler);
+        return ADMCTL_USAGE;
+    }
     int replay = xt_path || noise_path;
-    if (replay && (!xt_path || !noise_path)) { admctl_fail("sample: --x-T and --noise go together"); return ADMCTL_USAGE; }
+    if (!dpm && replay && (!xt_path || !noise_path)) { admctl_fail("sample: --x-T and --noise go together"); return ADMCTL_USAGE; }
     if (replay && (seed_s || count_s)) { admctl_fail("sample: give --seed/--count or --x-T/--noise, not both"); return ADMCTL_USAGE; }
     if (!replay && (!seed_s || !count_s)) { admctl_fail("sample: --seed and --count (or --x-T and --noise) are required"); return ADMCTL_USAGE; }
-    adm_gen_request req = {.sampler = sampler, .respacing = resp};
+    adm_gen_request req = {.sampler = sampler, .respacing = resp, .skip = skip_s, .thresholding = thr_s};
     long long v;
     adm_sampler_kind kind;
-    if (adm_sampler_kind_parse(sampler, &kind)) { admctl_fail("%s", adm_last_error()); return ADMCTL_USAGE; }
+    if (!dpm && adm_sampler_kind_parse(sampler, &kind)) {
+        admctl_fail("unknown sampler '%s' (want ddpm, ddim, dpm++2m, dpm++3m or dpm3s)", sampler);
+        return ADMCTL_USAGE;
+    }
+    if (nfe_s) { if (parse_ll(nfe_s, "--steps", 1, 1000, &v)) return ADMCTL_USAGE; req.steps = (int)v; }
+    adm_skip_type skip;
+    if (skip_s && adm_skip_type_parse(skip_s, &skip)) { admctl_fail("--skip: %s", adm_last_error()); return ADMCTL_USAGE; }
+    if (thr_s && strcmp(thr_s, "none") && strcmp(thr_s, "dynamic")) {
+        admctl_fail("--thresholding '%s': want none or dynamic", thr_s);
+        return ADMCTL_USAGE;
+    }
     if (eta_s && parse_d(eta_s, "--eta", &req.eta)) return ADMCTL_USAGE;
     if (scale_s && parse_d(scale_s, "--scale", &req.scale)) return ADMCTL_USAGE;
     if (req.scale < 0) { admctl_fail("--scale %g: want >= 0", req.scale); return ADMCTL_USAGE; }
@@ -180,17 +214,22 @@ int cmd_sample(int argc, char **argv) {
     int noise_steps = 0;
 
     if (replay) {
-        if (adm_npy_read(xt_path, &xt) || adm_npy_read(noise_path, &nz)) { admctl_fail("%s", adm_last_error()); goto done; }
+        if (adm_npy_read(xt_path, &xt) || (noise_path && adm_npy_read(noise_path, &nz))) {
+            admctl_fail("%s", adm_last_error());
+            goto done;
+        }
         if (xt.dtype != ADM_F32 || xt.ndim != 4 || xt.shape[1] != C || xt.shape[2] != H || xt.shape[3] != W || xt.shape[0] < 1 || xt.shape[0] > 4096) {
             admctl_fail("%s: want float32 [B, %d, %d, %d]", xt_path, C, H, W); goto done;
         }
         count = (int)xt.shape[0];
+        if (dpm) goto have_x_T;
         if (nz.dtype != ADM_F32 || nz.ndim != 5 || nz.shape[1] != count || nz.shape[2] != C || nz.shape[3] != H || nz.shape[4] != W) {
             admctl_fail("%s: want float32 [steps, %d, %d, %d, %d]", noise_path, count, C, H, W); goto done;
         }
         noise_steps = (int)nz.shape[0];
         noise = nz.data;
     }
+have_x_T:
     x = malloc(sizeof(float) * per * count);
     y = malloc(sizeof(int64_t) * count);
     if (!x || !y) { admctl_fail("out of memory for %d images", count); goto done; }
@@ -221,8 +260,13 @@ int cmd_sample(int argc, char **argv) {
     if (adm_npy_write(out, ADM_F32, 4, shape, x)) { admctl_fail("%s", adm_last_error()); goto done; }
     if (png_dir) {
         char params[512];
-        snprintf(params, sizeof params, "sampler=%s respacing=%s eta=%g scale=%g seed=%s", sampler, resp, req.eta,
-                 req.scale, replay ? "replay" : seed_s);
+        if (dpm)
+            snprintf(params, sizeof params, "sampler=%s steps=%d skip=%s thresholding=%s scale=%g seed=%s", sampler,
+                     req.steps, skip_s ? skip_s : "time_uniform", thr_s ? thr_s : "none", req.scale,
+                     replay ? "replay" : seed_s);
+        else
+            snprintf(params, sizeof params, "sampler=%s respacing=%s eta=%g scale=%g seed=%s", sampler, resp, req.eta,
+                     req.scale, replay ? "replay" : seed_s);
         if (write_pngs(png_dir, x, have_y ? y : NULL, first, count, C, H, W, params)) goto done;
     }
     printf("wrote %s [%d, %d, %d, %d]%s%s\n", out, count, C, H, W, png_dir ? " and PNGs in " : "", png_dir ? png_dir : "");

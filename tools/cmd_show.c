@@ -28,10 +28,10 @@ static void show_job(const adm_spool_job *j) {
     printf("  model       %s\n", j->req.model);
     if (j->req.klass < 0) printf("  class       random per image\n");
     else printf("  class       %d\n", j->req.klass);
-    printf("  count       %d\n  scale       %g\n  sampler     %s, respacing %s", j->req.count, j->req.scale,
-           j->req.sampler, j->req.respacing);
-    if (!strcmp(j->req.sampler, "ddim")) printf(", eta %g", j->req.eta);
-    printf("\n");
+    char how[ADM_SPOOL_SPEC + 128];
+    printf("  count       %d\n  scale       %g\n  sampler     %s\n", j->req.count, j->req.scale,
+           adm_spool_sampling_text(j->req.sampler, j->req.respacing, j->req.eta, j->req.steps, j->req.skip,
+                                   j->req.thresholding, how, sizeof how));
     if (j->req.seed < 0) printf("  seed        (chosen by the daemon when it starts)\n");
     else printf("  seed        %lld\n", (long long)j->req.seed);
     printf("  priority    %d\n  outdir      %s\n  attempts    %d of %d\n", j->req.priority,
@@ -56,8 +56,10 @@ static void show_provenance(const adm_spool_provenance *p) {
     if (p->classifier_path[0])
         printf("  classifier  %s\n              sha256 %s\n              config %s\n", p->classifier_path,
                p->classifier_sha256, p->classifier_config);
-    printf("  sampling    %s %s, eta %g, scale %g, seed %lld, class %d, %d image(s) %dx%dx%d, batch %d\n", p->sampler,
-           p->respacing, p->eta, p->scale, (long long)p->seed, p->klass, p->count, p->image_size, p->image_size,
+    char how[ADM_SPOOL_SPEC + 128];
+    adm_spool_sampling_text(p->sampler, p->respacing, p->eta, p->steps, p->skip, p->thresholding, how, sizeof how);
+    printf("  sampling    %s, scale %g, seed %lld, class %d, %d image(s) %dx%dx%d, batch %d\n", how, p->scale,
+           (long long)p->seed, p->klass, p->count, p->image_size, p->image_size,
            p->channels, p->batch);
     printf("  noise       %s\n", p->noise_algorithm);
     printf("  timings     queue wait %.2f s, model load %.2f s, steps %.2f s, encode %.2f s, total %.2f s\n",

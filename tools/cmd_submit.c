@@ -14,8 +14,10 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-        "usage: admctl submit --model M [--class C] [--count N] [--scale S] [--sampler ddpm|ddim]\n"
-        "                     [--respacing R] [--eta E] [--seed N] [--priority P] [--outdir DIR]\n"
+        "usage: admctl submit --model M [--class C] [--count N] [--scale S]\n"
+        "                     [--sampler ddpm|ddim|dpm++2m|dpm++3m|dpm3s] [--respacing R] [--eta E]\n"
+        "                     [--steps N] [--skip K] [--thresholding none|dynamic]\n"
+        "                     [--seed N] [--priority P] [--outdir DIR]\n"
         "                     [--max-attempts N] [--json] [--db PATH]\n"
         "\n"
         "Queue images; prints the new job id (one line per job).\n"
@@ -23,9 +25,15 @@ static void usage(FILE *f) {
         "                  seed), or \"random\" (drawn per image; the default)\n"
         "  --count N       images per job (default 1)\n"
         "  --scale S       classifier guidance scale (default: the model's)\n"
-        "  --sampler S     ddpm or ddim (default: the model's)\n"
-        "  --respacing R   timestep respacing: \"50\", \"ddim25\", \"10,20,30\" (default: the model's)\n"
+        "  --sampler S     ddpm, ddim, or the DPM-Solver samplers dpm++2m, dpm++3m (multistep\n"
+        "                  DPM-Solver++) and dpm3s (singlestep DPM-Solver, order 3)\n"
+        "                  (default: the model's)\n"
+        "  --respacing R   ddpm/ddim timestep respacing: \"50\", \"ddim25\", \"10,20,30\" (default: the model's)\n"
         "  --eta E         DDIM eta, 0..1 (default 0)\n"
+        "  --steps N       dpm*: network passes, 1..1000 (default: the model's, 20 unless set)\n"
+        "  --skip K        dpm*: time steps uniform in time_uniform (default), logsnr or time_quadratic\n"
+        "  --thresholding T  dpm++*: dynamic (default: x0 clamped per image at its 99.5%% |x0|\n"
+        "                  quantile, Imagen's dynamic thresholding) or none; dpm3s: none\n"
         "  --seed N        seed (default: chosen and recorded by the daemon)\n"
         "  --priority P    higher runs first, -1000..1000 (default 0)\n"
         "  --outdir DIR    output folder under the spool's output root (default job-<id>)\n"
@@ -55,6 +63,7 @@ int cmd_submit(int argc, char **argv) {
     const char *db = NULL, *model = NULL, *klass = "random", *count = NULL, *scale = NULL, *sampler = NULL;
     const char *respacing = NULL, *eta = NULL, *seed = NULL, *priority = NULL, *outdir = NULL, *attempts = NULL;
     int json = 0;
+    const char *steps = NULL, *skip = NULL, *thresholding = NULL;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--model", &model) ||
@@ -63,7 +72,9 @@ int cmd_submit(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--respacing", &respacing) || admctl_opt(argc, argv, &i, "--eta", &eta) ||
             admctl_opt(argc, argv, &i, "--seed", &seed) || admctl_opt(argc, argv, &i, "--priority", &priority) ||
             admctl_opt(argc, argv, &i, "--outdir", &outdir) || admctl_opt(argc, argv, &i, "--max-attempts", &attempts) ||
-            admctl_flag(argv, i, "--json", &json))
+            admctl_flag(argv, i, "--json", &json) ||
+            admctl_opt(argc, argv, &i, "--steps", &steps) || admctl_opt(argc, argv, &i, "--skip", &skip) ||
+            admctl_opt(argc, argv, &i, "--thresholding", &thresholding))
             continue;
         usage(stderr);
         admctl_fail("submit: unexpected argument '%s'", argv[i]);
@@ -97,6 +108,9 @@ int cmd_submit(int argc, char **argv) {
     if (priority) { if (parse_int("--priority", priority, -1e9, 1e9, &v)) return ADMCTL_USAGE; r.priority = (int)v; }
     /* 0 would mean "the default" to the spool API: refuse it here */
     if (attempts) { if (parse_int("--max-attempts", attempts, 1, 100, &v)) return ADMCTL_USAGE; r.max_attempts = (int)v; }
+    if (steps) { if (parse_int("--steps", steps, -1e9, 1e9, &v)) return ADMCTL_USAGE; r.steps = v == 0 ? -1 : (int)v; }
+    if (skip) snprintf(r.skip, sizeof r.skip, "%s", skip);
+    if (thresholding) snprintf(r.thresholding, sizeof r.thresholding, "%s", thresholding);
     if (sampler) snprintf(r.sampler, sizeof r.sampler, "%s", sampler);
     if (respacing) snprintf(r.respacing, sizeof r.respacing, "%s", respacing);
     if (outdir && n_classes > 1) { admctl_fail("--outdir names one folder: submit one class at a time with it"); return ADMCTL_USAGE; }

@@ -184,7 +184,7 @@ static int measure(adm_spool *s, adm_classifier *clf, const adm_config *ccfg, sw
     uint8_t *px = adm_calloc((size_t)n, (size_t)P);
     float *x = adm_calloc((size_t)n, (size_t)P * sizeof(float));
     float *logits = adm_calloc((size_t)n, (size_t)ccfg->out_channels * sizeof(float));
-    int64_t *t = adm_calloc((size_t)n, sizeof(int64_t));
+    float *t = adm_calloc((size_t)n, sizeof(float));
     if (!px || !x || !logits || !t) goto done;
     for (int k = 0; k < n; k++) {
         adm_image im;

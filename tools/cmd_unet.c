@@ -24,7 +24,9 @@ static void usage(FILE *f) {
         "  --checkpoint  weights (.pt as torch.save writes them, or .safetensors)\n"
         "  --config      key=value file, MODEL_FLAGS string (\"--image_size 64 ...\") or preset name\n"
         "  --device      P:D, a device number or a name substring (default: first GPU, else CPU)\n"
-        "  --x           float32 [B, C, H, W]; --t int [B]; --y int [B] (class-conditional models)\n"
+        "  --x           float32 [B, C, H, W]; --y int [B] (class-conditional models)\n"
+        "  --t           model times [B] (.npy float or int, fractional allowed), or one\n"
+        "                number for every image (--t 412.5)\n"
         "  --low-res     float32 [B, C, h, w] (SuperResModel only)\n"
         "  --out         where to write the float32 [B, out_channels, H, W] output\n"
         "  --dump-dir    also write DIR/act/<module>.npy for every block\n");
@@ -72,7 +74,8 @@ int cmd_unet(int argc, char **argv) {
     adm_config cfg;
     adm_tensor_set weights = {0};
     adm_tensor x = {0}, lr = {0};
-    int64_t *t = NULL, *y = NULL;
+    float *t = NULL;
+    int64_t *y = NULL;
     float *out = NULL;
     adm_cl cl;
     int cl_open = 0;
@@ -85,7 +88,7 @@ int cmd_unet(int argc, char **argv) {
     /* inputs first: a wrong shape should not wait for the device */
     if (read_image(xp, "x", cfg.in_channels, &x) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     int B = (int)x.shape[0], H = (int)x.shape[2], W = (int)x.shape[3];
-    if (admctl_read_index_vector(tp, "t", B, &t) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    if (admctl_read_time_vector(tp, B, &t) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     if (cfg.num_classes > 0 && !yp) { admctl_fail("the model is class-conditional: --y labels are required"); goto done; }
     if (cfg.num_classes <= 0 && yp) { admctl_fail("the model is unconditional: --y must not be given"); goto done; }
     if (yp && admctl_read_index_vector(yp, "y", B, &y) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
