@@ -276,7 +276,8 @@ static int group_jobs(adm_spool *s, int64_t **ids, int n_ids, sweep_row *rows, i
         if (strcmp(j.state, "done") != 0) { adm_error("job %lld is %s, not done", (long long)(*ids)[q], j.state); goto fail; }
         if (q == 0) {
             snprintf(model, model_len, "%s", j.req.model);
-            snprintf(sampler_used, su_len, "%s %s", j.req.sampler, j.req.respacing);
+            adm_spool_sampling_text(j.req.sampler, j.req.respacing, j.req.eta, j.req.steps, j.req.skip,
+                                    j.req.thresholding, sampler_used, su_len);
         } else if (strcmp(model, j.req.model) != 0) {
             adm_error("job %lld uses model %s, job %lld %s: judge one model at a time", (long long)(*ids)[q],
                       j.req.model, (long long)(*ids)[0], model);
