@@ -6,7 +6,8 @@
 # --steps/--skip/--thresholding; a real `admd --drain` runs a guided
 # dpm++2m job (provenance and PNG text chunks record steps, skip and
 # thresholding; `admctl audit` regenerates identical bytes); `admctl
-# sample` runs dpm3s from --x-T and refuses mixed options.
+# sample` runs dpm3s from --x-T and refuses mixed options; `admctl chart`
+# draws a table (and names a missing column or a bad number).
 BUILD=${ADM_BUILD:-build}
 A=$BUILD/admctl
 D=$BUILD/admd
@@ -99,3 +100,13 @@ expect_fail dpm_sample_steps_ddim "are for the dpm samplers" --unet $M/unet.safe
   --sampler ddim --respacing 10 --steps 5 --seed 1 --count 1 --out "$tmp/x.npy"
 expect_fail dpm_sample_3s_dynamic "data-prediction" --unet $M/unet.safetensors --unet-config $M/unet.config.txt \
   --sampler dpm3s --steps 5 --thresholding dynamic --seed 1 --count 1 --class 1 --out "$tmp/x.npy"
+
+# ---- admctl chart: the docs' passes chart from a table
+printf 'sampler\tpasses\taccuracy\nddpm\t50\t0.9\nddpm\t250\t1\ndpm++2m\t10\t0.95\ndpm++2m\t15\t1\n' > "$tmp/t.tsv"
+run chart "$tmp/t.tsv" --x passes --y accuracy --series sampler --y-min 0 --y-max 1 --out "$tmp/c.png"
+if [ $rc -eq 0 ] && grep -q "2 series, 4 x values" "$tmp/o" && [ "$(od -An -tu1 -j16 -N8 "$tmp/c.png" | awk '{print $3*256+$4, $7*256+$8}')" = "720 420" ]
+then ok chart_render; else bad chart_render "exit $rc"; fi
+CMD=chart
+expect_fail chart_no_column "no column 'nope'" "$tmp/t.tsv" --x nope --y accuracy --series sampler --out "$tmp/c.png"
+printf 'sampler\tpasses\taccuracy\nddpm\tfifty\t0.9\n' > "$tmp/bad.tsv"
+expect_fail chart_bad_number "row 2: passes is not a number" "$tmp/bad.tsv" --x passes --y accuracy --series sampler --out "$tmp/c.png"

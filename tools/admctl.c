@@ -16,7 +16,7 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
     X(classifier, "classifier logits and input gradient on .npy inputs (guidance)") \
     X(features, "FID Inception features (pool3, spatial, logits) of uint8 .npy images; speed bench") \
     X(compare,  "max difference of two .npy arrays (parity against reference outputs)") \
-    X(sample,   "sample images with classifier guidance (DDPM/DDIM; Philox or replayed noise)") \
+    X(sample,   "sample images with classifier guidance (DDPM/DDIM/DPM-Solver; Philox or replayed noise)") \
     X(guidance, "guidance scale experiment: accuracy and diversity per scale, grid PNG") \
     X(init,     "create a spool (database) and register the default model") \
     X(model,    "add, list or remove models (presets for the released checkpoints)") \
@@ -30,6 +30,7 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
     X(audit,    "regenerate a job's images from the record: identical bytes or max pixel difference") \
     X(sheet,    "contact sheet PNG of jobs' images, labelled") \
     X(sweep,    "guidance sweep: accuracy and diversity against scale, chart + sheets") \
+    X(chart,    "line chart PNG of a tab-separated table (one line per series)") \
     X(prune,    "delete old ended jobs with their files (--older-than, --keep-last, --dry-run)") \
     X(metrics,  "spool metrics in Prometheus text format (node_exporter textfile collector)") \
     X(eval,     "FID, sFID, Inception Score, precision, recall against a reference batch") \

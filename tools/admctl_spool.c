@@ -185,19 +185,22 @@ void admctl_job_progress(const adm_spool_job *j, char *buf, size_t len) {
 }
 
 void admctl_print_job_header(FILE *f) {
-    fprintf(f, "%6s  %-9s  %-12s %5s %5s %6s  %-5s %-8s %-20s  %s\n", "JOB", "STATE", "MODEL", "CLASS",
-            "COUNT", "SCALE", "SAMP", "RESPACE", "SEED", "PROGRESS");
+    fprintf(f, "%6s  %-9s  %-12s %5s %5s %6s  %-7s %-8s %-20s  %s\n", "JOB", "STATE", "MODEL", "CLASS",
+            "COUNT", "SCALE", "SAMP", "STEPS", "SEED", "PROGRESS");
 }
 
 void admctl_print_job_line(FILE *f, const adm_spool_job *j) {
-    char cls[16], seed[24], prog[ADM_SPOOL_TEXT + 64];
+    char cls[16], seed[24], prog[ADM_SPOOL_TEXT + 64], steps[ADM_SPOOL_SPEC];
     if (j->req.klass < 0) snprintf(cls, sizeof cls, "rnd");
     else snprintf(cls, sizeof cls, "%d", j->req.klass);
     if (j->req.seed < 0) snprintf(seed, sizeof seed, "(daemon)");
     else snprintf(seed, sizeof seed, "%lld", (long long)j->req.seed);
     admctl_job_progress(j, prog, sizeof prog);
-    fprintf(f, "%6lld  %-9s  %-12s %5s %5d %6g  %-5s %-8s %-20s  %s\n", (long long)j->id, j->state, j->req.model,
-            cls, j->req.count, j->req.scale, j->req.sampler, j->req.respacing, seed, prog);
+    /* ddpm/ddim: the respacing; the DPM-Solver samplers: their passes and spacing */
+    if (j->req.steps > 0) snprintf(steps, sizeof steps, "%d %s", j->req.steps, j->req.skip);
+    else snprintf(steps, sizeof steps, "%s", j->req.respacing);
+    fprintf(f, "%6lld  %-9s  %-12s %5s %5d %6g  %-7s %-8s %-20s  %s\n", (long long)j->id, j->state, j->req.model,
+            cls, j->req.count, j->req.scale, j->req.sampler, steps, seed, prog);
 }
 
 void admctl_cell_label(int klass, double scale, char *buf, size_t len) {
