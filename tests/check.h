@@ -49,4 +49,21 @@ static inline const char *test_path(char *buf, size_t n, const char *rel) {
     snprintf(buf, n, "%s/%s", test_data_dir(), rel);
     return buf;
 }
+/* The value of "key=value" line `key` of a config.txt text into val (n
+ * bytes); NULL (val empty) when the key is missing. */
+static inline const char *test_kv(const char *text, const char *key, char *val, size_t n) {
+    size_t kl = strlen(key);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (!strncmp(l, key, kl) && l[kl] == '=') {
+            const char *v = l + kl + 1, *e = strchr(v, '\n');
+            size_t len = e ? (size_t)(e - v) : strlen(v);
+            if (len >= n) len = n - 1;
+            memcpy(val, v, len); val[len] = 0;
+            return val;
+        }
+    }
+    val[0] = 0;
+    return NULL;
+}
+
 #endif

@@ -65,21 +65,6 @@ static int cb_grad(void *u, const float *x, const float *t, const int64_t *y, in
     return adm_classifier_grad(r->n->clf, x, t, y, B, NULL, grad);
 }
 
-static const char *kv(const char *text, const char *key, char *val, size_t n) {
-    size_t kl = strlen(key);
-    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        if (!strncmp(l, key, kl) && l[kl] == '=') {
-            const char *v = l + kl + 1, *e = strchr(v, '\n');
-            size_t len = e ? (size_t)(e - v) : strlen(v);
-            if (len >= n) len = n - 1;
-            memcpy(val, v, len); val[len] = 0;
-            return val;
-        }
-    }
-    val[0] = 0;
-    return NULL;
-}
-
 /* A reference case: its settings and arrays. */
 typedef struct {
     char sampler[32], method[32], skip[32], thresholding[16], schedule[16], unet[64], classifier[64];
@@ -95,14 +80,14 @@ static int case_load(const char *name, dcase *c) {
     snprintf(rel, sizeof rel, "reference/%s/config.txt", name);
     if (adm_read_file(test_path(p, sizeof p, rel), &text, &len)) return -1;
     const char *t = (const char *)text;
-    int ok = kv(t, "sampler", c->sampler, sizeof c->sampler) && kv(t, "method", c->method, sizeof c->method)
-          && kv(t, "skip_type", c->skip, sizeof c->skip) && kv(t, "thresholding", c->thresholding, sizeof c->thresholding)
-          && kv(t, "noise_schedule", c->schedule, sizeof c->schedule) && kv(t, "unet", c->unet, sizeof c->unet)
-          && kv(t, "classifier", c->classifier, sizeof c->classifier);
-    c->order = atoi(kv(t, "order", v, sizeof v) ? v : "0");
-    c->steps = atoi(kv(t, "steps", v, sizeof v) ? v : "0");
-    c->lower_order_final = atoi(kv(t, "lower_order_final", v, sizeof v) ? v : "1");
-    c->scale = atof(kv(t, "classifier_scale", v, sizeof v) ? v : "0");
+    int ok = test_kv(t, "sampler", c->sampler, sizeof c->sampler) && test_kv(t, "method", c->method, sizeof c->method)
+          && test_kv(t, "skip_type", c->skip, sizeof c->skip) && test_kv(t, "thresholding", c->thresholding, sizeof c->thresholding)
+          && test_kv(t, "noise_schedule", c->schedule, sizeof c->schedule) && test_kv(t, "unet", c->unet, sizeof c->unet)
+          && test_kv(t, "classifier", c->classifier, sizeof c->classifier);
+    c->order = atoi(test_kv(t, "order", v, sizeof v) ? v : "0");
+    c->steps = atoi(test_kv(t, "steps", v, sizeof v) ? v : "0");
+    c->lower_order_final = atoi(test_kv(t, "lower_order_final", v, sizeof v) ? v : "1");
+    c->scale = atof(test_kv(t, "classifier_scale", v, sizeof v) ? v : "0");
     free(text);
     if (!ok) return adm_error("%s: config.txt lacks a key", name);
     const char *files[5] = {"x_T", "y", "t_input", "samples", "final"};

@@ -74,32 +74,17 @@ typedef struct {
     adm_tensor x_T, y, noise, samples, final, final_u8;
 } traj;
 
-static const char *kv(const char *text, const char *key, char *val, size_t n) {
-    size_t kl = strlen(key);
-    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        if (!strncmp(l, key, kl) && l[kl] == '=') {
-            const char *v = l + kl + 1, *e = strchr(v, '\n');
-            size_t len = e ? (size_t)(e - v) : strlen(v);
-            if (len >= n) len = n - 1;
-            memcpy(val, v, len); val[len] = 0;
-            return val;
-        }
-    }
-    val[0] = 0;
-    return NULL;
-}
-
 static int traj_load(const char *name, traj *tr) {
     char p[512], rel[256], v[64]; uint8_t *text; size_t len;
     memset(tr, 0, sizeof *tr);
     snprintf(rel, sizeof rel, "reference/%s/config.txt", name);
     if (adm_read_file(test_path(p, sizeof p, rel), &text, &len)) return -1;
     const char *t = (const char *)text;
-    int ok = kv(t, "sampler", tr->sampler, sizeof tr->sampler) && kv(t, "respacing", tr->respacing, sizeof tr->respacing)
-          && kv(t, "noise_schedule", tr->schedule, sizeof tr->schedule) && kv(t, "timestep_map", tr->tmap, sizeof tr->tmap)
-          && kv(t, "unet", tr->unet, sizeof tr->unet) && kv(t, "classifier", tr->classifier, sizeof tr->classifier);
-    tr->eta = atof(kv(t, "eta", v, sizeof v) ? v : "0");
-    tr->scale = atof(kv(t, "classifier_scale", v, sizeof v) ? v : "0");
+    int ok = test_kv(t, "sampler", tr->sampler, sizeof tr->sampler) && test_kv(t, "respacing", tr->respacing, sizeof tr->respacing)
+          && test_kv(t, "noise_schedule", tr->schedule, sizeof tr->schedule) && test_kv(t, "timestep_map", tr->tmap, sizeof tr->tmap)
+          && test_kv(t, "unet", tr->unet, sizeof tr->unet) && test_kv(t, "classifier", tr->classifier, sizeof tr->classifier);
+    tr->eta = atof(test_kv(t, "eta", v, sizeof v) ? v : "0");
+    tr->scale = atof(test_kv(t, "classifier_scale", v, sizeof v) ? v : "0");
     free(text);
     if (!ok) return adm_error("%s: config.txt lacks a key", name);
     const char *files[6] = {"x_T", "y", "noise", "samples", "final", "final_uint8"};
