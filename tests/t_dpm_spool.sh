@@ -82,7 +82,7 @@ run audit "$id" --db "$DB" $DEV
 if [ $rc -eq 0 ] && [ "$(grep -c "identical bytes" "$tmp/o")" -eq 2 ] && grep -q "4 steps logsnr" "$tmp/o"; then ok dpm_audit
 else bad dpm_audit "exit $rc"; fi
 run show "$id" --db "$DB"
-if [ $rc -eq 0 ] && grep -q "dpm++2m, 4 steps logsnr, thresholding dynamic" "$tmp/o"; then ok dpm_show; else bad dpm_show "exit $rc"; fi
+if [ $rc -eq 0 ] && grep -q "dpm++2m 4 steps logsnr, thresholding dynamic" "$tmp/o"; then ok dpm_show; else bad dpm_show "exit $rc"; fi
 
 # ---- admctl sample: dpm3s from a recorded x_T; option mix-ups refused
 M=models/mnist
