@@ -48,7 +48,7 @@ expect_fail unet_cli_missing_x "$tmp/nope.npy" \
   --checkpoint $C/model.pt --config $C/config.txt --x "$tmp/nope.npy" --t $C/t.npy --out "$tmp/x.npy"
 expect_fail unet_cli_x_channels "x must be float32 \[B, 3, H, W\]" \
   --checkpoint $C/model.pt --config $C/config.txt --x $U/out.npy --t $C/t.npy --out "$tmp/x.npy"
-expect_fail unet_cli_t_shape "t must be an int64/int32 vector" \
+expect_fail unet_cli_t_shape "t must be a float or int vector" \
   --checkpoint $C/model.pt --config $C/config.txt --x $C/x.npy --t $C/x.npy --out "$tmp/x.npy"
 expect_fail unet_cli_labels_unconditional "unconditional" \
   --checkpoint $C/model.pt --config $C/config.txt --x $C/x.npy --t $C/t.npy --y $U/y.npy --out "$tmp/x.npy"
