@@ -576,7 +576,7 @@ void adm_classifier_feature_dims(const adm_classifier *c, int *feat_dim, int *sp
     *spatial_dim = ch * c->H_out * c->H_out;
 }
 
-int adm_classifier_features(adm_classifier *c, const float *x, const int64_t *t, int B, float *feat, float *spatial,
+int adm_classifier_features(adm_classifier *c, const float *x, const float *t, int B, float *feat, float *spatial,
                             float *logits) {
     TRY(forward(c, x, NULL, t, B));
     cls_plan *p = &c->plan;

@@ -42,7 +42,7 @@ int adm_classifier_grad_dev(adm_classifier *c, const adm_dt *x, const float *t, 
  * Any output may be NULL. */
 #define ADM_CLASSIFIER_SPATIAL_CH 7
 void adm_classifier_feature_dims(const adm_classifier *c, int *feat_dim, int *spatial_dim);
-int adm_classifier_features(adm_classifier *c, const float *x, const int64_t *t, int B, float *feat, float *spatial,
+int adm_classifier_features(adm_classifier *c, const float *x, const float *t, int B, float *feat, float *spatial,
                             float *logits);
 
 /* Device bytes held: weights, their input-gradient copies, and the

@@ -74,7 +74,7 @@ static int classifier_run(adm_featnet *f, const uint8_t *images, int64_t n, int 
     const int C = in->c, HW = h * w, K = in->classes;
     float *x = adm_malloc((size_t)FEAT_BATCH * C * HW * sizeof *x);
     float *logits = adm_malloc((size_t)FEAT_BATCH * K * sizeof *logits);
-    int64_t t[FEAT_BATCH] = {0};
+    float t[FEAT_BATCH] = {0};          /* t = 0 */
     int rc = x && logits ? 0 : -1;
     for (int64_t b0 = 0; rc == 0 && b0 < n; b0 += FEAT_BATCH) {
         int B = (int)(n - b0 < FEAT_BATCH ? n - b0 : FEAT_BATCH);
