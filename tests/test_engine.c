@@ -224,8 +224,9 @@ static void test_unet_auto_parity(void) {
     int B = (int)x.shape[0];
     size_t n = (size_t)adm_tensor_numel(&ref);
     float *out = malloc(n * sizeof(float));
-    int64_t tt[16], yy[16];
-    for (int b = 0; b < B && b < 16; b++) { tt[b] = ((int64_t *)t.data)[b]; yy[b] = ((int64_t *)y.data)[b]; }
+    float tt[16];
+    int64_t yy[16];
+    for (int b = 0; b < B && b < 16; b++) { tt[b] = (float)((int64_t *)t.data)[b]; yy[b] = ((int64_t *)y.data)[b]; }
     CHECK(t.dtype == ADM_I64 && y.dtype == ADM_I64 && B <= 16, "reference dtypes");
     CHECK(adm_unet_forward(u, x.data, tt, yy, NULL, B, out) == 0, "%s", adm_last_error());
     double e = 0, m = 0;

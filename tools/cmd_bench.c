@@ -136,7 +136,8 @@ static int bench_step(adm_cl *cl, adm_unet *u, adm_classifier *c, const adm_conf
     adm_step_coefs(&s, &o, s.num_steps / 2, cf);
     cl_mem mem = adm_cl_alloc(cl, (3 * n + no) * sizeof(float));
     float *x = malloc(n * sizeof(float));
-    int64_t *t = malloc((size_t)B * sizeof(int64_t)), *y = malloc((size_t)B * sizeof(int64_t));
+    float *t = malloc((size_t)B * sizeof(float));
+    int64_t *y = malloc((size_t)B * sizeof(int64_t));
     int rc = ADMCTL_FAIL;
     if (!mem || !x || !t || !y) { admctl_fail("%s", mem ? "out of host memory" : adm_last_error()); goto done; }
     adm_dt xd = adm_dt_make(mem, 0, B, C, S, S), nd = adm_dt_make(mem, n, B, C, S, S);
@@ -144,7 +145,7 @@ static int bench_step(adm_cl *cl, adm_unet *u, adm_classifier *c, const adm_conf
     uint64_t rng = 0x853c49e6748fea9bull;
     admctl_fill_uniform(x, n, &rng);
     int K = ccfg->out_channels;
-    for (int b = 0; b < B; b++) { t[b] = s.timestep_map[s.num_steps / 2]; y[b] = b % K; }
+    for (int b = 0; b < B; b++) { t[b] = (float)s.timestep_map[s.num_steps / 2]; y[b] = b % K; }
     const int64_t *yu = cfg->num_classes ? y : NULL;
     double t0 = 0, first = 0;
     for (int it = -1; it < iters; it++) {
