@@ -2,6 +2,7 @@
 #
 #   make            build build/admd, build/admctl and the test programs
 #   make check      run the whole test suite (prints "N passed, N failed")
+#   make check-oclgrind  every kernel under the Oclgrind simulator's checks
 #   make asan       build and run the tests under AddressSanitizer + UBSan
 #   make install    install under $(DESTDIR)$(PREFIX)
 #   make demo       first picture: spool + daemon on the embedded MNIST model
@@ -80,6 +81,11 @@ $(BUILD)/tests/%: tests/%.c tests/check.h $(BUILD)/libadm.a
 check: all
 	BUILD=$(BUILD) sh tests/run.sh
 
+# Every kernel under Oclgrind (uninitialised reads, races, bounds, API
+# misuse) on tiny configs; any report fails.  tests/oclgrind/run.sh.
+check-oclgrind: all $(BUILD)/tests/oclgrind/tiny_nets $(BUILD)/tests/oclgrind/canary
+	BUILD=$(BUILD) sh tests/oclgrind/run.sh
+
 # Sanitizer build in its own folder; same suite.
 asan:
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
@@ -122,5 +128,5 @@ demo:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check asan fuzz install clean demo device-check
+.PHONY: all check check-oclgrind asan fuzz install clean demo device-check
 .DELETE_ON_ERROR:
