@@ -1,5 +1,6 @@
 /* files.c — whole-file reads, input checks, the atomic write (temp file,
- * fsync, rename, fsync the folder) and mkdir -p.  See util.h. */
+ * fsync, rename, fsync the folder), mkdir -p and the cache folder.  See
+ * util.h. */
 #include "util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -87,11 +88,28 @@ int adm_file_write_atomic(const char *path, const char *tmp_path, const void *da
     return fsync_parent(path);
 }
 
-void adm_cache_dir(char *buf, size_t n) {
-    const char *d = getenv("ADMD_CACHE_DIR");
-    if (d && *d) { snprintf(buf, n, "%s", d); return; }
-    const char *home = getenv("HOME");
-    snprintf(buf, n, "%s/.cache/admd", home && *home ? home : "/tmp");
+int adm_cache_dir(char *buf, size_t n) {
+    const char *d = getenv("ADMD_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    const char *cd = getenv("CACHE_DIRECTORY");
+    int len;
+    buf[0] = 0;
+    if (d && *d) len = snprintf(buf, n, "%s", d);
+    else if (cd && *cd) len = snprintf(buf, n, "%.*s", (int)strcspn(cd, ":"), cd);   /* systemd: "a:b" */
+    else if (x && x[0] == '/') len = snprintf(buf, n, "%s/admd", x);
+    else if (home && home[0] == '/') len = snprintf(buf, n, "%s/.cache/admd", home);
+    else return adm_error("no cache folder: set ADMD_CACHE_DIR, XDG_CACHE_HOME or HOME (running uncached)");
+    if (len < 0 || (size_t)len >= n) { buf[0] = 0; return adm_error("cache folder path too long"); }
+    struct stat st;
+    if (stat(buf, &st) == 0) {        /* an existing folder must be ours alone to write */
+        if (!S_ISDIR(st.st_mode)) { adm_error("cache folder %s: not a directory", buf); buf[0] = 0; return -1; }
+        if (st.st_uid != geteuid() || (st.st_mode & S_IWOTH)) {
+            adm_error("cache folder %s: %s (running uncached)", buf,
+                      st.st_uid != geteuid() ? "owned by another user" : "writable by others");
+            buf[0] = 0;
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int adm_mkdir_p(const char *path, unsigned mode) {

@@ -59,8 +59,13 @@ int adm_file_write_atomic(const char *path, const char *tmp_path, const void *da
  * folder is fine; an existing non-folder is an error). */
 int adm_mkdir_p(const char *path, unsigned mode);
 
-/* admd's cache folder: $ADMD_CACHE_DIR, else ~/.cache/admd (not created). */
-void adm_cache_dir(char *buf, size_t n);
+/* admd's cache folder (compiled kernels, engine choices, features), not
+ * created: $ADMD_CACHE_DIR, else systemd's $CACHE_DIRECTORY (its first
+ * entry), else $XDG_CACHE_HOME/admd (absolute only), else $HOME/.cache/admd.
+ * Never a shared folder such as /tmp: with none of these set, or when the
+ * folder exists but belongs to another user or others may write to it, it
+ * returns -1 (the reason in adm_last_error) and callers run uncached. */
+int adm_cache_dir(char *buf, size_t n);
 
 /* sha256 of a buffer / a file, as 64 lowercase hex digits + NUL. */
 void adm_sha256_hex(const void *data, size_t len, char out[65]);

@@ -31,6 +31,7 @@
 #include "spool.h"
 #include "util.h"
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -457,9 +458,9 @@ static void wait_for_work(watcher *w, double timeout_s) {
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: admd --db PATH [options]\n"
-            "  --db PATH            the spool (SQLite file; created and migrated if needed)\n"
-            "  --device D           OpenCL device: \"P:D\", a device number N or a name substring (default: first GPU, else first device)\n"
+            "usage: admd [--db PATH] [options]   (options take --opt VALUE or --opt=VALUE; -- ends them)\n"
+            "  -d, --db PATH        the spool (SQLite file; created and migrated if needed; default $ADMD_DB)\n"
+            "  -D, --device D       OpenCL device: \"P:D\", a device number N or a name substring (default: first GPU, else first device)\n"
             "  --drain              run every queued job, then exit\n"
             "  --output-root DIR    where PNGs go (default: <db folder>/outputs)\n"
             "  --lease S            seconds a claim lasts without a heartbeat (default 300; heartbeats\n"
@@ -470,8 +471,11 @@ static void usage(FILE *f) {
             "  --batch N            images per device pass (default: the model's choice)\n"
             "  --pass-seconds S     at most about S seconds of work per device pass, measured on the\n"
             "                       job's first pass of one image (default 30): a crash loses one pass\n"
-            "  --verbose            debug log lines\n"
-            "  --version            print the version\n");
+            "  -v, --verbose        debug log lines\n"
+            "  -V, --version        print the version\n"
+            "  -h, --help           this help\n"
+            "environment: ADMD_DB (the spool when --db is not given), ADMD_CACHE_DIR (compiled kernels;\n"
+            "  else $CACHE_DIRECTORY, $XDG_CACHE_HOME/admd, ~/.cache/admd), JOURNAL_STREAM (set by systemd)\n");
 }
 
 /* A whole-string number for option name (junk like "5s" is refused). */
@@ -486,43 +490,60 @@ static int number(const char *name, const char *v, double *out) {
 }
 
 static int parse_args(int argc, char **argv, admd_options *o) {
+    enum { O_DRAIN = 256, O_OUTPUT_ROOT, O_LEASE, O_POLL, O_PROGRESS, O_CACHE_MB, O_BATCH, O_PASS };
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, 'd'},           {"device", required_argument, NULL, 'D'},
+        {"drain", no_argument, NULL, O_DRAIN},          {"output-root", required_argument, NULL, O_OUTPUT_ROOT},
+        {"lease", required_argument, NULL, O_LEASE},    {"poll", required_argument, NULL, O_POLL},
+        {"progress-interval", required_argument, NULL, O_PROGRESS},
+        {"cache-mb", required_argument, NULL, O_CACHE_MB}, {"batch", required_argument, NULL, O_BATCH},
+        {"pass-seconds", required_argument, NULL, O_PASS}, {"verbose", no_argument, NULL, 'v'},
+        {"version", no_argument, NULL, 'V'},            {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->lease_s = 300;
     o->poll_s = 10;
     o->progress_s = 0.5;
     o->pass_s = 30;
+    const char *env_db = getenv("ADMD_DB");
+    if (env_db && *env_db) o->db_path = env_db;
     double num;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define VALUE() do { if (!v) { fprintf(stderr, "admd: %s needs a value\n", a); return 2; } i++; } while (0)
-        if (!strcmp(a, "--db")) { VALUE(); o->db_path = v; }
-        else if (!strcmp(a, "--device")) { VALUE(); o->device = v; }
-        else if (!strcmp(a, "--output-root")) { VALUE(); o->output_root = v; }
-        else if (!strcmp(a, "--drain")) o->drain = 1;
-        else if (!strcmp(a, "--verbose")) o->verbose = 1;
-        else if (!strcmp(a, "--lease")) { VALUE(); if (number(a, v, &o->lease_s)) return 2; }
-        else if (!strcmp(a, "--poll")) { VALUE(); if (number(a, v, &o->poll_s)) return 2; }
-        else if (!strcmp(a, "--progress-interval")) { VALUE(); if (number(a, v, &o->progress_s)) return 2; }
-        else if (!strcmp(a, "--pass-seconds")) { VALUE(); if (number(a, v, &o->pass_s)) return 2; }
-        else if (!strcmp(a, "--cache-mb")) {
-            VALUE();
-            if (number(a, v, &num) || num < 1 || num > 1e9) { fprintf(stderr, "admd: --cache-mb must be 1..1e9\n"); return 2; }
+    int c, li;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":d:D:vVh", longopts, &li)) != -1) {
+        const char *a = argv[optind - 1];
+        switch (c) {
+        case 'd': o->db_path = optarg; break;
+        case 'D': o->device = optarg; break;
+        case O_OUTPUT_ROOT: o->output_root = optarg; break;
+        case O_DRAIN: o->drain = 1; break;
+        case 'v': o->verbose = 1; break;
+        case O_LEASE: if (number("--lease", optarg, &o->lease_s)) return 2; break;
+        case O_POLL: if (number("--poll", optarg, &o->poll_s)) return 2; break;
+        case O_PROGRESS: if (number("--progress-interval", optarg, &o->progress_s)) return 2; break;
+        case O_PASS: if (number("--pass-seconds", optarg, &o->pass_s)) return 2; break;
+        case O_CACHE_MB:
+            if (number("--cache-mb", optarg, &num) || num < 1 || num > 1e9) { fprintf(stderr, "admd: --cache-mb must be 1..1e9\n"); return 2; }
             o->cache_bytes = (size_t)(num * 1e6);
-        }
-        else if (!strcmp(a, "--batch")) {
-            VALUE();
-            if (number(a, v, &num) || num < 0 || num > 4096 || num != (int)num) {
+            break;
+        case O_BATCH:
+            if (number("--batch", optarg, &num) || num < 0 || num > 4096 || num != (int)num) {
                 fprintf(stderr, "admd: --batch must be an integer 0..4096\n");
                 return 2;
             }
             o->batch = (int)num;
+            break;
+        case 'V': printf("admd %s\n", ADM_VERSION); exit(0);
+        case 'h': usage(stdout); exit(0);
+        case ':': fprintf(stderr, "admd: %s needs a value\n", a); return 2;
+        default:
+            if (optopt && optopt < 256) fprintf(stderr, "admd: unknown option '-%c' (see admd --help)\n", optopt);
+            else fprintf(stderr, "admd: unknown option '%s' (see admd --help)\n", a);
+            return 2;
         }
-        else if (!strcmp(a, "--version")) { printf("admd %s\n", ADM_VERSION); exit(0); }
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) { usage(stdout); exit(0); }
-        else { fprintf(stderr, "admd: unknown option '%s' (see admd --help)\n", a); return 2; }
-#undef VALUE
     }
+    if (optind < argc) { fprintf(stderr, "admd: unexpected argument '%s' (see admd --help)\n", argv[optind]); return 2; }
     if (!o->db_path) { usage(stderr); return 2; }
     if (!(o->lease_s >= 1 && o->lease_s <= 86400)) { fprintf(stderr, "admd: --lease must be 1..86400 seconds\n"); return 2; }
     if (!(o->poll_s >= 0.05 && o->poll_s <= 3600)) { fprintf(stderr, "admd: --poll must be 0.05..3600 seconds\n"); return 2; }

@@ -4,7 +4,8 @@
  * kernel_list.h once (reached by handle, with its work-group limit), and
  * wrap buffer allocation / transfers with clear errors.
  *
- * Program cache: $ADMD_CACHE_DIR (default ~/.cache/admd) holds
+ * Program cache: the cache folder (adm_cache_dir: $ADMD_CACHE_DIR,
+ * $CACHE_DIRECTORY, $XDG_CACHE_HOME/admd or ~/.cache/admd; none: no cache) holds
  * prog-<sha256>.bin, where the hash covers the kernel sources, the build
  * options, the device name and the driver version; files are written to a
  * temporary name and renamed, so a crash never leaves a torn binary.
@@ -235,10 +236,12 @@ static int build_program(adm_cl *cl, const char *extra) {
     adm_sha256_hex(key, (size_t)kn, hash);
     free(key);
     memcpy(cl->cache_key, hash, sizeof cl->cache_key);
-    adm_cache_dir(dir, sizeof dir);
+    /* no usable cache folder: build every time (a note, not an error) */
+    int cached = adm_cache_dir(dir, sizeof dir) == 0;
+    if (!cached) fprintf(stderr, "note: %s\n", adm_last_error());
     snprintf(path, sizeof path, "%s/prog-%s.bin", dir, hash);
 
-    if (try_load_binary(cl, path) == 0) {
+    if (cached && try_load_binary(cl, path) == 0) {
         cl->program_from_cache = 1;
         cl->build_seconds = adm_now() - t0;
         free(src);
@@ -251,7 +254,7 @@ static int build_program(adm_cl *cl, const char *extra) {
     if (err != CL_SUCCESS) return adm_cl_fail("clCreateProgramWithSource", err);
     err = clBuildProgram(cl->program, 1, &cl->device, cl->build_options, NULL, NULL);
     if (err != CL_SUCCESS) return report_build_failure(cl, err);
-    save_binary(cl, dir, path);
+    if (cached) save_binary(cl, dir, path);
     cl->build_seconds = adm_now() - t0;
     return 0;
 }

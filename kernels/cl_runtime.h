@@ -7,7 +7,7 @@
  * and builds every embedded kernels/NAME.cl file into one program with
  * deterministic options (no fast-math; -cl-fp32-correctly-rounded-divide-sqrt
  * where supported).  Program binaries are cached on disk under
- * $ADMD_CACHE_DIR (default ~/.cache/admd) keyed by a hash of the sources,
+ * the cache folder (adm_cache_dir in util.h) keyed by a hash of the sources,
  * options, device name and driver version, so a restart does not recompile.
  */
 #ifndef ADM_CL_RUNTIME_H

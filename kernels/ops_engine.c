@@ -37,9 +37,11 @@ struct adm_engine_table {
     struct { char shape[96]; adm_engine e; float ms[ADM_N_ENGINES]; int used; } s[MAX_SHAPES];
 };
 
+/* "" when there is no cache folder: the choices are then kept in memory only. */
 static void table_path(adm_cl *cl, char *buf, size_t n) {
     char dir[1024], key[256], hash[65];
-    adm_cache_dir(dir, sizeof dir);
+    buf[0] = 0;
+    if (adm_cache_dir(dir, sizeof dir) != 0) return;
     int kn = snprintf(key, sizeof key, "%s\nCLBlast %d.%d.%d\n", cl->cache_key, CLBLAST_VERSION_MAJOR,
                       CLBLAST_VERSION_MINOR, CLBLAST_VERSION_PATCH);
     adm_sha256_hex(key, (size_t)kn, hash);
@@ -58,7 +60,7 @@ static void table_add(struct adm_engine_table *t, const char *shape, adm_engine 
 static void table_load(adm_cl *cl, struct adm_engine_table *t) {
     t->loaded = 1;
     table_path(cl, t->path, sizeof t->path);
-    FILE *f = fopen(t->path, "r");
+    FILE *f = t->path[0] ? fopen(t->path, "r") : NULL;
     if (!f) return;
     char line[512];
     while (t->n < MAX_SHAPES && fgets(line, sizeof line, f)) {
@@ -77,6 +79,7 @@ static void table_load(adm_cl *cl, struct adm_engine_table *t) {
 
 /* Rewrite the table file (atomically); a failure only costs a later re-measure. */
 static void table_save(const struct adm_engine_table *t) {
+    if (!t->path[0]) return;
     size_t cap = (size_t)t->n * 160 + 1, len = 0;
     char *buf = malloc(cap);
     if (!buf) return;

@@ -108,14 +108,17 @@ int adm_features_compute(adm_featnet *net, const uint8_t *images, int64_t n, int
 
 /* ---- the feature cache: features of a batch file by a network ---------- */
 
-/* $cache/features/<sha256(batch sha256, network sha256, network name)>.npz */
-static void cache_path(const adm_batch *b, const adm_featnet_info *in, char *out, size_t n) {
+/* $cache/features/<sha256(batch sha256, network sha256, network name)>.npz;
+ * -1 when there is no cache folder (features are then computed every time). */
+static int cache_path(const adm_batch *b, const adm_featnet_info *in, char *out, size_t n) {
     char key[512], h[65], dir[3800];
+    out[0] = 0;
+    if (adm_cache_dir(dir, sizeof dir) != 0) return -1;
     snprintf(key, sizeof key, "%s %s %s %d %d %d", b->sha256, in->sha256, in->name, in->pool_dim, in->spatial_dim,
              in->classes);
     adm_sha256_hex(key, strlen(key), h);
-    adm_cache_dir(dir, sizeof dir);
     snprintf(out, n, "%s/features/%s.npz", dir, h);
+    return 0;
 }
 
 /* Take member `name` [n, d] (f32) out of the set; 0 when it fits. */
@@ -138,9 +141,10 @@ int adm_features_of_batch(adm_featnet *net, const adm_batch *b, adm_features *ou
     const adm_featnet_info *in = adm_featnet_get_info(net);
     char path[4096];
     adm_tensor_set s;
-    cache_path(b, in, path, sizeof path);
+    int have_cache = cache_path(b, in, path, sizeof path) == 0;
     *cached = 0;
-    if (access(path, R_OK) == 0 && adm_npz_read(path, &s) == 0) {
+    if (!have_cache) fprintf(stderr, "note: features not cached: %s\n", adm_last_error());
+    if (have_cache && access(path, R_OK) == 0 && adm_npz_read(path, &s) == 0) {
         memset(out, 0, sizeof *out);
         out->n = b->n;
         out->pool_dim = in->pool_dim; out->spatial_dim = in->spatial_dim; out->classes = in->classes;
@@ -152,6 +156,7 @@ int adm_features_of_batch(adm_featnet *net, const adm_batch *b, adm_features *ou
         adm_features_free(out);               /* a stale or foreign file: recompute */
     }
     if (adm_features_compute(net, b->images, b->n, b->h, b->w, b->c, out, progress, ctx) != 0) return -1;
+    if (!have_cache) return 0;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
     *strrchr(dir, '/') = 0;

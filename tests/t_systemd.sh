@@ -54,6 +54,8 @@ fi
   "$BUILD/admctl" prune $opts --dry-run --db "$tmpdb" > "$T/prune.log" 2>&1
 check default_prune_policy_accepted grep -q "would prune 0 jobs" "$T/prune.log"
 check unit_type_notify grep -q '^Type=notify' systemd/admd.service
+check unit_environment_file sh -c "grep -q '^EnvironmentFile=-/etc/default/admd' systemd/admd.service &&
+  grep -q '^ExecStart=@BINDIR@/admd .*\$ADMD_OPTS\$' systemd/admd.service && grep -q '^ADMD_OPTS=' systemd/admd.default"
 check unit_cache_env sh -c "grep -q 'POCL_CACHE_DIR=%C/admd' systemd/admd.service && grep -q 'CUDA_CACHE_PATH=%C/admd' systemd/admd.service"
 
 # ---- security exposure ----

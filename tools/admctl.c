@@ -84,7 +84,7 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return ADMCTL_USAGE; }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
-    if (!strcmp(argv[1], "--version")) { printf("admctl %s\n", ADM_VERSION); return 0; }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) { printf("admctl %s\n", ADM_VERSION); return 0; }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     admctl_fail("unknown command '%s' (see admctl --help)", argv[1]);
