@@ -12,7 +12,9 @@
  *
  *     c0 = image index k within the job (0, 1, 2, ...)
  *     c1 = slot: 0 = x_T, 1 + i = the noise of sampling step i (i = 0 is the
- *          first step taken, the highest t)
+ *          first step taken, the highest t); bits 24..31: the stage of a
+ *          two-stage job (0 = one-stage jobs and stage 1, 1 = stage 2, the
+ *          upsampler), so both stages draw disjoint counters under one key
  *     c2 = element block: elements 4*c2 .. 4*c2+3 of the image (C*H*W, C order)
  *     c3 = stream: 0 = Gaussian noise, 1 = the image's random class
  *

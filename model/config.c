@@ -165,6 +165,9 @@ static void trim(char *s) {
 static int config_finish(adm_config *cfg) {
     if (cfg->image_size <= 0 && cfg->kind != ADM_KIND_UNET) return adm_error("image_size missing");
     if (cfg->image_size < 0 || cfg->image_size > 65536) return adm_error("image_size %d out of range", cfg->image_size);
+    if (cfg->small_size < 0 || cfg->small_size > cfg->image_size)
+        return adm_error("small_size %d: want 1..image_size (%d)", cfg->small_size, cfg->image_size);
+    if (cfg->small_size > 0 && cfg->kind != ADM_KIND_SUPERRES) return adm_error("small_size is for super-resolution models");
     if (cfg->in_channels <= 0) return adm_error("in_channels missing");
     if (cfg->model_channels <= 0) return adm_error("model_channels missing");
     if (cfg->out_channels <= 0) return adm_error("out_channels missing");
@@ -249,6 +252,7 @@ int adm_config_parse_kv(const char *text, adm_config *cfg) {
             if (strlen(val) >= sizeof cfg->noise_schedule) rc = adm_error("noise_schedule: unknown '%s'", val);
             else snprintf(cfg->noise_schedule, sizeof cfg->noise_schedule, "%s", val);
         } else if (!strcmp(key, "learn_sigma")) rc = parse_bool(key, val, &cfg->learn_sigma);
+        else if (!strcmp(key, "small_size")) rc = parse_int(key, val, &cfg->small_size);
         else if (!strcmp(key, "dims")) {
             rc = parse_int(key, val, &tmp);
             if (!rc && tmp != 2) rc = adm_error("dims=%d: only 2-d models are supported", tmp);
@@ -384,6 +388,7 @@ int adm_config_parse_flags(const char *flags, adm_kind kind, adm_config *cfg) {
     } else {                                                /* create_model / sr_create_model */
         int sr = kind == ADM_KIND_SUPERRES, size = sr ? f.large_size : f.image_size;
         cfg->image_size = size;
+        cfg->small_size = sr ? f.small_size : 0;
         if (f.channel_mult[0] && !sr) {
             if (parse_list("--channel_mult", f.channel_mult, cfg->channel_mult, NULL, &cfg->n_levels, 0)) return -1;
         } else if (gd_mult_table(size, sr, cfg)) return -1;
@@ -635,5 +640,9 @@ int adm_config_format(const adm_config *cfg, char *buf, size_t len) {
         cfg->kind == ADM_KIND_CLASSIFIER ? "\n" : "",
         cfg->diffusion_steps, cfg->noise_schedule, cfg->learn_sigma > 0);
     if (n < 0 || (size_t)n >= len) return adm_error("config text does not fit in %zu bytes", len);
+    if (cfg->small_size > 0) {
+        int m = snprintf(buf + n, len - (size_t)n, "small_size=%d\n", cfg->small_size);
+        if (m < 0 || (size_t)m >= len - (size_t)n) return adm_error("config text does not fit in %zu bytes", len);
+    }
     return 0;
 }

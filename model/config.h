@@ -42,6 +42,7 @@ typedef struct {
     int diffusion_steps;
     char noise_schedule[16];     /* "linear" | "cosine" */
     int learn_sigma;
+    int small_size;              /* SuperResModel: the low-resolution input's size (0: not said) */
 } adm_config;
 
 /* Fill cfg with the reference's defaults for kind (before parsing). */

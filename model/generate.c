@@ -31,6 +31,9 @@ struct adm_model {
     adm_classifier *clf;            /* NULL: no guidance */
     char noise_schedule[16];
     int diffusion_steps;
+    /* SuperResModel: the low_res of the batch now sampling (net_model) */
+    const float *low_res;
+    int low_size;
 };
 
 /* Read weights + config and build one network (UNet or classifier);
@@ -69,9 +72,8 @@ adm_model *adm_model_load_files(adm_cl *cl, const adm_model_spec *spec, const ad
     m->cl = cl;
     if (load_net(cl, spec->unet_path, spec->unet_config, files->unet_bytes, files->unet_len, files->unet_config_text,
                  ADM_KIND_UNET, &m->ucfg, &m->unet, NULL)) goto fail;
-    if (m->ucfg.kind == ADM_KIND_SUPERRES) {
-        adm_error("%s: a super-resolution model needs a low-resolution input; adm_generate samples base models only",
-                  spec->unet_config);
+    if (m->ucfg.kind == ADM_KIND_SUPERRES && spec->classifier_path) {
+        adm_error("%s: a super-resolution model samples unguided (no classifier)", spec->unet_config);
         goto fail;
     }
     snprintf(m->noise_schedule, sizeof m->noise_schedule, "%s", m->ucfg.noise_schedule[0] ? m->ucfg.noise_schedule : "linear");
@@ -118,6 +120,8 @@ void adm_model_get_info(const adm_model *m, adm_model_info *info) {
     info->image_size = m->ucfg.image_size;
     info->num_classes = model_classes(m);
     info->has_classifier = m->clf != NULL;
+    info->superres = m->ucfg.kind == ADM_KIND_SUPERRES;
+    info->small_size = m->ucfg.small_size;
     info->device_bytes = adm_unet_device_bytes(m->unet) + (m->clf ? adm_classifier_device_bytes(m->clf) : 0);
 }
 
@@ -135,10 +139,24 @@ void adm_generate_x_T(uint64_t seed, int index, float *x, size_t n) {
     adm_noise_fill(seed, (uint32_t)index, ADM_NOISE_SLOT_XT, x, n);
 }
 
+void adm_generate_x_T_stage(uint64_t seed, int stage, int index, float *x, size_t n) {
+    adm_noise_fill(seed, (uint32_t)index, ADM_NOISE_SLOT_STAGE(stage, ADM_NOISE_SLOT_XT), x, n);
+}
+
+void adm_low_res_from_u8(const uint8_t *px, int h, int w, int c, float *out) {
+    for (int ch = 0; ch < c; ch++)
+        for (int i = 0; i < h * w; i++) out[(size_t)ch * h * w + i] = (float)px[(size_t)i * c + ch] / 127.5f - 1.0f;
+}
+
 /* ---- the networks as the sampler sees them ---- */
 
 static int net_model(void *user, const float *x, const float *t, const int64_t *y, int B, float *out) {
     adm_model *m = user;
+    if (m->ucfg.kind == ADM_KIND_SUPERRES) {
+        int S = m->ucfg.image_size;
+        return adm_unet_forward_sized(m->unet, B, S, S, x, t, m->ucfg.num_classes > 0 ? y : NULL, m->low_res,
+                                      m->low_size, m->low_size, out);
+    }
     return adm_unet_forward(m->unet, x, t, m->ucfg.num_classes > 0 ? y : NULL, NULL, B, out);
 }
 
@@ -167,6 +185,7 @@ static int device_step(const adm_model *m) {
     const char *env = getenv("ADMD_STEP");
     if (env && !strcmp(env, "device")) return 1;
     if (env && !strcmp(env, "host")) return 0;
+    if (m->ucfg.kind == ADM_KIND_SUPERRES) return 0;   /* low_res goes through the host forward */
     return !(m->cl->type & CL_DEVICE_TYPE_CPU);
 }
 
@@ -174,6 +193,7 @@ static int device_step(const adm_model *m) {
 
 typedef struct {
     uint64_t seed;
+    int stage;
     int first_index, B;
     size_t per_image;
     const float *recorded;          /* replay: [steps, B, C, H, W] */
@@ -187,7 +207,7 @@ static int noise_next(void *user, int step, float *out, size_t n) {
         return 0;
     }
     for (int b = 0; b < ns->B; b++)
-        adm_noise_fill(ns->seed, (uint32_t)(ns->first_index + b), ADM_NOISE_SLOT_STEP(step),
+        adm_noise_fill(ns->seed, (uint32_t)(ns->first_index + b), ADM_NOISE_SLOT_STAGE(ns->stage, ADM_NOISE_SLOT_STEP(step)),
                        out + (size_t)b * ns->per_image, ns->per_image);
     return 0;
 }
@@ -259,7 +279,7 @@ static int plan_build(const adm_model *m, const adm_gen_request *req, sampling_p
 static int batch_run(adm_model *m, const adm_gen_request *req, const sampling_plan *p,
                      const int64_t *y, int B, float *x, const float *noise, step_relay *relay) {
     int C = m->ucfg.in_channels, H = m->ucfg.image_size;
-    noise_src ns = {req->seed, req->first_index, B, (size_t)C * H * H, noise};
+    noise_src ns = {req->seed, req->stage, req->first_index, B, (size_t)C * H * H, noise};
     adm_networks net = {net_model, m->clf ? net_grad : NULL, m};
     if (y) {
         int nc = model_classes(m);
@@ -268,11 +288,25 @@ static int batch_run(adm_model *m, const adm_gen_request *req, const sampling_pl
     } else if (m->ucfg.num_classes > 0 || req->scale > 0) {
         return adm_error("this model needs a class for every image");
     }
+    if (req->stage < 0 || req->stage > 255) return adm_error("noise stage %d: want 0..255", req->stage);
+    /* the low_res of these B images (adm_generate points low_res at them) */
+    if (m->ucfg.kind == ADM_KIND_SUPERRES) {
+        if (!req->low_res) return adm_error("a super-resolution model needs a low-resolution image for every image");
+        if (req->low_size < 1 || req->low_size > H)
+            return adm_error("low-resolution size %d: want 1..%d (the upsampler's output size)", req->low_size, H);
+        if (m->ucfg.small_size > 0 && req->low_size != m->ucfg.small_size)
+            return adm_error("low-resolution images are %dx%d, the upsampler takes %dx%d", req->low_size,
+                             req->low_size, m->ucfg.small_size, m->ucfg.small_size);
+    } else if (req->low_res) {
+        return adm_error("a low-resolution input is only for super-resolution models");
+    }
+    m->low_res = req->low_res;
+    m->low_size = req->low_size;
     /* DPM-Solver: host linear combinations between the networks' passes */
     if (p->dpm) return adm_dpm_sample(&p->ns, &p->d, &net, y, B, C, H, H, x, step_next, relay);
     if (device_step(m)) {
         adm_dev_networks dnet = {dnet_model, m->clf ? dnet_grad : NULL, m};
-        adm_dev_noise dn = {req->seed, (uint32_t)req->first_index, noise};
+        adm_dev_noise dn = {req->seed, (uint32_t)req->first_index, noise, (uint32_t)req->stage};
         return adm_sample_loop_dev(m->cl, &p->s, &p->o, &dnet, y, B, C, H, H, x, &dn, step_next, relay);
     }
     return adm_sample_loop(&p->s, &p->o, &net, y, B, C, H, H, x, noise_next, &ns, step_next, relay);
@@ -333,8 +367,9 @@ int adm_generate(adm_model *m, const adm_gen_request *req,
             if (k < 0 && nc > 0) k = adm_noise_class(req->seed, (uint32_t)index, nc);
             if (nc > 0 && k >= nc) { adm_error("image %d: class %d outside 0..%d", index, k, nc - 1); goto done; }
             y[b] = k;
-            adm_generate_x_T(req->seed, index, x + (size_t)b * per, per);
+            adm_generate_x_T_stage(req->seed, req->stage, index, x + (size_t)b * per, per);
         }
+        if (req->low_res) sub.low_res = req->low_res + (size_t)done * C * req->low_size * req->low_size;
         step_relay relay = {on_step, user, done, req->count};
         rc = batch_run(m, &sub, &p, nc > 0 ? y : NULL, B, x, NULL, &relay);
         if (rc) goto done;

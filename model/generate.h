@@ -41,6 +41,8 @@ void adm_model_free(adm_model *m);
 typedef struct {
     int channels, image_size, num_classes;   /* num_classes 0: unconditional */
     int has_classifier;
+    int superres;                            /* a SuperResModel: every image needs a low_res */
+    int small_size;                          /* superres: low_res size its config says (0: not said) */
     size_t device_bytes;                     /* weights resident on the device */
 } adm_model_info;
 void adm_model_get_info(const adm_model *m, adm_model_info *info);
@@ -57,6 +59,12 @@ typedef struct {
     int first_index, count;     /* images [first_index, first_index+count) of the job */
     const int *classes;         /* [count] class per image; NULL or -1 entries: drawn from (seed, index) */
     int batch;                  /* images per device pass (<= 0: choose) */
+    /* Super-resolution models only (NULL otherwise): low_res [count, C, low_size,
+     * low_size] in [-1, 1], image k of the request at low_res + k*C*low_size^2
+     * (adm_generate_batch: its B images).  The model upsamples it itself. */
+    const float *low_res;
+    int low_size;
+    int stage;                  /* noise stream: 0 one-stage jobs and stage 1, 1 stage 2 (ADM_NOISE_SLOT_STAGE) */
 } adm_gen_request;
 
 /* Called after every denoising step of a device pass; return non-zero to
@@ -98,8 +106,15 @@ int adm_model_set_diffusion(adm_model *m, const char *noise_schedule, int diffus
 int adm_generate_batch(adm_model *m, const adm_gen_request *req, const int64_t *y, int B, float *x,
                        const float *noise, int noise_steps, adm_gen_step_fn on_step, void *user);
 
-/* x_T of image `index` under `seed` (C*H*W floats, Philox slot 0). */
+/* x_T of image `index` under `seed` (C*H*W floats, Philox slot 0 of the
+ * stage's stream: stage 0 for one-stage jobs and stage 1, 1 for stage 2). */
 void adm_generate_x_T(uint64_t seed, int index, float *x, size_t n);
+void adm_generate_x_T_stage(uint64_t seed, int stage, int index, float *x, size_t n);
+
+/* low_res of a super-resolution stage from uint8 pixels H*W*C (a stage-1
+ * image exactly as its PNG, or a user's PNG): out [C, H, W] = u8/127.5 - 1,
+ * as super_res_sample.py feeds the model. */
+void adm_low_res_from_u8(const uint8_t *px, int h, int w, int c, float *out);
 
 /* The noise algorithm's name+version, recorded with every output. */
 #define ADM_NOISE_ALGORITHM "philox4x32-10/boxmuller-poly/v1"

@@ -4,7 +4,8 @@
  *
  * Counter layout (documented in full in kernels/noise.cl): key = seed;
  * counter = (image index, slot, element block, stream).  Slot 0 is x_T,
- * slot 1 + i the noise of sampling step i (highest t first).
+ * slot 1 + i the noise of sampling step i (highest t first); the stage of
+ * a two-stage job in the slot's top 8 bits (ADM_NOISE_SLOT_STAGE).
  */
 #ifndef ADM_PHILOX_H
 #define ADM_PHILOX_H
@@ -13,6 +14,12 @@
 
 #define ADM_NOISE_SLOT_XT 0
 #define ADM_NOISE_SLOT_STEP(i) ((uint32_t)(i) + 1u)
+/* Stage s of a chained job (0: one-stage jobs and a two-stage job's first
+ * stage, whose bits are those of every earlier release; 1: the upsampler)
+ * in the top 8 bits of the slot word c1: the stages draw disjoint counters
+ * under one key, so a stage-2 image is reproducible alone from
+ * (seed, index).  Slots themselves stay below 2^24. */
+#define ADM_NOISE_SLOT_STAGE(stage, slot) (((uint32_t)(stage) << 24) | (uint32_t)(slot))
 
 /* Philox4x32-10 of counter ctr under key. */
 void adm_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);

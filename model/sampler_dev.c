@@ -38,7 +38,7 @@ int adm_sample_loop_dev(adm_cl *cl, const adm_schedule *s, const adm_sampler_opt
         }
         if (noise->recorded) {
             if (adm_cl_write(cl, mem, n * sizeof(float), n * sizeof(float), noise->recorded + (size_t)step * n)) goto done;
-        } else if (adm_op_noise(cl, noise->seed, noise->first_index, B, ADM_NOISE_SLOT_STEP(step), img, &nd)) {
+        } else if (adm_op_noise(cl, noise->seed, noise->first_index, B, ADM_NOISE_SLOT_STAGE(noise->stage, ADM_NOISE_SLOT_STEP(step)), img, &nd)) {
             goto done;
         }
         float cf[ADM_STEP_COEFS];

@@ -26,6 +26,7 @@ typedef struct {
     uint64_t seed;              /* Philox noise of images first_index .. +B-1 (kernels/noise.cl) */
     uint32_t first_index;
     const float *recorded;      /* non-NULL: replay [steps, B, C, H, W], uploaded step by step */
+    uint32_t stage;             /* the stage's stream (ADM_NOISE_SLOT_STAGE) */
 } adm_dev_noise;
 
 /* As adm_sample_loop: x [B, C, H, W] (host) holds x_T on entry and the

@@ -49,3 +49,38 @@ expect_fail sample_cli_noise_steps "steps" $M --respacing 25 --sampler ddpm --y 
   --noise $T/noise.npy --out "$tmp/x.npy"
 expect_fail sample_cli_missing_file "nothere" $M --respacing 10 --sampler ddpm --y $tmp/nothere.npy --seed 1 --count 2 --out "$tmp/x.npy"
 expect_fail sample_cli_bad_eta "eta" $M --respacing ddim10 --sampler ddim --eta 2 --seed 1 --count 1 --out "$tmp/x.npy"
+
+# Super-resolution (superres_a, the upsamplers' network): the reference's
+# DDIM 10 replay from its uint8 low-resolution images, final within 2e-3.
+S=$R/traj_superres_ddim10
+U="--unet $R/superres_a/model.pt --unet-config $R/superres_a/config.txt --noise-schedule cosine"
+if "$A" sample $DEV $U --respacing ddim10 --sampler ddim --y $S/y.npy --x-T $S/x_T.npy --noise $S/noise.npy \
+     --low-res $S/low_res_uint8.npy --out "$tmp/sr.npy" --png-dir "$tmp/sr" > "$tmp/o" 2> "$tmp/e" &&
+   "$A" compare "$tmp/sr.npy" $S/final.npy --tol 2e-3 >> "$tmp/o" 2>> "$tmp/e" &&
+   "$A" sample $DEV $U --respacing ddim10 --sampler ddim --y $S/y.npy --x-T $S/x_T.npy --noise $S/noise.npy \
+     --low-res $S/low_res.npy --out "$tmp/sr2.npy" >> "$tmp/o" 2>> "$tmp/e" &&
+   cmp -s "$tmp/sr.npy" "$tmp/sr2.npy" && [ -s "$tmp/sr/sample_00001.png" ]; then
+  echo "PASS sample_cli_superres_replay"
+else
+  echo "FAIL sample_cli_superres_replay:"; cat "$tmp/o" "$tmp/e"
+fi
+# Philox: stage 2's stream (--stage 2) differs from stage 1's, each reproducible
+if "$A" sample $DEV $U --respacing 5 --sampler ddpm --y $S/y.npy --seed 3 --count 2 --low-res $S/low_res.npy \
+     --stage 2 --out "$tmp/s2a.npy" > "$tmp/o" 2> "$tmp/e" &&
+   "$A" sample $DEV $U --respacing 5 --sampler ddpm --y $S/y.npy --seed 3 --count 2 --low-res $S/low_res.npy \
+     --stage 2 --out "$tmp/s2b.npy" >> "$tmp/o" 2>> "$tmp/e" &&
+   "$A" sample $DEV $U --respacing 5 --sampler ddpm --y $S/y.npy --seed 3 --count 2 --low-res $S/low_res.npy \
+     --out "$tmp/s1.npy" >> "$tmp/o" 2>> "$tmp/e" &&
+   cmp -s "$tmp/s2a.npy" "$tmp/s2b.npy" && ! cmp -s "$tmp/s1.npy" "$tmp/s2a.npy"; then
+  echo "PASS sample_cli_superres_stage_stream"
+else
+  echo "FAIL sample_cli_superres_stage_stream:"; cat "$tmp/o" "$tmp/e"
+fi
+expect_fail sample_cli_superres_needs_low_res "give --low-res" $U --respacing ddim10 --sampler ddim --y $S/y.npy \
+  --x-T $S/x_T.npy --noise $S/noise.npy --out "$tmp/x.npy"
+expect_fail sample_cli_low_res_base_model "only for super-resolution" $M --respacing ddim10 --sampler ddim --scale 3 \
+  --y $T/y.npy --x-T $T/x_T.npy --noise $T/noise.npy --low-res $S/low_res.npy --out "$tmp/x.npy"
+expect_fail sample_cli_low_res_shape "want float32 or uint8" $U --respacing ddim10 --sampler ddim --y $S/y.npy \
+  --x-T $S/x_T.npy --noise $S/noise.npy --low-res $S/y.npy --out "$tmp/x.npy"
+expect_fail sample_cli_low_res_batch "want float32 or uint8 \[3" $U --respacing 5 --sampler ddpm --class 1 \
+  --seed 1 --count 3 --low-res $S/low_res.npy --out "$tmp/x.npy"

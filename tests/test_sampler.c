@@ -227,7 +227,8 @@ static void replay_case(const char *name) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Every reference/traj_* folder of DDPM/DDIM (recorded noise), in name
- * order; the DPM-Solver ones (traj_dpm*, traj_mnist_dpm*) are test_dpm_solver's. */
+ * order; the DPM-Solver ones (traj_dpm*, traj_mnist_dpm*) are test_dpm_solver's,
+ * the super-resolution ones (traj_superres*) test_superres's. */
 static void test_replay_all_trajectories(void) {
     char p[512];
     DIR *d = opendir(test_path(p, sizeof p, "reference"));
@@ -235,7 +236,8 @@ static void test_replay_all_trajectories(void) {
     char *names[64];
     int n = 0;
     for (struct dirent *e; (e = readdir(d)) && n < 64;)
-        if (!strncmp(e->d_name, "traj_", 5) && strncmp(e->d_name, "traj_dpm", 8) && strncmp(e->d_name, "traj_mnist_dpm", 14))
+        if (!strncmp(e->d_name, "traj_", 5) && strncmp(e->d_name, "traj_dpm", 8) && strncmp(e->d_name, "traj_mnist_dpm", 14) &&
+            strncmp(e->d_name, "traj_superres", 13))
             names[n++] = strdup(e->d_name);
     closedir(d);
     qsort(names, n, sizeof *names, cmp_str);

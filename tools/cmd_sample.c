@@ -2,13 +2,14 @@
  * one process, from Philox noise (--seed/--count) or recorded noise
  * (--x-T/--noise, the reference's trajectory format; the DPM-Solver
  * samplers are deterministic and replay from --x-T alone), to a float .npy
- * and optionally PNGs.
+ * and optionally PNGs.  A super-resolution model (the upsamplers) takes
+ * --low-res: one low-resolution image per sample.
  *
  *   admctl sample --unet M.pt --unet-config C [--classifier K.pt --classifier-config C2]
  *                 (--respacing SPEC --sampler ddpm|ddim [--eta E] |
  *                  --sampler dpm++2m|dpm++3m|dpm3s --steps N [--skip K] [--thresholding T]) [--scale S]
  *                 (--y y.npy | --class N) (--seed N --count N | --x-T x_T.npy --noise noise.npy)
- *                 --out final.npy [--png-dir DIR] [--device D]
+ *                 [--low-res low.npy [--stage 2]] --out final.npy [--png-dir DIR] [--device D]
  */
 #include "admctl.h"
 #include "cl_runtime.h"
@@ -34,7 +35,7 @@ static void usage(FILE *f) {
         "                      --sampler dpm++2m|dpm++3m|dpm3s --steps N [--skip K] [--thresholding T])\n"
         "                     [--scale S] (--y y.npy | --class N)\n"
         "                     (--seed N --count N | --x-T x_T.npy [--noise noise.npy])\n"
-        "                     --out final.npy [--png-dir DIR] [--device D]\n"
+        "                     [--low-res low.npy [--stage 1|2]] --out final.npy [--png-dir DIR] [--device D]\n"
         "\n"
         "Sample images with classifier guidance (guided-diffusion's DDPM/DDIM).\n"
         "  --respacing     \"250\", \"ddim25\", \"10,20,30\", ... (the reference's timestep_respacing)\n"
@@ -51,6 +52,11 @@ static void usage(FILE *f) {
         "  --seed/--count  Philox noise (%s): image k depends only on (seed, k)\n"
         "  --first-index K the job's images K .. K+count-1 (default 0)\n"
         "  --x-T/--noise   replay recorded noise: x_T [B,C,H,W], noise [steps,B,C,H,W]\n"
+        "  --low-res F     super-resolution models (upsamplers): the low-resolution images,\n"
+        "                  [B,C,h,h] float32 in [-1,1] or uint8 (then /127.5 - 1, as\n"
+        "                  super_res_sample.py); B = --count or the replay's batch\n"
+        "  --stage 1|2     the Philox stream of --seed (default 1; 2: a two-stage job's\n"
+        "                  upsampler stage, as admd draws it)\n"
         "  --out           final samples, float32 [B,C,H,W] in [-1, 1]\n"
         "  --png-dir DIR   also write DIR/sample_NNNNN.png (uint8: ((x+1)*127.5) clamped, truncated)\n"
         "  --batch B       images per device pass (default: by image size)\n"
@@ -86,6 +92,27 @@ static int read_classes(const char *path, int B, int64_t *y) {
         for (int i = 0; i < B; i++) y[i] = t.dtype == ADM_I64 ? ((int64_t *)t.data)[i] : ((int32_t *)t.data)[i];
     adm_tensor_free(&t);
     return rc;
+}
+
+/* --low-res: [B, C, h, h] float32 in [-1, 1], or uint8 (the reference's
+ * low_res_uint8.npy) mapped as u8/127.5 - 1; h at most the output size H
+ * and equal to the model's small size when its config says one. */
+static int read_low_res(const char *path, int B, int C, int H, int small, adm_tensor *t, float **out, int *size) {
+    if (adm_npy_read(path, t)) return admctl_fail("%s", adm_last_error());
+    if ((t->dtype != ADM_F32 && t->dtype != ADM_U8) || t->ndim != 4 || t->shape[0] != B || t->shape[1] != C ||
+        t->shape[2] != t->shape[3] || t->shape[2] < 1 || t->shape[2] > H)
+        return admctl_fail("%s: want float32 or uint8 [%d, %d, h, h] with h <= %d", path, B, C, H);
+    int h = (int)t->shape[2];
+    if (small > 0 && h != small)
+        return admctl_fail("%s: images are %dx%d, the upsampler takes %dx%d", path, h, h, small, small);
+    size_t n = (size_t)B * C * h * h;
+    float *f = malloc(sizeof(float) * n);
+    if (!f) return admctl_fail("out of memory");
+    for (size_t i = 0; i < n; i++)
+        f[i] = t->dtype == ADM_F32 ? ((float *)t->data)[i] : (float)((uint8_t *)t->data)[i] / 127.5f - 1.0f;
+    *out = f;
+    *size = h;
+    return 0;
 }
 
 /* On a terminal one line redrawn at every step; on a pipe or in a log one
@@ -125,7 +152,8 @@ int cmd_sample(int argc, char **argv) {
     const char *unet = NULL, *ucfg = NULL, *clf = NULL, *ccfg = NULL, *resp = NULL, *sampler = NULL,
                *eta_s = NULL, *scale_s = NULL, *y_path = NULL, *class_s = NULL, *seed_s = NULL, *count_s = NULL,
                *xt_path = NULL, *noise_path = NULL, *out = NULL, *png_dir = NULL, *device = NULL, *batch_s = NULL,
-               *sched_s = NULL, *steps_s = NULL, *first_s = NULL, *nfe_s = NULL, *skip_s = NULL, *thr_s = NULL;
+               *sched_s = NULL, *steps_s = NULL, *first_s = NULL, *nfe_s = NULL, *skip_s = NULL, *thr_s = NULL,
+               *lr_path = NULL, *stage_s = NULL;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--unet", &unet) || admctl_opt(argc, argv, &i, "--unet-config", &ucfg) ||
@@ -140,7 +168,8 @@ int cmd_sample(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--noise-schedule", &sched_s) ||
             admctl_opt(argc, argv, &i, "--diffusion-steps", &steps_s) ||
             admctl_opt(argc, argv, &i, "--first-index", &first_s) || admctl_opt(argc, argv, &i, "--steps", &nfe_s) ||
-            admctl_opt(argc, argv, &i, "--skip", &skip_s) || admctl_opt(argc, argv, &i, "--thresholding", &thr_s))
+            admctl_opt(argc, argv, &i, "--skip", &skip_s) || admctl_opt(argc, argv, &i, "--thresholding", &thr_s) ||
+            admctl_opt(argc, argv, &i, "--low-res", &lr_path) || admctl_opt(argc, argv, &i, "--stage", &stage_s))
             continue;
         admctl_fail("sample: unknown argument '%s' (see admctl sample --help)", argv[i]);
         return ADMCTL_USAGE;
@@ -194,6 +223,7 @@ int cmd_sample(int argc, char **argv) {
     if (batch_s) { if (parse_ll(batch_s, "--batch", 1, 4096, &v)) return ADMCTL_USAGE; batch = (int)v; }
     if (class_s) { if (parse_ll(class_s, "--class", 0, 1000000, &v)) return ADMCTL_USAGE; klass = (int)v; }
     if (steps_s) { if (parse_ll(steps_s, "--diffusion-steps", 2, 100000, &v)) return ADMCTL_USAGE; dsteps = (int)v; }
+    if (stage_s) { if (parse_ll(stage_s, "--stage", 1, 2, &v)) return ADMCTL_USAGE; req.stage = (int)v - 1; }
 
     /* ---- device and model ---- */
     adm_cl cl;
@@ -204,7 +234,8 @@ int cmd_sample(int argc, char **argv) {
     int rc = ADMCTL_FAIL;
     float *x = NULL, *noise = NULL;
     int64_t *y = NULL;
-    adm_tensor xt = {0}, nz = {0};
+    adm_tensor xt = {0}, nz = {0}, lr = {0};
+    float *low = NULL;
     if (!m) { admctl_fail("%s", adm_last_error()); goto done; }
     if ((sched_s || dsteps) && adm_model_set_diffusion(m, sched_s, dsteps)) { admctl_fail("%s", adm_last_error()); goto done; }
     adm_model_info info;
@@ -244,6 +275,15 @@ have_x_T:
     else if (need_y) for (int k = 0; k < count; k++) y[k] = adm_noise_class(req.seed, (uint32_t)(first + k), info.num_classes);
     int have_y = y_path || klass >= 0 || need_y;
 
+    /* low-resolution inputs of a super-resolution model */
+    if (info.superres != !!lr_path) {
+        admctl_fail(info.superres ? "sample: %s is a super-resolution model: give --low-res" :
+                                    "sample: --low-res is only for super-resolution models (%s is not one)", ucfg);
+        goto done;
+    }
+    if (lr_path && read_low_res(lr_path, count, C, H, info.small_size, &lr, &low, &req.low_size)) goto done;
+    req.low_res = low;
+
     /* ---- sample, one device pass per batch ---- */
     if (replay) batch = count;
     if (batch <= 0) batch = count < 16 ? count : 16;
@@ -251,6 +291,7 @@ have_x_T:
     for (int done = 0; done < count; done += batch) {
         int B = count - done < batch ? count - done : batch;
         req.first_index = first + done;
+        if (low) req.low_res = low + (size_t)done * C * req.low_size * req.low_size;
         int r = adm_generate_batch(m, &req, have_y ? y + done : NULL, B, x + per * done, noise, noise_steps, progress, NULL);
         if (r) { if (isatty(STDERR_FILENO)) fputc('\n', stderr); admctl_fail("%s", adm_last_error()); goto done; }
     }
@@ -276,6 +317,8 @@ done:
     free(y);
     adm_tensor_free(&xt);
     adm_tensor_free(&nz);
+    adm_tensor_free(&lr);
+    free(low);
     adm_model_free(m);
     adm_cl_close(&cl);
     return rc;
