@@ -7,7 +7,8 @@
 # dpm++2m job (provenance and PNG text chunks record steps, skip and
 # thresholding; `admctl audit` regenerates identical bytes); `admctl
 # sample` runs dpm3s from --x-T and refuses mixed options; `admctl chart`
-# draws a table (and names a missing column or a bad number).
+# draws a table (and names a missing column or a bad number); the views
+# (007) and --json show steps, skip and thresholding; `model add --steps`.
 BUILD=${ADM_BUILD:-build}
 A=$BUILD/admctl
 D=$BUILD/admd
@@ -60,6 +61,48 @@ refuse dpm_steps_on_ddpm "INSERT INTO jobs (model, count, sampler, steps) VALUES
 refuse dpm3m_two_steps "INSERT INTO jobs (model, count, sampler, steps) VALUES ('mnist', 1, 'dpm++3m', 2)" \
   "must be at least 3 for dpm++3m"
 refuse dpm_model_default "UPDATE models SET default_sampler = 'dpm4'" "models.default_sampler must be ddpm, ddim, dpm++2m"
+
+# ---- the views (007) show steps/skip/thresholding for dpm jobs, respacing for ddpm/ddim
+out=$(row "SELECT id || ':' || sampler || ':' || coalesce(respacing, '-') || ':' || coalesce(steps, '-') || ':' ||
+                  coalesce(skip, '-') || ':' || coalesce(thresholding, '-') FROM job_status ORDER BY id")
+want=$(printf '1:dpm++2m:-:4:time_uniform:dynamic\n2:dpm3s:-:20:logsnr:none\n3:ddim:50:-:-:-')
+if [ "$out" = "$want" ]; then ok dpm_view_job_status; else bad dpm_view_job_status "got '$out'"; fi
+out=$(row "SELECT id || ':' || coalesce(respacing, '-') || ':' || coalesce(steps, '-') || ':' || coalesce(skip, '-') FROM queue ORDER BY id")
+want=$(printf '1:-:4:time_uniform\n2:-:20:logsnr\n3:50:-:-')
+if [ "$out" = "$want" ]; then ok dpm_view_queue; else bad dpm_view_queue "got '$out'"; fi
+
+# ---- --json: steps, skip and thresholding for dpm jobs (respacing and eta null), the reverse for ddim
+if command -v jq > /dev/null 2>&1; then
+  run status 1 --db "$DB" --json
+  if [ $rc -eq 0 ] && jq -e '.steps == 4 and .skip == "time_uniform" and .thresholding == "dynamic" and
+                             .respacing == null and .eta == null' "$tmp/o" > /dev/null
+  then ok dpm_json_job; else bad dpm_json_job "exit $rc"; fi
+  run list --db "$DB" --json
+  if [ $rc -eq 0 ] && jq -e '[.jobs[] | select(.id == 3)][0] | .steps == null and .skip == null and .respacing == "50" and .eta == 0' \
+       "$tmp/o" > /dev/null
+  then ok ddim_json_job; else bad ddim_json_job "exit $rc"; fi
+else echo "FAIL dpm_json_job: jq is not installed (tools/deps.sh installs it)"; fi
+
+# ---- admctl model add --steps: the default passes of a dpm default sampler
+run model add m3 --db "$DB" --config models/mnist/unet.config.txt --unet models/mnist/unet.safetensors \
+  --sampler dpm++3m --steps 12
+if [ $rc -eq 0 ] && [ "$(row "SELECT default_sampler || ' ' || default_steps FROM models WHERE name = 'm3'")" = "dpm++3m 12" ]
+then ok model_add_steps; else bad model_add_steps "exit $rc"; fi
+run model list --db "$DB"
+if [ $rc -eq 0 ] && grep -q "sampler dpm++3m, 12 steps, scale 0" "$tmp/o"; then ok model_list_steps; else bad model_list_steps "exit $rc"; fi
+if command -v jq > /dev/null 2>&1; then
+  run model list --db "$DB" --json
+  if [ $rc -eq 0 ] && jq -e '[.[] | select(.name == "m3")][0].default_steps == 12' "$tmp/o" > /dev/null
+  then ok model_json_steps; else bad model_json_steps "exit $rc"; fi
+fi
+out=$(row "INSERT INTO jobs (model, count) VALUES ('m3', 1);
+           SELECT sampler || ' ' || steps || ' ' || skip || ' ' || thresholding FROM jobs WHERE id = last_insert_rowid();")
+if [ "$out" = "dpm++3m 12 time_uniform dynamic" ]; then ok model_default_steps_job; else bad model_default_steps_job "got '$out'"; fi
+CMD="model add"
+expect_fail model_add_steps0 "--steps '0' is not a whole number from 1 to 1000" m4 --db "$DB" \
+  --config models/mnist/unet.config.txt --unet models/mnist/unet.safetensors --sampler dpm++2m --steps 0
+expect_fail model_add_steps_text "--steps '1x'" m4 --db "$DB" \
+  --config models/mnist/unet.config.txt --unet models/mnist/unet.safetensors --sampler dpm++2m --steps 1x
 sqlite3 "$DB" "UPDATE jobs SET state = 'cancelled' WHERE state = 'queued'"
 
 # ---- admctl submit, then a real daemon
@@ -83,6 +126,12 @@ if [ $rc -eq 0 ] && [ "$(grep -c "identical bytes" "$tmp/o")" -eq 2 ] && grep -q
 else bad dpm_audit "exit $rc"; fi
 run show "$id" --db "$DB"
 if [ $rc -eq 0 ] && grep -q "dpm++2m 4 steps logsnr, thresholding dynamic" "$tmp/o"; then ok dpm_show; else bad dpm_show "exit $rc"; fi
+if command -v jq > /dev/null 2>&1; then
+  run show "$id" --db "$DB" --json
+  if [ $rc -eq 0 ] && jq -e '.[0].provenance | .steps == 4 and .skip == "logsnr" and .thresholding == "dynamic" and .engine != null' \
+       "$tmp/o" > /dev/null
+  then ok dpm_json_provenance; else bad dpm_json_provenance "exit $rc"; fi
+fi
 
 # ---- admctl sample: dpm3s from a recorded x_T; option mix-ups refused
 M=models/mnist

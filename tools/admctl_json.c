@@ -23,8 +23,14 @@ json_object *admctl_json_job(const adm_spool_job *j) {
     add(o, "count", i64(j->req.count));
     add(o, "scale", num(j->req.scale));
     add(o, "sampler", admctl_json_text(j->req.sampler));
-    add(o, "respacing", admctl_json_text(j->req.respacing));
-    add(o, "eta", num(j->req.eta));
+    /* ddpm/ddim run a respacing (and eta); dpm* samplers run steps, skip and
+     * thresholding: the other group is null, as in the spool's views (007) */
+    int dpm = j->req.steps > 0;
+    add(o, "respacing", dpm ? NULL : admctl_json_text(j->req.respacing));
+    add(o, "eta", dpm ? NULL : num(j->req.eta));
+    add(o, "steps", dpm ? i64(j->req.steps) : NULL);
+    add(o, "skip", dpm ? admctl_json_text(j->req.skip) : NULL);
+    add(o, "thresholding", dpm ? admctl_json_text(j->req.thresholding) : NULL);
     add(o, "seed", opt64(j->req.seed));
     add(o, "priority", i64(j->req.priority));
     add(o, "outdir", admctl_json_text(j->req.outdir));
@@ -68,10 +74,13 @@ json_object *admctl_json_provenance(const adm_spool_provenance *p) {
     T(host); T(worker); I(attempt); T(device_name); T(device_vendor); T(driver_version); T(opencl_version);
     T(admd_version); T(kernel_hash); T(clblast_version); T(model); T(unet_path); T(unet_config); T(unet_sha256);
     T(classifier_path); T(classifier_config); T(classifier_sha256); T(sampler); T(respacing); N(eta); N(scale);
+    add(o, "steps", p->steps > 0 ? i64(p->steps) : NULL);
+    add(o, "skip", p->steps > 0 ? admctl_json_text(p->skip) : NULL);
+    add(o, "thresholding", p->steps > 0 ? admctl_json_text(p->thresholding) : NULL);
     add(o, "seed", opt64(p->seed));
     add(o, "class", opt64(p->klass));
     I(count); I(batch); I(image_size); I(channels); T(noise_algorithm); N(queue_wait_s); N(model_load_s);
-    N(steps_s); N(encode_s); N(total_s); T(recorded_at);
+    N(steps_s); N(encode_s); N(total_s); T(engine); T(recorded_at);
 #undef T
 #undef N
 #undef I
@@ -94,6 +103,7 @@ json_object *admctl_json_model(const adm_spool_model *m) {
     add(o, "default_sampler", admctl_json_text(m->default_sampler));
     add(o, "default_respacing", admctl_json_text(m->default_respacing));
     add(o, "default_scale", num(m->default_scale));
+    add(o, "default_steps", m->default_steps > 0 ? i64(m->default_steps) : NULL);
     add(o, "created_at", admctl_json_text(m->created_at));
     return o;
 }

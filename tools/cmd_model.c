@@ -22,7 +22,7 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: admctl model add NAME (--preset P | --config SPEC) [--unet FILE]\n"
         "                        [--classifier FILE] [--classifier-preset P | --classifier-config SPEC]\n"
-        "                        [--dir DIR] [--sampler ddpm|ddim] [--respacing R] [--scale S]\n"
+        "                        [--dir DIR] [--sampler S] [--respacing R] [--steps N] [--scale S]\n"
         "                        [--replace] [--check] [--db PATH]\n"
         "       admctl model list [--json] [--db PATH]\n"
         "       admctl model rm NAME [--db PATH]\n"
@@ -33,6 +33,10 @@ static void usage(FILE *f) {
         "          with --classifier-preset.  SPEC: a key=value file or a MODEL_FLAGS\n"
         "          string (\"--image_size 64 ...\").  Every file is hashed (sha256).\n"
         "          --check also loads the checkpoints and validates them against the config.\n"
+        "          The defaults for jobs that leave them out: --sampler (ddpm, ddim, dpm++2m,\n"
+        "          dpm++3m or dpm3s; default ddpm), --respacing (ddpm/ddim; default 50),\n"
+        "          --steps (dpm* network passes, 1..1000; default 20), --scale (default 1\n"
+        "          with a classifier, else 0).\n"
         "list      the registered models\n"
         "rm        remove a model (refused while queued or running jobs use it)\n"
         "presets   the released OpenAI checkpoints admd knows, and their files\n"
@@ -95,6 +99,7 @@ static int check_weights(const char *path, const adm_config *cfg) {
 static int model_add(int argc, char **argv) {
     const char *db = NULL, *name = NULL, *preset = NULL, *config = NULL, *unet = NULL, *classifier = NULL;
     const char *cpreset = NULL, *cconfig = NULL, *dir = ".", *sampler = NULL, *respacing = NULL, *scale = NULL;
+    const char *steps = NULL;
     int replace = 0, check = 0;
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--preset", &preset) ||
@@ -103,6 +108,7 @@ static int model_add(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--classifier-preset", &cpreset) ||
             admctl_opt(argc, argv, &i, "--classifier-config", &cconfig) || admctl_opt(argc, argv, &i, "--dir", &dir) ||
             admctl_opt(argc, argv, &i, "--sampler", &sampler) || admctl_opt(argc, argv, &i, "--respacing", &respacing) ||
+            admctl_opt(argc, argv, &i, "--steps", &steps) ||
             admctl_opt(argc, argv, &i, "--scale", &scale) || admctl_flag(argv, i, "--replace", &replace) ||
             admctl_flag(argv, i, "--check", &check))
             continue;
@@ -158,6 +164,15 @@ static int model_add(int argc, char **argv) {
     }
     if (sampler) snprintf(m.default_sampler, sizeof m.default_sampler, "%s", sampler);
     if (respacing) snprintf(m.default_respacing, sizeof m.default_respacing, "%s", respacing);
+    if (steps) {
+        char *end;
+        errno = 0;
+        long v = strtol(steps, &end, 10);
+        if (*end || end == steps || errno || v < 1 || v > 1000)
+            return admctl_fail("--steps '%s' is not a whole number from 1 to 1000 (network passes of the dpm samplers)",
+                               steps);
+        m.default_steps = (int)v;
+    }
     if (scale) {
         char *end;
         m.default_scale = strtod(scale, &end);
@@ -220,8 +235,12 @@ static int model_list(int argc, char **argv) {
                    m->classifier_sha256[0] ? m->classifier_sha256 : "(not hashed yet)");
         else
             printf("  classifier  none (no guidance)\n");
-        printf("  defaults    sampler %s, respacing %s, scale %g", m->default_sampler, m->default_respacing,
-               m->default_scale);
+        if (!strncmp(m->default_sampler, "dpm", 3))
+            printf("  defaults    sampler %s, %d steps, scale %g", m->default_sampler, m->default_steps,
+                   m->default_scale);
+        else
+            printf("  defaults    sampler %s, respacing %s, scale %g", m->default_sampler, m->default_respacing,
+                   m->default_scale);
         if (m->image_size > 0) printf("; %dx%d, %d channel(s), %d classes", m->image_size, m->image_size, m->channels, m->num_classes);
         printf("\n");
     }
