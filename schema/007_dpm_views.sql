@@ -6,6 +6,7 @@
 -- jobs.thresholding (003).  queue, results and job_status showed only the
 -- unused respacing; they now show respacing for ddpm/ddim jobs only (NULL
 -- for DPM jobs) and steps, skip and thresholding (NULL for ddpm/ddim).
+-- A DPM job given a respacing is refused (below).
 
 DROP VIEW queue;
 DROP VIEW results;
@@ -41,3 +42,13 @@ SELECT id, state, model, class, count, images_done, scale, sampler,
               - julianday(started_at)) * 86400.0, 3) AS run_s
 FROM jobs
 ORDER BY id;
+
+-- A respacing on a DPM job was silently unused; refuse it by name.  (admctl
+-- submit and the spool API turn a respacing without a sampler into a ddpm
+-- job when the model's default sampler is a dpm one.)
+CREATE TRIGGER jobs_insert_dpm_respacing BEFORE INSERT ON jobs
+WHEN coalesce(NEW.sampler, (SELECT default_sampler FROM models WHERE name = NEW.model)) IN ('dpm++2m', 'dpm++3m', 'dpm3s')
+     AND NEW.respacing IS NOT NULL
+BEGIN
+    SELECT RAISE(ABORT, 'jobs.respacing is for ddpm and ddim (the dpm samplers take jobs.steps)');
+END;

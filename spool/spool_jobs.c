@@ -28,7 +28,12 @@ int adm_spool_submit(adm_spool *s, const adm_spool_request *r, int64_t *job_id) 
     sqlite3_stmt *st;
     if (spool_prepare(s, "INSERT INTO jobs (model, class, count, scale, sampler, respacing, eta, seed, "
                          "priority, outdir, max_attempts, steps, skip, thresholding) "
-                         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                         /* a respacing without a sampler asks for ddpm when the model's
+                          * default is a dpm sampler (which takes steps, not a respacing) */
+                         "VALUES (?1,?2,?3,?4,"
+                         "CASE WHEN ?5 IS NULL AND ?6 IS NOT NULL AND "
+                         "(SELECT default_sampler FROM models WHERE name = ?1) GLOB 'dpm*' THEN 'ddpm' ELSE ?5 END,"
+                         "?6,?7,?8,?9,?10,?11,?12,?13,?14)",
                       &st) != 0) return -1;
     spool_bind_text(st, 1, r->model);
     if (r->klass < 0) sqlite3_bind_null(st, 2); else sqlite3_bind_int(st, 2, r->klass);

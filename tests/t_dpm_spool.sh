@@ -98,6 +98,11 @@ fi
 out=$(row "INSERT INTO jobs (model, count) VALUES ('m3', 1);
            SELECT sampler || ' ' || steps || ' ' || skip || ' ' || thresholding FROM jobs WHERE id = last_insert_rowid();")
 if [ "$out" = "dpm++3m 12 time_uniform dynamic" ]; then ok model_default_steps_job; else bad model_default_steps_job "got '$out'"; fi
+refuse dpm_respacing "INSERT INTO jobs (model, count, respacing) VALUES ('m3', 1, '10')" \
+  "jobs.respacing is for ddpm and ddim"
+run submit --db "$DB" --model m3 --count 1 --respacing 10
+out=$(row "SELECT sampler || ' ' || respacing || ' ' || coalesce(steps, 'NULL') FROM jobs WHERE id = $(cat "$tmp/o")")
+if [ $rc -eq 0 ] && [ "$out" = "ddpm 10 NULL" ]; then ok submit_respacing_dpm_default; else bad submit_respacing_dpm_default "got '$out'"; fi
 CMD="model add"
 expect_fail model_add_steps0 "--steps '0' is not a whole number from 1 to 1000" m4 --db "$DB" \
   --config models/mnist/unet.config.txt --unet models/mnist/unet.safetensors --sampler dpm++2m --steps 0

@@ -536,8 +536,12 @@ int cmd_sweep(int argc, char **argv) {
         r.seed = seed;
         if (sampler) snprintf(r.sampler, sizeof r.sampler, "%s", sampler);
         if (respacing) snprintf(r.respacing, sizeof r.respacing, "%s", respacing);
-        snprintf(sampler_used, sizeof sampler_used, "%s %s", sampler ? sampler : m.default_sampler,
-                 respacing ? respacing : m.default_respacing);
+        /* as the spool fills the job's row: a respacing alone asks for ddpm when the
+         * model's default is a dpm sampler, and dpm samplers run the model's steps */
+        const char *su = sampler ? sampler : respacing && !strncmp(m.default_sampler, "dpm", 3) ? "ddpm"
+                                                                                           : m.default_sampler;
+        if (!strncmp(su, "dpm", 3)) snprintf(sampler_used, sizeof sampler_used, "%s %d steps", su, m.default_steps);
+        else snprintf(sampler_used, sizeof sampler_used, "%s %s", su, respacing ? respacing : m.default_respacing);
         if (!(ids = malloc((size_t)n * sizeof *ids))) { adm_error("out of memory"); goto fail; }
         if (submit_rows(s, &r, scales, n, rows, ids) != 0) goto fail;
         if (drain && run_drain(dbpath, device) != 0) goto fail;
