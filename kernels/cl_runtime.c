@@ -307,6 +307,7 @@ int adm_cl_open_extra(adm_cl *cl, const char *spec, int flags, const char *extra
     str_info_dev(cl->device, CL_DRIVER_VERSION, cl->driver_version, sizeof cl->driver_version);
     str_info_dev(cl->device, CL_DEVICE_VERSION, cl->cl_version, sizeof cl->cl_version);
     str_info_plat(cl->platform, CL_PLATFORM_NAME, cl->platform_name, sizeof cl->platform_name);
+    cl->keep_released = strstr(cl->platform_name, "Oclgrind") != NULL;
     clGetDeviceInfo(cl->device, CL_DEVICE_TYPE, sizeof cl->type, &cl->type, NULL);
     clGetDeviceInfo(cl->device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof cl->global_mem, &cl->global_mem, NULL);
     clGetDeviceInfo(cl->device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof cl->max_alloc, &cl->max_alloc, NULL);
@@ -366,9 +367,14 @@ void adm_cl_close(adm_cl *cl) {
     memset(cl->kern, 0, sizeof cl->kern);
     for (int i = 0; i < cl->n_extra; i++) clReleaseKernel(cl->extra[i].k);
     cl->n_extra = 0;
-    if (cl->staging) clReleaseMemObject(cl->staging);
+    adm_cl_release(cl, cl->staging);
     cl->staging = NULL;
     cl->staging_bytes = 0;
+    for (int i = 0; i < cl->n_retired; i++) clReleaseMemObject(cl->retired[i]);
+    free(cl->retired);
+    cl->retired = NULL;
+    cl->n_retired = cl->cap_retired = 0;
+    cl->keep_released = 0;
     if (cl->program) clReleaseProgram(cl->program);
     if (cl->queue) { clFinish(cl->queue); clReleaseCommandQueue(cl->queue); }
     if (cl->ctx) clReleaseContext(cl->ctx);
@@ -438,7 +444,8 @@ int adm_cl_write(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, const 
         return err == CL_SUCCESS ? 0 : adm_cl_fail("writing a device buffer", err);
     }
     if (bytes > cl->staging_bytes) {
-        if (cl->staging) clReleaseMemObject(cl->staging);
+        adm_cl_release(cl, cl->staging);
+        cl->staging = NULL;
         cl->staging_bytes = 0;
         if (!(cl->staging = adm_cl_alloc(cl, bytes))) return adm_error_prefix("staging buffer");
         cl->staging_bytes = bytes;
@@ -457,6 +464,35 @@ int adm_cl_write(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, const 
     size_t lws = adm_cl_wg(cl, ADM_K_adm_copy, 64), gws = ((size_t)n + lws - 1) / lws * lws;
     err = clEnqueueNDRangeKernel(cl->queue, k->k, 1, NULL, &gws, &lws, 0, NULL, NULL);
     return err == CL_SUCCESS ? 0 : adm_cl_fail("staged write: adm_copy", err);
+}
+
+/* On a GPU or PoCL this is clReleaseMemObject.  On Oclgrind 21.10 the
+ * buffer is kept (released at adm_cl_close) because of a fault in its
+ * uninitialised-value checker: the checker's shadow record of a buffer is
+ * keyed by the buffer's slot number and is never dropped when the buffer is
+ * released (the plugin has no memoryDeallocated hook), while Oclgrind hands
+ * a released slot to the next buffer created.  The next buffer then
+ * inherits the old record: its old size and its old initialised bytes.
+ * When the new buffer is larger, kernel stores beyond the old size are
+ * dropped from the record and later loads there are reported as
+ * "uninitialized" although they were written (issue 12: the SuperRes
+ * forward's arena took a slot of the previous model's smaller arena,
+ * hundreds of false reports in adm_group_norm and adm_pad2d); when it is
+ * not larger, reads of memory that was never written go unreported.  A
+ * slot that is never reused has a record made fresh (all uninitialised,
+ * the right size) at the buffer's first kernel, so the checker sees the
+ * truth.  The cost is Oclgrind's memory until the context closes. */
+void adm_cl_release(adm_cl *cl, cl_mem m) {
+    if (!m) return;
+    if (cl && cl->keep_released) {
+        if (cl->n_retired == cl->cap_retired) {
+            int nc = cl->cap_retired ? 2 * cl->cap_retired : 64;
+            cl_mem *nr = realloc(cl->retired, (size_t)nc * sizeof *nr);
+            if (nr) { cl->retired = nr; cl->cap_retired = nc; }
+        }
+        if (cl->n_retired < cl->cap_retired) { cl->retired[cl->n_retired++] = m; return; }
+    }
+    clReleaseMemObject(m);
 }
 
 int adm_cl_read(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, void *dst) {

@@ -52,6 +52,9 @@ typedef struct adm_cl {
     int n_extra;
     cl_mem staging;               /* host writes into part of a buffer pass through here (adm_cl_write) */
     size_t staging_bytes;
+    int keep_released;            /* Oclgrind: adm_cl_release keeps buffers until adm_cl_close */
+    cl_mem *retired;              /* ... here */
+    int n_retired, cap_retired;
 } adm_cl;
 
 /* A kernel handle: adm_cl_k(cl, ADM_K_adm_silu). */
@@ -91,6 +94,10 @@ cl_mem adm_cl_alloc(adm_cl *cl, size_t bytes);
  * staging buffer (written whole, from offset 0) and a device copy: see the
  * comment at adm_cl_write in cl_runtime.c (Oclgrind's checker). */
 int adm_cl_write(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, const void *src);
+/* Release a buffer of adm_cl_alloc's (NULL: nothing).  On Oclgrind the
+ * buffer is kept until adm_cl_close, so that no later buffer reuses its
+ * slot: see the comment at adm_cl_release in cl_runtime.c. */
+void adm_cl_release(adm_cl *cl, cl_mem m);
 int adm_cl_read(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, void *dst);
 int adm_cl_finish(adm_cl *cl);
 

@@ -62,7 +62,7 @@ cl_mem adm_ops_scratch(adm_cl *cl, size_t floats) {
     if (!s) return NULL;
     if (floats <= s->scratch_floats && s->scratch) return s->scratch;
     /* Released buffers stay alive until the kernels queued on them finish. */
-    if (s->scratch) clReleaseMemObject(s->scratch);
+    adm_cl_release(cl, s->scratch);
     s->scratch = NULL;
     s->scratch_floats = 0;
     cl_mem m = adm_cl_alloc(cl, floats * sizeof(float));
@@ -83,7 +83,7 @@ size_t adm_ops_scratch_floats(adm_cl *cl) {
 void adm_ops_release(adm_cl *cl) {
     if (!cl || !cl->ops) return;
     for (int i = 0; i < cl->ops->prof.n_pending; i++) clReleaseEvent(cl->ops->prof.pending[i].ev);
-    if (cl->ops->scratch) clReleaseMemObject(cl->ops->scratch);
+    adm_cl_release(cl, cl->ops->scratch);
     adm_engine_free(cl->ops->engines);
     free(cl->ops);
     cl->ops = NULL;

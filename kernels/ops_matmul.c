@@ -432,7 +432,7 @@ int adm_ops_warmup(adm_cl *cl, double *seconds) {
             if (st != CLBlastSuccess) { rc = clblast_fail("SGEMM strided batched warm-up", st); break; }
         }
         clFinish(cl->queue);
-        clReleaseMemObject(a);
+        adm_cl_release(cl, a);
         if (rc) return -1;
     }
     if (seconds) *seconds = adm_now() - t0;

@@ -266,7 +266,7 @@ static void need(reqs *r, adm_dt *t, int n, int c, int h, int w) {
 
 static void plan_free(adm_classifier *c) {
     cls_plan *p = &c->plan;
-    for (int i = 0; i < p->n_mems; i++) if (p->mems[i]) clReleaseMemObject(p->mems[i]);
+    for (int i = 0; i < p->n_mems; i++) adm_cl_release(c->cl, p->mems[i]);
     free(p->mems); free(p->host_logits); free(p->host_dlogits);
     memset(p, 0, sizeof *p);
 }
@@ -624,7 +624,7 @@ void adm_classifier_free(adm_classifier *c) {
     if (!c) return;
     if (c->cl) adm_cl_finish(c->cl);
     plan_free(c);
-    if (c->wt_mem) clReleaseMemObject(c->wt_mem);
+    adm_cl_release(c->cl, c->wt_mem);
     adm_weights_free(&c->w);
     free(c->layers);
     free(c);

@@ -394,7 +394,7 @@ void adm_inception_free(adm_inception *net) {
     if (!net) return;
     adm_weights_free(&net->w);
     adm_arena_release(&net->arena);
-    if (net->img) clReleaseMemObject(net->img);
+    adm_cl_release(net->cl, net->img);
     free(net);
 }
 
@@ -410,7 +410,7 @@ static int run_batch(adm_inception *net, const uint8_t *img, int B, int h, int w
     adm_cl *cl = net->cl;
     size_t bytes = (size_t)B * h * w * c, floats;
     if (bytes > net->img_bytes) {
-        if (net->img) clReleaseMemObject(net->img);
+        adm_cl_release(cl, net->img);
         net->img = NULL; net->img_bytes = 0;
         if (!(net->img = adm_cl_alloc(cl, bytes))) return adm_error_prefix("inception input images");
         net->img_bytes = bytes;

@@ -49,7 +49,7 @@ int adm_sample_loop_dev(adm_cl *cl, const adm_schedule *s, const adm_sampler_opt
     if (adm_cl_read(cl, mem, 0, n * sizeof(float), x)) goto done;
     rc = 0;
 done:
-    if (mem) { adm_cl_finish(cl); clReleaseMemObject(mem); }
+    if (mem) { adm_cl_finish(cl); adm_cl_release(cl, mem); }
     free(t);
     return rc;
 }

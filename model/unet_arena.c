@@ -79,6 +79,7 @@ void adm_arena_free(adm_arena *a, const adm_dt *t) {
 int adm_arena_realize(adm_arena *a, adm_cl *cl, size_t floats) {
     if (floats <= a->size && a->n_mem) return 0;
     adm_arena_release(a);
+    a->cl = cl;
     int n = (int)((floats + a->chunk - 1) / a->chunk);
     a->mem = adm_calloc((size_t)n, sizeof *a->mem);
     if (!a->mem) return -1;
@@ -100,7 +101,7 @@ int adm_arena_realize(adm_arena *a, adm_cl *cl, size_t floats) {
 size_t adm_arena_bytes(const adm_arena *a) { return a->size * sizeof(float); }
 
 void adm_arena_release(adm_arena *a) {
-    for (int k = 0; k < a->n_mem; k++) if (a->mem[k]) clReleaseMemObject(a->mem[k]);
+    for (int k = 0; k < a->n_mem; k++) adm_cl_release(a->cl, a->mem[k]);
     free(a->mem);
     a->mem = NULL;
     a->n_mem = 0;

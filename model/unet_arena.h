@@ -22,6 +22,7 @@ typedef struct {
     size_t chunk;            /* floats per cl_mem */
     size_t peak;             /* high-water mark of this run, floats */
     size_t size;             /* floats the device buffers hold */
+    adm_cl *cl;              /* the device of mem (adm_arena_realize's) */
     cl_mem *mem;
     int n_mem;
     struct { size_t at, len; } live[ADM_ARENA_MAX_LIVE];

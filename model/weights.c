@@ -23,6 +23,7 @@ int adm_weights_file_bytes(const char *path, size_t *bytes) {
 
 int adm_weights_upload(adm_cl *cl, const adm_tensor_set *set, const char *prefix, adm_weights *w) {
     memset(w, 0, sizeof *w);
+    w->cl = cl;
     size_t plen = prefix ? strlen(prefix) : 0;
     w->e = adm_calloc((size_t)set->n + 1, sizeof *w->e);
     w->bufs = adm_calloc((size_t)set->n + 1, sizeof *w->bufs);
@@ -81,7 +82,7 @@ fail:
 
 void adm_weights_free(adm_weights *w) {
     if (!w) return;
-    for (int b = 0; b < w->n_bufs; b++) if (w->bufs[b]) clReleaseMemObject(w->bufs[b]);
+    for (int b = 0; b < w->n_bufs; b++) adm_cl_release(w->cl, w->bufs[b]);
     for (int i = 0; i < w->n; i++) free(w->e[i].name);
     free(w->bufs);
     free(w->e);

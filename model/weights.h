@@ -13,6 +13,7 @@
 #include "tensor.h"
 
 typedef struct {
+    adm_cl *cl;              /* the device of bufs */
     cl_mem *bufs;
     int n_bufs;
     struct adm_weight_entry { char *name; int buf; size_t off; int ndim; int64_t shape[4]; } *e;

@@ -176,7 +176,7 @@ static int bench_step(adm_cl *cl, adm_unet *u, adm_classifier *c, const adm_conf
     fflush(stdout);
     rc = finite ? ADMCTL_OK : ADMCTL_FAIL;
 done:
-    if (mem) clReleaseMemObject(mem);
+    adm_cl_release(cl, mem);
     free(x); free(t); free(y);
     adm_schedule_free(&s);
     return rc;

@@ -88,7 +88,7 @@ static int self_test(const char *spec) {
     for (size_t i = 0; i < nw3 * 2; i++) wa[i] *= 0.04f;       /* ~ 1/sqrt(9C) */
     cl_mem m = adm_cl_alloc(&cl, total * sizeof(float) * 2);
     if (!m) { printf("  FAIL: %s\n", adm_last_error()); goto done; }
-    if (adm_cl_write(&cl, m, 0, total * sizeof(float), h)) { printf("  FAIL: %s\n", adm_last_error()); clReleaseMemObject(m); goto done; }
+    if (adm_cl_write(&cl, m, 0, total * sizeof(float), h)) { printf("  FAIL: %s\n", adm_last_error()); adm_cl_release(&cl, m); goto done; }
     size_t o_x = 0, o_w1 = nx, o_wa = o_w1 + nw1, o_wb = o_wa + nw3, o_g = o_wb + nw3, o_be = o_g + C;
     size_t o_b1 = o_be + C, o_ba = o_b1 + K, t1 = total, t2 = t1 + nx, t3 = t2 + nx, o_y = t3 + nx;
 
@@ -135,7 +135,7 @@ static int self_test(const char *spec) {
     printf("    block conv3x3-GroupNorm-SiLU-conv3x3+x: %s (max error %.1e, %.1f ms)\n",
            ok2 && e2 < 1e-4 ? "PASS" : "FAIL", e2, tb * 1e3);
     if (!ok2) printf("    %s\n", adm_last_error());
-    clReleaseMemObject(m);
+    adm_cl_release(&cl, m);
     rc = ok && ok2 && e1 < 1e-5 && e2 < 1e-4 ? 0 : -1;
     printf("    self-test %s (%.1f s)\n", rc ? "FAIL" : "PASS", adm_now() - t0);
 done:
