@@ -83,7 +83,7 @@ check: all
 
 # Every kernel under Oclgrind (uninitialised reads, races, bounds, API
 # misuse) on tiny configs; any report fails.  tests/oclgrind/run.sh.
-check-oclgrind: all $(BUILD)/tests/oclgrind/tiny_nets $(BUILD)/tests/oclgrind/canary
+check-oclgrind: all $(BUILD)/tests/oclgrind/tiny_nets $(BUILD)/tests/oclgrind/canary $(BUILD)/tests/oclgrind/slot_reuse
 	BUILD=$(BUILD) sh tests/oclgrind/run.sh
 
 # Sanitizer build in its own folder; same suite.

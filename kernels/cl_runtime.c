@@ -462,6 +462,7 @@ int adm_cl_write(adm_cl *cl, cl_mem m, size_t offset_bytes, size_t bytes, const 
     err |= clSetKernelArg(k->k, 4, sizeof n, &n);
     if (err != CL_SUCCESS) return adm_cl_fail("staged write: adm_copy arguments", err);
     size_t lws = adm_cl_wg(cl, ADM_K_adm_copy, 64), gws = ((size_t)n + lws - 1) / lws * lws;
+    cl->launches[ADM_K_adm_copy]++;
     err = clEnqueueNDRangeKernel(cl->queue, k->k, 1, NULL, &gws, &lws, 0, NULL, NULL);
     return err == CL_SUCCESS ? 0 : adm_cl_fail("staged write: adm_copy", err);
 }

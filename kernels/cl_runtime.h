@@ -55,6 +55,7 @@ typedef struct adm_cl {
     int keep_released;            /* Oclgrind: adm_cl_release keeps buffers until adm_cl_close */
     cl_mem *retired;              /* ... here */
     int n_retired, cap_retired;
+    unsigned long launches[ADM_K_COUNT]; /* launches per kernel (make check-oclgrind's coverage) */
 } adm_cl;
 
 /* A kernel handle: adm_cl_k(cl, ADM_K_adm_silu). */

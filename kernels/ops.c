@@ -176,6 +176,7 @@ int adm_launch(adm_cl *cl, const adm_kernel *k, const char *label, const char *k
         return adm_error("kernel %s (%s): work-group of %zu items exceeds its limit %zu on %s", k->name, kind, items,
                          k->max_wg, cl->device_name);
     cl_event ev = NULL;
+    if (k >= cl->kern && k < cl->kern + ADM_K_COUNT) cl->launches[k - cl->kern]++;
     cl_int err = clEnqueueNDRangeKernel(cl->queue, k->k, (cl_uint)dims, NULL, g, lws, 0, NULL,
                                         cl->profiling ? &ev : NULL);
     if (err != CL_SUCCESS) return adm_error("kernel %s (%s): %s", k->name, kind, adm_cl_strerror(err));

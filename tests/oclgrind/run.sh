@@ -7,16 +7,23 @@
 # here (Oclgrind + the system's other ICDs, PoCL being the reference
 # device), never a system-wide change.
 #
-# Each program below runs with ADMD_TEST_DEVICE=Oclgrind and its own
-# OCLGRIND_LOG; it passes when its own PASS/FAIL lines say so AND its log
-# is empty: any Oclgrind report fails the run.  The canary (canary.c)
-# must produce the reports it plants, which proves the scan works.
+# Each case runs in its own Oclgrind process with its own OCLGRIND_LOG
+# (Oclgrind stops logging after 1000 reports, so one case's reports could
+# hide another's); a case passes when its PASS/FAIL lines say so AND its
+# log is empty: any Oclgrind report fails the run.
 #
-# Programs: tiny_nets (UNet both attention orders, scale-shift norm,
-# ResBlock and conv up/down, SuperRes, classifier forward and input
-# gradient, noise, DDPM/DDIM steps; compared with PoCL).  A new kernel
-# is covered once it calls it; OCLGRIND_PROGRAMS="prog ..." adds programs
-# (test_ops is not one: its error-path tests misuse the API on purpose).  Prints "N passed, N failed"; exit status 1 on any failure.
+# Programs: canary.c must produce the reports it plants (proves the scan
+# works); slot_reuse.c must show Oclgrind's slot-reuse fault with a plain
+# release and none with adm_cl_release (proves the workaround is needed and
+# works); tiny_nets.c's cases (UNet both attention orders, scale-shift
+# norm, ResBlock and conv up/down, SuperRes, classifier forward and input
+# gradient with both heads, every convolution layout, the eval/Inception
+# kernels, noise, DDPM/DDIM steps) against PoCL.  Coverage: every kernel of
+# kernels/kernel_list.h must have run under Oclgrind in some case, else
+# FAIL oclgrind_covers_every_kernel names the missing ones (a new kernel
+# needs a case).  OCLGRIND_CASES="name ..." runs only those cases (no
+# coverage check then).  Prints "N passed, N failed, N skipped"; exit
+# status 1 on any failure.
 BUILD=${BUILD:-build}
 set -u
 lib=""
@@ -52,13 +59,20 @@ for want in "Uninitialized value" "data race" "Invalid read"; do
   fi
 done
 
-for prog in "$BUILD/tests/oclgrind/tiny_nets" ${OCLGRIND_PROGRAMS:-}; do
-  name=$(basename "$prog")
-  echo "== $prog (under Oclgrind)"
+# case [environment]: ADMD_TILES nv=2 reaches the conv3x3_rows1 layout
+cases="unet_a_like unet_c_like superres classifier classifier_spatial conv conv:ADMD_TILES=8,2,16,8 backward_ops eval_ops noise step"
+[ -n "${OCLGRIND_CASES:-}" ] && cases=$OCLGRIND_CASES
+: > "$tmp/kernels_run"
+# one_run NAME COMMAND...: run under Oclgrind with its own log; count its
+# PASS/FAIL lines plus one for the log (empty: PASS NAME_oclgrind_clean)
+one_run() {
+  name=$1; shift
+  echo "== $name (under Oclgrind)"
   start=$(date +%s)
-  OCLGRIND_LOG="$tmp/$name.log" timeout 600 "$prog" > "$tmp/$name.out" 2>&1
+  OCLGRIND_LOG="$tmp/$name.log" timeout 600 "$@" > "$tmp/$name.out" 2>&1
   rc=$?
-  cat "$tmp/$name.out"
+  grep -v '^KERNELS RUN' "$tmp/$name.out"
+  grep '^KERNELS RUN' "$tmp/$name.out" | tr ' ' '\n' | sed 1,2d >> "$tmp/kernels_run"
   p=$(grep -c '^PASS ' "$tmp/$name.out"); f=$(grep -c '^FAIL ' "$tmp/$name.out")
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL $name (exit status $rc)"; f=1; fi
   if [ -s "$tmp/$name.log" ]; then
@@ -71,6 +85,35 @@ for prog in "$BUILD/tests/oclgrind/tiny_nets" ${OCLGRIND_PROGRAMS:-}; do
   fi
   pass=$((pass + p)); fail=$((fail + f))
   echo "   ($(( $(date +%s) - start )) s)"
+}
+
+# Oclgrind's fault behind adm_cl_release: there with a plain release, gone with it
+OCLGRIND_LOG="$tmp/slot_plain.log" timeout 300 "$BUILD/tests/oclgrind/slot_reuse" plain > "$tmp/slot_plain.out" 2>&1
+n=$(grep -c 'Uninitialized value' "$tmp/slot_plain.log" 2>/dev/null)
+if [ "${n:-0}" -gt 0 ]; then
+  echo "PASS oclgrind_slot_reuse_fault_present ($n false reports with a plain clReleaseMemObject: adm_cl_release's workaround is needed)"; pass=$((pass + 1))
+else
+  echo "FAIL oclgrind_slot_reuse_fault_present: no report with a plain release (a fixed Oclgrind? then adm_cl_release's workaround can go)"; cat "$tmp/slot_plain.out"; fail=$((fail + 1))
+fi
+one_run slot_reuse "$BUILD/tests/oclgrind/slot_reuse"
+
+for c in $cases; do
+  case_name=${c%%:*}; env_set=""
+  [ "$c" != "$case_name" ] && env_set=${c#*:}
+  label=$case_name; [ -n "$env_set" ] && label="${case_name}_$(echo "$env_set" | tr -c 'A-Za-z0-9\n' _)"
+  [ -n "$env_set" ] && echo "   ($env_set)"
+  one_run "$label" env $env_set "$BUILD/tests/oclgrind/tiny_nets" "$case_name"
 done
-echo "$pass passed, $fail failed"
+
+if [ -z "${OCLGRIND_CASES:-}" ]; then
+  missing=$("$BUILD/tests/oclgrind/tiny_nets" --kernels | while read -r k; do
+    grep -qx "$k" "$tmp/kernels_run" || printf ' %s' "$k"; done)
+  total=$("$BUILD/tests/oclgrind/tiny_nets" --kernels | wc -l)
+  if [ -z "$missing" ]; then
+    echo "PASS oclgrind_covers_every_kernel (all $total kernels of kernels/kernel_list.h ran under Oclgrind)"; pass=$((pass + 1))
+  else
+    echo "FAIL oclgrind_covers_every_kernel: never run under Oclgrind:$missing"; fail=$((fail + 1))
+  fi
+fi
+echo "$pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

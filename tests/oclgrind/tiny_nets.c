@@ -20,6 +20,8 @@
 #include "classifier.h"
 #include "cl_runtime.h"
 #include "config.h"
+#include "ops_backward.h"
+#include "ops_eval.h"
 #include "ops_noise.h"
 #include "ops_step.h"
 #include "tensor.h"
@@ -60,6 +62,137 @@ static int close_to(const char *what, const float *a, const float *b, size_t n, 
 }
 
 #define TOL 1e-5
+
+/* ---- single ops: the kernels the tiny networks do not reach ---------------- */
+
+/* An op on one device: in[] uploaded (whole-buffer writes), out allocated
+ * and, on the reference device only, filled with NaN first, so an element
+ * the op fails to write fails the comparison (on the device under test it
+ * is left unwritten, for Oclgrind to see any read of it). */
+typedef struct { const float *h; int n, c, hh, w; } host_t;
+typedef int (*op_fn)(adm_cl *cl, adm_dt *in, adm_dt *out, const void *arg);
+
+static float *run_op(adm_cl *cl, int is_ref, op_fn fn, const void *arg, const host_t *in, int nin, adm_dt oshape) {
+    cl_mem m[8] = {0};
+    adm_dt t[8], out = oshape;
+    size_t no = adm_dt_numel(&oshape);
+    float *h = malloc(no * sizeof(float));
+    int rc = -1;
+    for (int i = 0; i < nin; i++) {
+        size_t n = (size_t)in[i].n * in[i].c * in[i].hh * in[i].w;
+        if (!(m[i] = adm_cl_alloc(cl, n * sizeof(float))) || adm_cl_write(cl, m[i], 0, n * sizeof(float), in[i].h)) goto done;
+        t[i] = adm_dt_make(m[i], 0, in[i].n, in[i].c, in[i].hh, in[i].w);
+    }
+    if (!(m[nin] = adm_cl_alloc(cl, no * sizeof(float)))) goto done;
+    out.mem = m[nin]; out.off = 0;
+    if (is_ref) {
+        for (size_t i = 0; i < no; i++) h[i] = NAN;
+        if (adm_cl_write(cl, m[nin], 0, no * sizeof(float), h)) goto done;
+    }
+    rc = fn(cl, t, &out, arg) || adm_cl_read(cl, m[nin], 0, no * sizeof(float), h) ? -1 : 0;
+done:
+    if (rc) { printf("  op: %s\n", adm_last_error()); for (size_t i = 0; i < no; i++) h[i] = NAN; }
+    for (int i = 0; i <= nin; i++) adm_cl_release(cl, m[i]);
+    return h;
+}
+
+static int op_case(const char *what, op_fn fn, const void *arg, const host_t *in, int nin, adm_dt oshape) {
+    float *a = run_op(&dut, 0, fn, arg, in, nin, oshape), *b = run_op(&ref, 1, fn, arg, in, nin, oshape);
+    int ok = close_to(what, a, b, adm_dt_numel(&oshape), TOL);
+    free(a); free(b);
+    return ok;
+}
+
+typedef struct { int stride, bias; const char *backend; } conv_arg;
+static int op_conv(adm_cl *cl, adm_dt *in, adm_dt *out, const void *arg) {
+    const conv_arg *a = arg;
+    if (adm_ops_set_backend(cl, a->backend)) return -1;
+    int rc = adm_op_conv2d(cl, &in[0], &in[1], a->bias ? &in[2] : NULL, a->stride, out);
+    return adm_ops_set_backend(cl, "own") || rc ? -1 : 0;
+}
+
+/* 3x3 convolutions of every layout the own engine has (rows: W >= ADM_VW x
+ * ADM_NV; rows1: ADM_VW <= W < ADM_VW x ADM_NV, reached with ADMD_TILES
+ * nv > 1; shift3 and planes: narrower images, by tile count), stride 2
+ * (direct), 1x1 (panel GEMM), and the CLBlast engine's own kernels (im2col,
+ * bias).  Shapes: [N, Ci, H, W] -> Co. */
+static void conv(void) {
+    struct { const char *what; int N, Ci, H, W, Co, k, stride; const char *backend; } v[] = {
+        {"conv3x3 rows 3x16", 2, 3, 3, 16, 5, 3, 1, "own"},
+        {"conv3x3 rows/rows1 3x12", 1, 3, 3, 12, 5, 3, 1, "own"},
+        {"conv3x3 shift3 5x5", 2, 3, 5, 5, 17, 3, 1, "own"},
+        {"conv3x3 planes 2x2", 1, 4, 2, 2, 3, 3, 1, "own"},
+        {"conv3x3/2 direct 5x6", 1, 3, 5, 6, 4, 3, 2, "own"},
+        {"conv1x1 panels 3x5", 2, 6, 3, 5, 7, 1, 1, "own"},
+        {"conv3x3/2 im2col+clblast 4x4", 2, 3, 4, 4, 4, 3, 2, "clblast"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        int OH = (v[i].H + 2 * (v[i].k / 2) - v[i].k) / v[i].stride + 1, OW = (v[i].W + 2 * (v[i].k / 2) - v[i].k) / v[i].stride + 1;
+        float *x = rand_vec((size_t)v[i].N * v[i].Ci * v[i].H * v[i].W), *w = rand_vec((size_t)v[i].Co * v[i].Ci * v[i].k * v[i].k),
+              *b = rand_vec((size_t)v[i].Co);
+        host_t in[3] = {{x, v[i].N, v[i].Ci, v[i].H, v[i].W}, {w, v[i].Co, v[i].Ci, v[i].k, v[i].k}, {b, 1, v[i].Co, 1, 1}};
+        conv_arg a = {v[i].stride, 1, v[i].backend};
+        CHECK(op_case(v[i].what, op_conv, &a, in, 3, adm_dt_make(NULL, 0, v[i].N, v[i].Co, OH, OW)), "%s differs", v[i].what);
+        free(x); free(w); free(b);
+    }
+}
+
+static int op_bwd_silu(adm_cl *cl, adm_dt *in, adm_dt *out, const void *arg) { return adm_bwd_silu(cl, &in[0], &in[1], out); }
+
+/* kernels no network path calls today (kept for the ops they implement) */
+static void backward_ops(void) {
+    float *x = rand_vec(2 * 3 * 5 * 7), *dy = rand_vec(2 * 3 * 5 * 7);
+    host_t in[2] = {{x, 2, 3, 5, 7}, {dy, 2, 3, 5, 7}};
+    CHECK(op_case("bwd_silu", op_bwd_silu, NULL, in, 2, adm_dt_make(NULL, 0, 2, 3, 5, 7)), "bwd_silu differs");
+    free(x); free(dy);
+}
+
+/* The Inception's kernels (kernels/eval.cl) on tiny tensors: preprocessing
+ * of uint8 images (one channel and three, resized up and down), a k x l
+ * convolution with ReLU written at a channel offset, max and average
+ * pooling with padding, the spatial mean. */
+typedef struct { int H, W, C; } prep_arg;
+static int op_preprocess(adm_cl *cl, adm_dt *in, adm_dt *out, const void *arg) {
+    const prep_arg *a = arg;   /* in[0] holds the image bytes (as floats' storage) */
+    return adm_op_eval_preprocess(cl, in[0].mem, 3, a->H, a->W, a->C, out);
+}
+typedef struct { int sh, sw, ph, pw, c0; } econv_arg;
+static int op_eval_conv(adm_cl *cl, adm_dt *in, adm_dt *out, const void *arg) {
+    const econv_arg *a = arg;
+    adm_dt y = *out;   /* written at channels c0.., the others by a 1x1 pool copy */
+    if (adm_op_eval_pool(cl, &in[0], 1, 1, 0, 1, &y, 0)) return -1;
+    return adm_op_eval_conv(cl, &in[0], &in[1], &in[2], a->sh, a->sw, a->ph, a->pw, 1, &y, a->c0);
+}
+typedef struct { int k, s, pad, is_max; } pool_arg;
+static int op_eval_pool(adm_cl *cl, adm_dt *in, adm_dt *out, const void *arg) {
+    const pool_arg *a = arg;
+    return adm_op_eval_pool(cl, &in[0], a->k, a->s, a->pad, a->is_max, out, 0);
+}
+static int op_eval_mean(adm_cl *cl, adm_dt *in, adm_dt *out, const void *arg) { return adm_op_eval_mean_hw(cl, &in[0], out); }
+
+static void eval_ops(void) {
+    /* images: 2 x 5 x 7 x C uint8 at byte offset 3 of a float buffer */
+    for (int C = 1; C <= 3; C += 2) {
+        size_t nb = 3 + (size_t)2 * 5 * 7 * C, nf = (nb + 3) / 4;
+        float *buf = calloc(nf, sizeof(float));
+        unsigned char *bytes = (unsigned char *)buf;
+        for (size_t i = 3; i < nb; i++) bytes[i] = (unsigned char)(frand() * 127.5f + 127.5f);
+        host_t in[1] = {{buf, 1, 1, 1, (int)nf}};
+        prep_arg a = {5, 7, C};
+        CHECK(op_case(C == 1 ? "eval preprocess C=1 up" : "eval preprocess C=3 down", op_preprocess, &a, in, 1,
+                      adm_dt_make(NULL, 0, 2, 3, C == 1 ? 9 : 4, C == 1 ? 11 : 3)), "preprocess differs");
+        free(buf);
+    }
+    float *x = rand_vec(2 * 3 * 5 * 6), *w = rand_vec(4 * 3 * 1 * 3), *b = rand_vec(4);
+    host_t in[3] = {{x, 2, 3, 5, 6}, {w, 4, 3, 1, 3}, {b, 1, 4, 1, 1}};
+    econv_arg ca = {1, 1, 0, 1, 3};   /* 1x3 kernel, padding (0, 1): 5x6 out */
+    CHECK(op_case("eval conv 1x3 relu at c0=3", op_eval_conv, &ca, in, 3, adm_dt_make(NULL, 0, 2, 7, 5, 6)), "eval conv differs");
+    pool_arg pm = {3, 2, 0, 1}, pa = {3, 1, 1, 0};
+    CHECK(op_case("eval max pool 3/2", op_eval_pool, &pm, in, 1, adm_dt_make(NULL, 0, 2, 3, 2, 2)), "max pool differs");
+    CHECK(op_case("eval avg pool 3/1 pad 1", op_eval_pool, &pa, in, 1, adm_dt_make(NULL, 0, 2, 3, 5, 6)), "avg pool differs");
+    CHECK(op_case("eval mean hw", op_eval_mean, NULL, in, 1, adm_dt_make(NULL, 0, 2, 3, 1, 1)), "mean differs");
+    free(x); free(w); free(b);
+}
 
 static int unet_case(const char *name, const char *config, int superres) {
     adm_config cfg;
@@ -111,13 +244,9 @@ static void superres(void) {
           "superres differs");
 }
 
-static void classifier(void) {
+static void classifier_case(const char *cc) {
     adm_config cfg;
     adm_tensor_set w;
-    const char *cc = "kind=classifier\nimage_size=4\nin_channels=3\nmodel_channels=32\nout_channels=3\n"
-                             "num_res_blocks=1\nattention_resolutions=2\nchannel_mult=1,2\nnum_heads=1\n"
-                             "num_head_channels=16\nuse_scale_shift_norm=1\nresblock_updown=1\n"
-                             "use_new_attention_order=0\npool=attention\n";
     REQUIRE(adm_config_parse_text(cc, strlen(cc), ADM_KIND_CLASSIFIER, &cfg) == 0, "%s", adm_last_error());
     REQUIRE(adm_classifier_random_weights(&cfg, 11, &w) == 0, "%s", adm_last_error());
     adm_classifier *cd = adm_classifier_load(&dut, &cfg, &w), *cr = adm_classifier_load(&ref, &cfg, &w);
@@ -134,6 +263,22 @@ static void classifier(void) {
     CHECK(ok && close_to("classifier input gradient", gd, gr, nx, TOL), "gradient differs");
     free(x); free(gd); free(gr);
     adm_classifier_free(cd); adm_classifier_free(cr);
+}
+
+/* the attention-pool head, ResBlock down */
+static void classifier(void) {
+    classifier_case("kind=classifier\nimage_size=4\nin_channels=3\nmodel_channels=32\nout_channels=3\n"
+                    "num_res_blocks=1\nattention_resolutions=2\nchannel_mult=1,2\nnum_heads=1\n"
+                    "num_head_channels=16\nuse_scale_shift_norm=1\nresblock_updown=1\n"
+                    "use_new_attention_order=0\npool=attention\n");
+}
+
+/* the spatial head (features of every block, ReLU MLP), conv Downsample (stride 2) */
+static void classifier_spatial(void) {
+    classifier_case("kind=classifier\nimage_size=4\nin_channels=3\nmodel_channels=32\nout_channels=3\n"
+                    "num_res_blocks=1\nattention_resolutions=2\nchannel_mult=1,2\nnum_heads=1\n"
+                    "num_head_channels=16\nuse_scale_shift_norm=0\nresblock_updown=0\n"
+                    "use_new_attention_order=1\npool=spatial\n");
 }
 
 static float *run_noise(adm_cl *cl, size_t n, int B) {
@@ -208,8 +353,16 @@ static int wanted(int argc, char **argv, const char *name) {
 }
 #define RUN_IF(fn) do { if (wanted(argc, argv, #fn)) RUN(fn); } while (0)
 
+/* The kernels of kernel_list.h, by name. */
+#define KERNEL_NAME(name) #name,
+static const char *const kernel_names[] = {ADM_KERNEL_LIST(KERNEL_NAME)};
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);   /* progress lines as they come (the run is slow) */
+    if (argc == 2 && strcmp(argv[1], "--kernels") == 0) {   /* every kernel, one a line */
+        for (int i = 0; i < ADM_K_COUNT; i++) puts(kernel_names[i]);
+        return 0;
+    }
     const char *d = getenv("ADMD_TEST_DEVICE"), *r = getenv("ADMD_REF_DEVICE");
     if (adm_cl_open(&dut, d, 0)) { printf("FAIL open device under test '%s': %s\n", d ? d : "", adm_last_error()); return 1; }
     if (adm_cl_open(&ref, r, 0)) { printf("FAIL open reference device '%s': %s\n", r ? r : "", adm_last_error()); return 1; }
@@ -218,8 +371,15 @@ int main(int argc, char **argv) {
     RUN_IF(unet_c_like);
     RUN_IF(superres);
     RUN_IF(classifier);
+    RUN_IF(classifier_spatial);
+    RUN_IF(conv);
+    RUN_IF(backward_ops);
+    RUN_IF(eval_ops);
     RUN_IF(noise);
     RUN_IF(step);
+    printf("KERNELS RUN");                 /* on the device under test (run.sh's coverage check) */
+    for (int i = 0; i < ADM_K_COUNT; i++) if (dut.launches[i]) printf(" %s", kernel_names[i]);
+    printf("\n");
     adm_cl_close(&dut);
     adm_cl_close(&ref);
     CHECK_EXIT();
