@@ -244,7 +244,7 @@ static void superres(void) {
           "superres differs");
 }
 
-static void classifier_case(const char *cc) {
+static void classifier_case(const char *cc, int B) {
     adm_config cfg;
     adm_tensor_set w;
     REQUIRE(adm_config_parse_text(cc, strlen(cc), ADM_KIND_CLASSIFIER, &cfg) == 0, "%s", adm_last_error());
@@ -252,7 +252,7 @@ static void classifier_case(const char *cc) {
     adm_classifier *cd = adm_classifier_load(&dut, &cfg, &w), *cr = adm_classifier_load(&ref, &cfg, &w);
     adm_tensors_free(&w);
     REQUIRE(cd && cr, "%s", adm_last_error());
-    const int B = 2, S = cfg.image_size, K = cfg.out_channels;
+    const int S = cfg.image_size, K = cfg.out_channels;
     size_t nx = (size_t)B * cfg.in_channels * S * S;
     float *x = rand_vec(nx), *gd = malloc(nx * sizeof(float)), *gr = malloc(nx * sizeof(float));
     float ld[16], lr[16];
@@ -270,15 +270,16 @@ static void classifier(void) {
     classifier_case("kind=classifier\nimage_size=4\nin_channels=3\nmodel_channels=32\nout_channels=3\n"
                     "num_res_blocks=1\nattention_resolutions=2\nchannel_mult=1,2\nnum_heads=1\n"
                     "num_head_channels=16\nuse_scale_shift_norm=1\nresblock_updown=1\n"
-                    "use_new_attention_order=0\npool=attention\n");
+                    "use_new_attention_order=0\npool=attention\n", 2);
 }
 
-/* the spatial head (features of every block, ReLU MLP), conv Downsample (stride 2) */
+/* the spatial head (features of every block, ReLU MLP), conv Downsample
+ * (stride 2); batch 1 (the case above checks batch indexing) to save time */
 static void classifier_spatial(void) {
     classifier_case("kind=classifier\nimage_size=4\nin_channels=3\nmodel_channels=32\nout_channels=3\n"
                     "num_res_blocks=1\nattention_resolutions=2\nchannel_mult=1,2\nnum_heads=1\n"
                     "num_head_channels=16\nuse_scale_shift_norm=0\nresblock_updown=0\n"
-                    "use_new_attention_order=1\npool=spatial\n");
+                    "use_new_attention_order=1\npool=spatial\n", 1);
 }
 
 static float *run_noise(adm_cl *cl, size_t n, int B) {
