@@ -26,6 +26,7 @@
 #include "job_files.h"
 #include "lib_modelcache.h"
 #include "lib_notify.h"
+#include "lib_stages.h"
 #include "ops.h"
 #include "png_file.h"
 #include "spool.h"
@@ -357,12 +358,27 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
         return;
     }
 
+    /* Two-stage jobs (stage 1 runs now, then cm is the upsampler) and
+     * given images: the final images' low-resolution inputs (lib_stages.c). */
+    admd_stage_job sj;
+    run_ctx c1 = {.spool = s, .opt = opt, .root = root, .job = job, .cm = cm, .prov = &p};
+    c1.last_beat = adm_now();
+    int src = admd_stages_begin(&sj, s, cache, root, job, &cm, &p, on_step, &c1);
+    if (src != 0) {
+        admd_stages_free(&sj);
+        if (c1.lost) adm_log(ADM_LOG_INFO, "job %lld: stopped: cancelled or taken over", (long long)job->id);
+        else if (src == 1 || got_term) requeue_job(s, job, 0, "stopped by signal");
+        else if (sj.transient) pause_claims(s, job, 0, sj.error);
+        else fail_job(s, job, sj.error, &p);
+        return;
+    }
+
     /* The images not recorded yet (a retry resumes where the last attempt stopped). */
     int first = job->images_done, n = r->count - job->images_done;
     int *classes = NULL;
     if (n > 0 && r->klass >= 0) {
         classes = adm_malloc(sizeof *classes * (size_t)n);
-        if (!classes) { fail_job(s, job, adm_last_error(), &p); return; }
+        if (!classes) { admd_stages_free(&sj); fail_job(s, job, adm_last_error(), &p); return; }
         for (int i = 0; i < n; i++) classes[i] = r->klass;
     }
     /* Device passes of at most the batch (admd --batch or the model's
@@ -384,6 +400,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
             .seed = (uint64_t)r->seed, .first_index = first + done, .count = pass,
             .classes = classes ? classes + done : NULL, .batch = pass,
         };
+        admd_stages_request(&sj, &req);
         c.batch = pass;
         double t_pass = adm_now();
         rc = adm_generate(cm->model, &req, on_step, on_image, &c);
@@ -394,6 +411,8 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     free(classes);
     double t_end = adm_now();
     p.steps_s = t_end - t_gen - c.encode_s;
+    admd_stages_end(&sj, &p);
+    admd_stages_free(&sj);
     p.encode_s = c.encode_s;
     p.total_s = t_end - t_claim;
     adm_ops_engine_summary(cl, p.engine, sizeof p.engine);
@@ -471,6 +490,7 @@ static void usage(FILE *f) {
             "  --batch N            images per device pass (default: the model's choice)\n"
             "  --pass-seconds S     at most about S seconds of work per device pass, measured on the\n"
             "                       job's first pass of one image (default 30): a crash loses one pass\n"
+            "  --input-root DIR     a folder whose PNGs jobs.input_path may name (repeatable; default none)\n"
             "  -v, --verbose        debug log lines\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this help\n"
@@ -490,10 +510,11 @@ static int number(const char *name, const char *v, double *out) {
 }
 
 static int parse_args(int argc, char **argv, admd_options *o) {
-    enum { O_DRAIN = 256, O_OUTPUT_ROOT, O_LEASE, O_POLL, O_PROGRESS, O_CACHE_MB, O_BATCH, O_PASS };
+    enum { O_DRAIN = 256, O_OUTPUT_ROOT, O_INPUT_ROOT, O_LEASE, O_POLL, O_PROGRESS, O_CACHE_MB, O_BATCH, O_PASS };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},           {"device", required_argument, NULL, 'D'},
         {"drain", no_argument, NULL, O_DRAIN},          {"output-root", required_argument, NULL, O_OUTPUT_ROOT},
+        {"input-root", required_argument, NULL, O_INPUT_ROOT},
         {"lease", required_argument, NULL, O_LEASE},    {"poll", required_argument, NULL, O_POLL},
         {"progress-interval", required_argument, NULL, O_PROGRESS},
         {"cache-mb", required_argument, NULL, O_CACHE_MB}, {"batch", required_argument, NULL, O_BATCH},
@@ -517,6 +538,9 @@ static int parse_args(int argc, char **argv, admd_options *o) {
         case 'd': o->db_path = optarg; break;
         case 'D': o->device = optarg; break;
         case O_OUTPUT_ROOT: o->output_root = optarg; break;
+        case O_INPUT_ROOT:
+            if (admd_stages_add_input_root(optarg) != 0) { fprintf(stderr, "admd: %s\n", adm_last_error()); return 2; }
+            break;
         case O_DRAIN: o->drain = 1; break;
         case 'v': o->verbose = 1; break;
         case O_LEASE: if (number("--lease", optarg, &o->lease_s)) return 2; break;

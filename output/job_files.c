@@ -154,6 +154,15 @@ void adm_job_png_texts(adm_job_texts *tx, const adm_spool_provenance *p, int64_t
     }
     TEXT("adm:scale", "%.17g", p->scale);
     TEXT("adm:noise", "%s", p->noise_algorithm);
+    if (p->upsampler[0]) {                     /* stage 2 of a two-stage job (stage 1: the lines above) */
+        TEXT("adm:stage", "2");
+        TEXT("adm:upsampler", "%s", p->upsampler);
+        TEXT("adm:upsampler-sha256", "%s", p->up_unet_sha256);
+        TEXT("adm:up-sampler", "%s", p->up_sampler);
+        if (p->up_steps > 0) TEXT("adm:up-steps", "%d", p->up_steps);
+        else { TEXT("adm:up-respacing", "%s", p->up_respacing); TEXT("adm:up-eta", "%.17g", p->up_eta); }
+    }
+    if (p->input_path[0]) TEXT("adm:input", "%.1000s", p->input_path);
 #undef TEXT
 }
 

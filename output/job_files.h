@@ -41,7 +41,7 @@ int adm_job_clean_orphans(const char *root);
 int adm_job_clean_unrecorded(adm_spool *s, const char *root, time_t before);
 
 /* PNG text chunks of one image (the values live inside the struct). */
-#define ADM_JOB_TEXTS 14
+#define ADM_JOB_TEXTS 24
 typedef struct {
     adm_png_text t[ADM_JOB_TEXTS];
     int n;

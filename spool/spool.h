@@ -202,10 +202,44 @@ typedef struct {
     double queue_wait_s, model_load_s, steps_s, encode_s, total_s;   /* per-phase timings */
     char recorded_at[ADM_SPOOL_SHORT];
     char engine[512];           /* matrix engines used (adm_ops_engine_summary; schema 005) */
+    /* two-stage jobs and super-resolution of given images (schema 007; "" / 0 otherwise) */
+    char upsampler[ADM_SPOOL_NAME];
+    char up_unet_path[ADM_SPOOL_PATH], up_unet_config[ADM_SPOOL_PATH], up_unet_sha256[ADM_SPOOL_SHA];
+    char up_sampler[ADM_SPOOL_SHORT], up_respacing[ADM_SPOOL_SPEC];
+    int up_steps, up_image_size;
+    double up_eta;
+    char input_path[ADM_SPOOL_PATH];
+    double stage1_steps_s, stage2_steps_s, up_model_load_s;
 } adm_spool_provenance;
 
 /* 1 when the job has no provenance row (not finished yet). */
 int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance *p);
+
+/* ---- two stages (spool_stages.c, schema/007_two_stage.sql) ---- */
+
+/* A job's second stage or given input: what adm_spool_request does not hold. */
+typedef struct {
+    char upsampler[ADM_SPOOL_NAME];        /* "": one stage */
+    char up_sampler[ADM_SPOOL_SHORT];      /* "": the upsampler's default */
+    char up_respacing[ADM_SPOOL_SPEC];
+    int up_steps;                          /* 0: default (dpm samplers) */
+    double up_eta;                         /* NAN: 0 */
+    char input_path[ADM_SPOOL_PATH];       /* "": none; else one PNG or a folder of PNGs */
+    int stage1_done;                       /* stage-1 images recorded (daemon-owned) */
+} adm_spool_stages;
+
+void adm_spool_stages_init(adm_spool_stages *st);
+/* Insert a job with its stages (st may be NULL: adm_spool_submit). */
+int adm_spool_submit_stages(adm_spool *s, const adm_spool_request *r, const adm_spool_stages *st, int64_t *job_id);
+/* The stage columns of a job (effective values). */
+int adm_spool_stages_get(adm_spool *s, int64_t job_id, adm_spool_stages *st);
+/* Record one stage-1 image (a stage_outputs row) and advance stage1_done,
+ * in one transaction; o->index must equal stage1_done.  1 when the job is
+ * no longer ours. */
+int adm_spool_record_stage1(adm_spool *s, const adm_spool_output *o);
+/* Stage-1 images of a job by index (malloc'd; free()). */
+int adm_spool_stage1_outputs(adm_spool *s, int64_t job_id, adm_spool_output **outs, int *n);
+/* (spool internal: provenance's stage columns, written and read with the row) */
 
 /* ---- the daemon's side ---- */
 

@@ -75,7 +75,8 @@ int adm_spool_prune_jobs(adm_spool *s, const int64_t *ids, int n, int with_files
     if (spool_begin(s) != 0) return -1;
     if (spool_prepare(s, "SELECT state FROM jobs WHERE id = ?1", &state) != 0 ||
         spool_prepare(s, "INSERT OR IGNORE INTO prune_pending (path, job_id) "
-                         "SELECT path, job_id FROM outputs WHERE job_id = ?1 AND path GLOB '/*'", &keep) != 0 ||
+                         "SELECT path, job_id FROM outputs WHERE job_id = ?1 AND path GLOB '/*' UNION ALL "
+                         "SELECT path, job_id FROM stage_outputs WHERE job_id = ?1 AND path GLOB '/*'", &keep) != 0 ||
         spool_prepare(s, "DELETE FROM jobs WHERE id = ?1", &del) != 0) goto fail;
     for (int k = 0; k < n; k++) {
         sqlite3_reset(state);

@@ -25,16 +25,29 @@ char *adm_spool_sampling_text(const char *sampler, const char *respacing, double
 }
 
 int adm_spool_submit(adm_spool *s, const adm_spool_request *r, int64_t *job_id) {
+    return adm_spool_submit_stages(s, r, NULL, job_id);
+}
+
+int adm_spool_submit_stages(adm_spool *s, const adm_spool_request *r, const adm_spool_stages *stages, int64_t *job_id) {
     sqlite3_stmt *st;
     if (spool_prepare(s, "INSERT INTO jobs (model, class, count, scale, sampler, respacing, eta, seed, "
-                         "priority, outdir, max_attempts, steps, skip, thresholding) "
+                         "priority, outdir, max_attempts, steps, skip, thresholding, "
+                         "upsampler, up_sampler, up_respacing, up_steps, up_eta, input_path) "
                          /* a respacing without a sampler asks for ddpm when the model's
                           * default is a dpm sampler (which takes steps, not a respacing) */
                          "VALUES (?1,?2,?3,?4,"
                          "CASE WHEN ?5 IS NULL AND ?6 IS NOT NULL AND "
                          "(SELECT default_sampler FROM models WHERE name = ?1) GLOB 'dpm*' THEN 'ddpm' ELSE ?5 END,"
-                         "?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                         "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
                       &st) != 0) return -1;
+    if (stages) {
+        spool_bind_text(st, 15, stages->upsampler);
+        spool_bind_text(st, 16, stages->up_sampler);
+        spool_bind_text(st, 17, stages->up_respacing);
+        if (stages->up_steps != 0) sqlite3_bind_int(st, 18, stages->up_steps);
+        if (!isnan(stages->up_eta)) sqlite3_bind_double(st, 19, stages->up_eta);
+        spool_bind_text(st, 20, stages->input_path);
+    }
     spool_bind_text(st, 1, r->model);
     if (r->klass < 0) sqlite3_bind_null(st, 2); else sqlite3_bind_int(st, 2, r->klass);
     sqlite3_bind_int(st, 3, r->count);
@@ -252,7 +265,7 @@ int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance 
         spool_col_text(st, i++, p->thresholding, sizeof p->thresholding);
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_ROW) return 0;
+    if (rc == SQLITE_ROW) return spool_read_stage_provenance(s, job_id, p);
     if (rc == SQLITE_DONE) return 1;
     return spool_fail(s, "read provenance");
 }

@@ -162,7 +162,8 @@ static int end_job(adm_spool *s, int64_t job_id, const char *error, const adm_sp
                          ", lease_until = NULL", job_id, "fail", bind_error_text, error)
         : update_ours(s, "state = 'done', error = NULL, finished_at = " SPOOL_NOW ", updated_at = " SPOOL_NOW
                          ", lease_until = NULL", job_id, "finish", NULL, NULL);
-    if (rc == 0 && p && spool_write_provenance(s, job_id, p) != 0) rc = -1;
+    if (rc == 0 && p && (spool_write_provenance(s, job_id, p) != 0 || spool_write_stage_provenance(s, job_id, p) != 0))
+        rc = -1;
     if (rc == 0 && spool_commit(s) != 0) rc = -1;
     if (rc != 0) spool_rollback(s);
     if (rc == 1) adm_error("job %lld is no longer ours (cancelled or taken over)", (long long)job_id);

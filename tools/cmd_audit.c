@@ -10,10 +10,12 @@
  *      "identical bytes" or the largest pixel difference against the file
  * and once per job: whether device, driver, OpenCL version, admd version,
  * kernel source hash, CLBlast version or model files differ from the
- * recording.  Exit 0 when every image checked is identical (or, with
+ * recording.  Two-stage and given-images jobs: cmd_audit_stages.c
+ * (--stage 1, 2 or chain; default all three).  Exit 0 when every image checked is identical (or, with
  * --files-only, every file is intact), 1 otherwise, 2 on usage errors.
  */
 #include "admctl.h"
+#include "admctl_audit.h"
 #include "admctl_ids.h"
 #include "admctl_spool.h"
 #include "generate.h"
@@ -26,12 +28,16 @@
 
 static int usage(FILE *f) {
     fprintf(f, "usage: admctl audit [--db PATH] JOBS... [--state S] [--output N] [--device D] [--files-only]\n"
+               "                    [--stage 1|2|chain]\n"
                "  regenerate a job's images from the recorded seed and parameters and compare\n"
                ADMCTL_DB_HELP
                "  JOBS          job ids: 3, 3,5 or 5-9; --state S adds every job in state S\n"
                "  --output N    only image N of the job\n"
                "  --device D    OpenCL device (default: first GPU, else first device)\n"
-               "  --files-only  only check the files (present, sha256, decodes); no regeneration\n");
+               "  --files-only  only check the files (present, sha256, decodes); no regeneration\n"
+               "  --stage S     two-stage jobs: regenerate stage 1 (base model), stage 2 (the upsampler\n"
+               "                on the recorded stage-1 PNGs) or the chain (seed -> stage 1 -> stage 2);\n"
+               "                default all three\n");
     return f == stdout ? ADMCTL_OK : ADMCTL_USAGE;
 }
 
@@ -92,7 +98,7 @@ static int on_image(void *user, int index, int klass, const uint8_t *px, int h, 
 }
 
 /* Audit one job (see the header); ADMCTL_OK when every image checked is identical. */
-static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device, int files_only) {
+static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device, int files_only, const char *stage) {
     int rc = ADMCTL_FAIL;
     adm_spool_job job;
     adm_spool_provenance prov;
@@ -180,6 +186,14 @@ static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device,
         env_diff += compare_line("classifier file", prov.classifier_sha256, sha);
     }
 
+    adm_spool_stages st;
+    if (adm_spool_stages_get(s, job_id, &st) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
+    if (st.upsampler[0] || st.input_path[0]) {
+        rc = admctl_audit_stages(s, &job, &prov, &st, outs, n_outs, only, &cl, stage);
+        if (files_bad || record_bad) rc = ADMCTL_FAIL;
+        goto done;
+    }
+
     /* 3. Regenerate the recorded indices (one contiguous range, each image
      * with its recorded class; an image depends only on seed and index). */
     adm_model_spec spec = {prov.unet_path, prov.unet_config, prov.classifier_path[0] ? prov.classifier_path : NULL,
@@ -247,13 +261,14 @@ done:
 }
 
 int cmd_audit(int argc, char **argv) {
-    const char *db = NULL, *device = NULL, *output = NULL, *state = NULL;
+    const char *db = NULL, *device = NULL, *output = NULL, *state = NULL, *stage = NULL;
     admctl_ids ids = {0};
     int files_only = 0;
     if (admctl_wants_help(argc, argv)) return usage(stdout);
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--device", &device) ||
-            admctl_opt(argc, argv, &i, "--output", &output) || admctl_opt(argc, argv, &i, "--state", &state) || admctl_flag(argv, i, "--files-only", &files_only))
+            admctl_opt(argc, argv, &i, "--output", &output) || admctl_opt(argc, argv, &i, "--state", &state) ||
+            admctl_opt(argc, argv, &i, "--stage", &stage) || admctl_flag(argv, i, "--files-only", &files_only))
             continue;
         if (argv[i][0] == '-') { admctl_fail("audit: unknown option '%s'", argv[i]); admctl_ids_free(&ids); return usage(stderr); }
         if (admctl_ids_parse(&ids, argv[i]) != 0) {
@@ -263,6 +278,11 @@ int cmd_audit(int argc, char **argv) {
         }
     }
     if (ids.n == 0 && !state) return usage(stderr);
+    if (stage && strcmp(stage, "1") && strcmp(stage, "2") && strcmp(stage, "chain")) {
+        admctl_fail("audit: --stage '%s': want 1, 2 or chain", stage);
+        admctl_ids_free(&ids);
+        return ADMCTL_USAGE;
+    }
     int only = -1;
     if (output) {
         char *end;
@@ -281,7 +301,7 @@ int cmd_audit(int argc, char **argv) {
     if (state && admctl_ids_add_state(&ids, s, state) != 0) rc = admctl_fail("audit: %s", adm_last_error());
     if (rc == ADMCTL_OK && ids.n == 0) rc = admctl_fail("audit: no jobs in state %s", state);
     for (int k = 0; rc == ADMCTL_OK && k < ids.n; k++)
-        if (audit_job(s, ids.v[k], only, device, files_only) != ADMCTL_OK) bad++;
+        if (audit_job(s, ids.v[k], only, device, files_only, stage) != ADMCTL_OK) bad++;
     if (rc == ADMCTL_OK && ids.n > 1) printf("audit: %d of %d jobs check out\n", ids.n - bad, ids.n);
     admctl_ids_free(&ids);
     adm_spool_close(s);

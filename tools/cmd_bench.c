@@ -44,7 +44,7 @@ static int usage(FILE *f) {
 static int bench_one(adm_cl *cl, adm_unet *u, const adm_config *cfg, const char *name, int B, int iters,
                      json_object *results) {
     FILE *prose = results ? stderr : stdout;
-    int S = cfg->image_size, Cin = cfg->in_channels, lo = S / 4 > 0 ? S / 4 : 1;
+    int S = cfg->image_size, Cin = cfg->in_channels, lo = cfg->small_size > 0 ? cfg->small_size : S / 4 > 0 ? S / 4 : 1;
     int sr = cfg->kind == ADM_KIND_SUPERRES;
     size_t nx = (size_t)B * Cin * S * S, nout = (size_t)B * cfg->out_channels * S * S, nlr = (size_t)B * Cin * lo * lo;
     float *x = malloc(nx * sizeof(float)), *out = malloc(nout * sizeof(float)), *lr = malloc(nlr * sizeof(float));

@@ -1,6 +1,8 @@
 /* cmd_sheet.c — `admctl sheet JOB... [--out F.png]`: a contact sheet of a
  * job's images (or several jobs'), each labelled with its class and
- * guidance scale, decoded from the PNG files the daemon recorded. */
+ * guidance scale, decoded from the PNG files the daemon recorded.  A
+ * two-stage job's images come in pairs, stage 1 (enlarged to stage 2's
+ * size, nearest neighbour) beside stage 2. */
 #include "admctl.h"
 #include "admctl_ids.h"
 #include "admctl_spool.h"
@@ -14,11 +16,27 @@ static void usage(FILE *f) {
         "usage: admctl sheet JOB... [--out F.png] [--cols N] [--title TEXT] [--db PATH]\n"
         "\n"
         "Write a contact sheet: every image of the jobs, in order, with its class and\n"
-        "guidance scale under it.\n"
+        "guidance scale under it; two-stage jobs: stage 1 beside stage 2 for every image.\n"
         "  --out F.png   where (default: sheet-job<FIRST>.png in the current folder)\n"
         "  --cols N      images per row (default: up to 10)\n"
         "  --title TEXT  the line above the grid (default: the jobs, model and sampler)\n"
         ADMCTL_DB_HELP);
+}
+
+/* img enlarged in place to w x h by nearest neighbour (stage-1 cells beside stage 2). */
+static int enlarge(adm_image *img, int w, int h) {
+    if (img->w == w && img->h == h) return 0;
+    uint8_t *px = malloc((size_t)w * h * img->c);
+    if (!px) return adm_error("out of memory");
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            memcpy(px + ((size_t)y * w + x) * img->c,
+                   img->px + ((size_t)(y * img->h / h) * img->w + (size_t)(x * img->w / w)) * img->c, (size_t)img->c);
+    free(img->px);
+    img->px = px;
+    img->w = w;
+    img->h = h;
+    return 0;
 }
 
 int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, int cols, const char *title,
@@ -32,32 +50,56 @@ int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, 
     if (images) *images = 0;
     for (int k = 0; k < n; k++) {
         adm_spool_job j;
-        adm_spool_output *outs = NULL;
-        int m = 0;
+        adm_spool_output *outs = NULL, *s1 = NULL;
+        adm_spool_stages st;
+        int m = 0, n1 = 0;
         if (adm_spool_job_get(s, ids[k], &j) != 0 || adm_spool_outputs(s, ids[k], &outs, &m) != 0) { rc = -1; goto done; }
+        if (adm_spool_stages_get(s, ids[k], &st) != 0 ||
+            (st.upsampler[0] && adm_spool_stage1_outputs(s, ids[k], &s1, &n1) != 0)) { free(outs); rc = -1; goto done; }
+        int pairs = st.upsampler[0] != 0;
         if (k == 0) first = j;
         if (m == 0) fprintf(stderr, "admctl: job %lld has no images yet (%s)\n", (long long)ids[k], j.state);
-        if (total + m > cap) {
-            cap = (total + m) * 2;
+        if (total + 2 * m > cap) {
+            cap = (total + 2 * m) * 2;
             void *a = realloc(imgs, (size_t)cap * sizeof *imgs), *b = realloc(cells, (size_t)cap * sizeof *cells);
             void *c = realloc(labels, (size_t)cap * sizeof *labels);
             if (a) imgs = a;
             if (b) cells = b;
             if (c) labels = c;
-            if (!a || !b || !c) { free(outs); rc = adm_error("out of memory for %d images", cap); goto done; }
+            if (!a || !b || !c) { free(outs); free(s1); rc = adm_error("out of memory for %d images", cap); goto done; }
         }
         for (int i = 0; i < m; i++) {
+            const adm_spool_output *a = NULL;
+            for (int q = 0; pairs && q < n1; q++) if (s1[q].index == outs[i].index) a = &s1[q];
+            if (pairs) {                      /* stage 1 first, at stage 2's size once that is known */
+                snprintf(labels[total], sizeof labels[total], "%d: stage 1", outs[i].index);
+                cells[total].label = NULL;
+                cells[total].img = NULL;
+                memset(&imgs[total], 0, sizeof imgs[total]);
+                if (!a || adm_image_load_png(a->path, &imgs[total]) != 0) {
+                    fprintf(stderr, "admctl: job %lld stage-1 image %d: %s\n", (long long)ids[k], outs[i].index,
+                            a ? adm_last_error() : "not recorded");
+                    missing++;
+                }
+                total++;
+            }
             adm_sheet_cell *cell = &cells[total];
             admctl_cell_label(outs[i].klass, j.req.scale, labels[total], sizeof labels[total]);
+            if (pairs && outs[i].klass >= 0) snprintf(labels[total], sizeof labels[total], "stage 2\nclass %d", outs[i].klass);
+            else if (pairs) snprintf(labels[total], sizeof labels[total], "stage 2");
             cell->label = NULL;   /* label and img point into labels[] and imgs[] once they stop moving */
             cell->img = NULL;
             if (adm_image_load_png(outs[i].path, &imgs[total]) != 0) {
                 fprintf(stderr, "admctl: job %lld image %d: %s\n", (long long)ids[k], outs[i].index, adm_last_error());
                 missing++;
             }
+            if (pairs && imgs[total].px && imgs[total - 1].px && enlarge(&imgs[total - 1], imgs[total].w, imgs[total].h) != 0) {
+                free(outs); free(s1); rc = -1; goto done;
+            }
             total++;
         }
         free(outs);
+        free(s1);
     }
     if (total == 0) { rc = adm_error("no images to put on a sheet"); goto done; }
     for (int i = 0; i < total; i++) {

@@ -66,6 +66,31 @@ static void show_provenance(const adm_spool_provenance *p) {
            p->queue_wait_s, p->model_load_s, p->steps_s, p->encode_s, p->total_s);
 }
 
+/* Two-stage jobs and given images (schema 007): the stage columns. */
+static void show_stages(const adm_spool_stages *st, int count) {
+    if (st->upsampler[0]) {
+        char how[ADM_SPOOL_SPEC + 128];
+        printf("  upsampler   %s, %s (stage 2; stage-1 images %d of %d)\n", st->upsampler,
+               adm_spool_sampling_text(st->up_sampler, st->up_respacing, st->up_eta, st->up_steps, "time_uniform",
+                                       "none", how, sizeof how), st->stage1_done, count);
+    }
+    if (st->input_path[0]) printf("  input       %s\n", st->input_path);
+}
+
+static void show_stage_provenance(const adm_spool_provenance *p) {
+    if (p->upsampler[0]) {
+        char how[ADM_SPOOL_SPEC + 128];
+        printf("  upsampler   %s: %s\n              sha256 %s\n              config %s\n", p->upsampler,
+               p->up_unet_path, p->up_unet_sha256, p->up_unet_config);
+        printf("  stage 2     %s, %d image(s) %dx%d, Philox stage 2 stream\n",
+               adm_spool_sampling_text(p->up_sampler, p->up_respacing, p->up_eta, p->up_steps, "time_uniform", "none",
+                                       how, sizeof how), p->count, p->up_image_size, p->up_image_size);
+        printf("  stages      stage 1 %.2f s (its images' recorded seconds), stage 2 steps %.2f s, upsampler load %.2f s\n", p->stage1_steps_s,
+               p->stage2_steps_s, p->up_model_load_s);
+    }
+    if (p->input_path[0]) printf("  input       %s\n", p->input_path);
+}
+
 /* One job as JSON: its fields, provenance (or null) and outputs; NULL + error. */
 static json_object *job_json(adm_spool *s, int64_t id) {
     adm_spool_job j;
@@ -79,6 +104,30 @@ static json_object *job_json(adm_spool *s, int64_t id) {
     for (int k = 0; k < n; k++) json_object_array_add(arr, admctl_json_output(&outs[k]));
     json_object_object_add(o, "outputs", arr);
     free(outs);
+    adm_spool_stages st;
+    if (adm_spool_stages_get(s, id, &st) != 0) { json_object_put(o); return NULL; }
+    if (st.upsampler[0] || st.input_path[0]) {
+        json_object *js = json_object_new_object();
+        json_object_object_add(js, "upsampler", st.upsampler[0] ? json_object_new_string(st.upsampler) : NULL);
+        json_object_object_add(js, "up_sampler", st.up_sampler[0] ? json_object_new_string(st.up_sampler) : NULL);
+        json_object_object_add(js, "up_respacing", st.up_respacing[0] ? json_object_new_string(st.up_respacing) : NULL);
+        json_object_object_add(js, "up_steps", st.up_steps > 0 ? json_object_new_int(st.up_steps) : NULL);
+        json_object_object_add(js, "up_eta", json_object_new_double(st.up_eta));
+        json_object_object_add(js, "input_path", st.input_path[0] ? json_object_new_string(st.input_path) : NULL);
+        json_object_object_add(js, "stage1_done", json_object_new_int(st.stage1_done));
+        if (prc == 0 && p.upsampler[0]) {
+            json_object_object_add(js, "up_unet_path", json_object_new_string(p.up_unet_path));
+            json_object_object_add(js, "up_unet_sha256", json_object_new_string(p.up_unet_sha256));
+            json_object_object_add(js, "stage1_steps_s", json_object_new_double(p.stage1_steps_s));
+            json_object_object_add(js, "stage2_steps_s", json_object_new_double(p.stage2_steps_s));
+        }
+        json_object_object_add(o, "stages", js);
+        json_object *s1 = json_object_new_array();
+        if (adm_spool_stage1_outputs(s, id, &outs, &n) != 0) { json_object_put(s1); json_object_put(o); return NULL; }
+        for (int k = 0; k < n; k++) json_object_array_add(s1, admctl_json_output(&outs[k]));
+        free(outs);
+        json_object_object_add(o, "stage1_outputs", s1);
+    }
     return o;
 }
 
@@ -96,11 +145,32 @@ static int show_one(adm_spool *s, int64_t id, int paths) {
         return ADMCTL_OK;
     }
     show_job(&j);
+    adm_spool_stages st;
+    if (adm_spool_stages_get(s, id, &st) != 0) return admctl_fail("%s", adm_last_error());
+    show_stages(&st, j.req.count);
     prc = adm_spool_provenance_get(s, id, &p);
     if (prc < 0) return admctl_fail("%s", adm_last_error());
-    if (prc == 0) show_provenance(&p);
+    if (prc == 0) { show_provenance(&p); show_stage_provenance(&p); }
     else printf("provenance  (none yet: recorded when the job ends)\n");
     if (adm_spool_outputs(s, id, &outs, &n) != 0) return admctl_fail("%s", adm_last_error());
+    if (st.upsampler[0]) {             /* both stages side by side, per image */
+        adm_spool_output *s1;
+        int n1;
+        if (adm_spool_stage1_outputs(s, id, &s1, &n1) != 0) { free(outs); return admctl_fail("%s", adm_last_error()); }
+        printf("outputs (stage 1: %d, stage 2: %d)\n", n1, n);
+        for (int k = 0; k < j.req.count; k++) {
+            const adm_spool_output *a = k < n1 && s1[k].index == k ? &s1[k] : NULL, *b = k < n && outs[k].index == k ? &outs[k] : NULL;
+            if (!a && !b) continue;
+            printf("  %4d  seed %-12lld class %d", k, (long long)(a ? a->seed : b->seed), a ? a->klass : b->klass);
+            if (a && b && b->klass != a->klass) printf(" (stage 2: %d, drawn from the seed: the base model is unconditional)", b->klass);
+            printf("\n");
+            if (a) printf("        stage 1 %6.2f s  %7lld B  sha256 %.16s...  %s\n", a->seconds, (long long)a->bytes, a->sha256, a->path);
+            if (b) printf("        stage 2 %6.2f s  %7lld B  sha256 %.16s...  %s\n", b->seconds, (long long)b->bytes, b->sha256, b->path);
+        }
+        free(s1);
+        free(outs);
+        return rc;
+    }
     printf("outputs (%d)\n", n);
     for (int k = 0; k < n; k++)
         printf("  %4d  class %-3d seed %-12lld %6.2f s  %7lld B  sha256 %.16s...  %s\n", outs[k].index, outs[k].klass,

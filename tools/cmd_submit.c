@@ -5,7 +5,9 @@
 #include "admctl_json.h"
 #include "admctl_spool.h"
 #include "util.h"
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@ static void usage(FILE *f) {
         "                     [--steps N] [--skip K] [--thresholding none|dynamic]\n"
         "                     [--seed N] [--priority P] [--outdir DIR]\n"
         "                     [--max-attempts N] [--json] [--db PATH]\n"
+        "                     [--upsampler U [--up-sampler S] [--up-respacing R] [--up-steps N] [--up-eta E]]\n"
+        "                     [--input PNG|DIR]\n"
         "\n"
         "Queue images; prints the new job id (one line per job).\n"
         "  --class C       a class label, a list (\"0-9\", \"1,4,7\": one job per class, same\n"
@@ -38,6 +42,13 @@ static void usage(FILE *f) {
         "  --priority P    higher runs first, -1000..1000 (default 0)\n"
         "  --outdir DIR    output folder under the spool's output root (default job-<id>)\n"
         "  --max-attempts N  tries before the job is marked dead, 1..100 (default 3)\n"
+        "  --upsampler U   two stages: sample --model, then enlarge each image with the\n"
+        "                  super-resolution model U (same class; U's own sampler, steps and\n"
+        "                  Philox stream); --up-sampler/--up-respacing/--up-steps/--up-eta\n"
+        "                  as --sampler etc. for stage 2 (default: U's)\n"
+        "  --input P       enlarge given images: one PNG or a folder of PNGs (inside the\n"
+        "                  daemon's --input-root folders) with --model a super-resolution\n"
+        "                  model; --count defaults to the number of PNGs\n"
         "  --json          print {\"ids\": [...], \"seed\": N or null} instead of the ids\n"
         ADMCTL_DB_HELP);
 }
@@ -64,6 +75,7 @@ int cmd_submit(int argc, char **argv) {
     const char *respacing = NULL, *eta = NULL, *seed = NULL, *priority = NULL, *outdir = NULL, *attempts = NULL;
     int json = 0;
     const char *steps = NULL, *skip = NULL, *thresholding = NULL;
+    const char *upsampler = NULL, *up_sampler = NULL, *up_respacing = NULL, *up_steps = NULL, *up_eta = NULL, *input = NULL;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--model", &model) ||
@@ -74,7 +86,11 @@ int cmd_submit(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--outdir", &outdir) || admctl_opt(argc, argv, &i, "--max-attempts", &attempts) ||
             admctl_flag(argv, i, "--json", &json) ||
             admctl_opt(argc, argv, &i, "--steps", &steps) || admctl_opt(argc, argv, &i, "--skip", &skip) ||
-            admctl_opt(argc, argv, &i, "--thresholding", &thresholding))
+            admctl_opt(argc, argv, &i, "--thresholding", &thresholding) ||
+            admctl_opt(argc, argv, &i, "--upsampler", &upsampler) || admctl_opt(argc, argv, &i, "--up-sampler", &up_sampler) ||
+            admctl_opt(argc, argv, &i, "--up-respacing", &up_respacing) ||
+            admctl_opt(argc, argv, &i, "--up-steps", &up_steps) || admctl_opt(argc, argv, &i, "--up-eta", &up_eta) ||
+            admctl_opt(argc, argv, &i, "--input", &input))
             continue;
         usage(stderr);
         admctl_fail("submit: unexpected argument '%s'", argv[i]);
@@ -125,6 +141,34 @@ int cmd_submit(int argc, char **argv) {
         fprintf(stderr, "admctl: %d jobs share seed %lld\n", n_classes, (long long)r.seed);
     }
 
+    /* the second stage, or given images */
+    adm_spool_stages st;
+    adm_spool_stages_init(&st);
+    if (upsampler) {
+        if (strlen(upsampler) >= sizeof st.upsampler) { admctl_fail("--upsampler '%s': name too long", upsampler); return ADMCTL_USAGE; }
+        snprintf(st.upsampler, sizeof st.upsampler, "%s", upsampler);
+    }
+    if (up_sampler) snprintf(st.up_sampler, sizeof st.up_sampler, "%s", up_sampler);
+    if (up_respacing) snprintf(st.up_respacing, sizeof st.up_respacing, "%s", up_respacing);
+    if (up_steps) { if (parse_int("--up-steps", up_steps, -1e9, 1e9, &v)) return ADMCTL_USAGE; st.up_steps = v == 0 ? -1 : (int)v; }
+    if (up_eta) { if (parse_num("--up-eta", up_eta, -1e30, 1e30, &v)) return ADMCTL_USAGE; st.up_eta = v; }
+    if (input) {
+        char real[PATH_MAX];
+        if (!realpath(input, real)) return admctl_fail("--input %s: %s", input, strerror(errno));
+        snprintf(st.input_path, sizeof st.input_path, "%s", real);
+        DIR *d = count ? NULL : opendir(real);
+        if (d) {                       /* a folder: one image per PNG unless --count says otherwise */
+            int n = 0;
+            for (struct dirent *e; (e = readdir(d));) {
+                size_t l = strlen(e->d_name);
+                n += l > 4 && (!strcmp(e->d_name + l - 4, ".png") || !strcmp(e->d_name + l - 4, ".PNG"));
+            }
+            closedir(d);
+            if (n == 0) return admctl_fail("--input %s holds no PNG files", input);
+            r.count = n;
+        }
+    }
+
     adm_spool *s = admctl_spool_open(db, 0);
     if (!s) return ADMCTL_FAIL;
     int rc = ADMCTL_OK;
@@ -132,7 +176,7 @@ int cmd_submit(int argc, char **argv) {
     for (int k = 0; k < n_classes; k++) {
         int64_t id;
         r.klass = classes[k];
-        if (adm_spool_submit(s, &r, &id) != 0) { rc = admctl_fail("%s", adm_last_error()); break; }
+        if (adm_spool_submit_stages(s, &r, &st, &id) != 0) { rc = admctl_fail("%s", adm_last_error()); break; }
         if (ids) json_object_array_add(ids, json_object_new_int64(id));
         else printf("%lld\n", (long long)id);
     }
