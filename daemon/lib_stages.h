@@ -1,5 +1,5 @@
 /* lib_stages.h — what a job samples its final images from when they are
- * super-resolutions (schema/007_two_stage.sql):
+ * super-resolutions (schema/008_two_stage.sql):
  *
  *   two-stage jobs (jobs.upsampler): stage 1 samples the base model as a
  *     one-stage job would (its images recorded in stage_outputs as they are

@@ -202,7 +202,7 @@ typedef struct {
     double queue_wait_s, model_load_s, steps_s, encode_s, total_s;   /* per-phase timings */
     char recorded_at[ADM_SPOOL_SHORT];
     char engine[512];           /* matrix engines used (adm_ops_engine_summary; schema 005) */
-    /* two-stage jobs and super-resolution of given images (schema 007; "" / 0 otherwise) */
+    /* two-stage jobs and super-resolution of given images (schema 008; "" / 0 otherwise) */
     char upsampler[ADM_SPOOL_NAME];
     char up_unet_path[ADM_SPOOL_PATH], up_unet_config[ADM_SPOOL_PATH], up_unet_sha256[ADM_SPOOL_SHA];
     char up_sampler[ADM_SPOOL_SHORT], up_respacing[ADM_SPOOL_SPEC];
@@ -215,7 +215,7 @@ typedef struct {
 /* 1 when the job has no provenance row (not finished yet). */
 int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance *p);
 
-/* ---- two stages (spool_stages.c, schema/007_two_stage.sql) ---- */
+/* ---- two stages (spool_stages.c, schema/008_two_stage.sql) ---- */
 
 /* A job's second stage or given input: what adm_spool_request does not hold. */
 typedef struct {

@@ -60,7 +60,7 @@ void spool_row_model(sqlite3_stmt *st, adm_spool_model *m);
 
 /* Insert or replace a job's provenance row (inside the caller's transaction). */
 int spool_write_provenance(adm_spool *s, int64_t job_id, const adm_spool_provenance *p);
-/* Its stage columns (schema 007), in the same transaction / after the read. */
+/* Its stage columns (schema 008), in the same transaction / after the read. */
 int spool_write_stage_provenance(adm_spool *s, int64_t job_id, const adm_spool_provenance *p);
 int spool_read_stage_provenance(adm_spool *s, int64_t job_id, adm_spool_provenance *p);
 

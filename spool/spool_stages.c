@@ -1,5 +1,5 @@
 /* spool_stages.c — the spool side of two-stage jobs (base model, then an
- * upsampler) and of super-resolution of given images (schema/007): the
+ * upsampler) and of super-resolution of given images (schema/008): the
  * stage columns of a job, the stage-1 images (stage_outputs) and the stage
  * columns of a job's provenance. */
 #include "spool_internal.h"

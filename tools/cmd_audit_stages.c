@@ -1,5 +1,5 @@
 /* cmd_audit_stages.c — `admctl audit` of two-stage jobs and of
- * super-resolution jobs on given images (schema 007): regenerate
+ * super-resolution jobs on given images (schema 008): regenerate
  *   stage 1   the base model's images from (seed, index, class), compared
  *             with the stage-1 PNGs (stage_outputs);
  *   stage 2   the upsampler's images from the recorded stage-1 PNGs (their

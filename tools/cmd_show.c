@@ -66,7 +66,7 @@ static void show_provenance(const adm_spool_provenance *p) {
            p->queue_wait_s, p->model_load_s, p->steps_s, p->encode_s, p->total_s);
 }
 
-/* Two-stage jobs and given images (schema 007): the stage columns. */
+/* Two-stage jobs and given images (schema 008): the stage columns. */
 static void show_stages(const adm_spool_stages *st, int count) {
     if (st->upsampler[0]) {
         char how[ADM_SPOOL_SPEC + 128];
