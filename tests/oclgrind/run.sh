@@ -32,7 +32,7 @@ for f in /usr/lib/oclgrind/liboclgrind-rt-icd.so /usr/lib/*/oclgrind/liboclgrind
 done
 if [ -z "$lib" ]; then
   echo "FAIL check-oclgrind: Oclgrind is not installed (sh tools/deps.sh installs the Debian package oclgrind)"
-  echo "0 passed, 1 failed"
+  echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 tmp=$(mktemp -d)
