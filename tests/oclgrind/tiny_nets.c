@@ -1,19 +1,27 @@
-/* tiny_nets.c — every kernel path of the networks on tiny configs, on the
- * device under test (ADMD_TEST_DEVICE: Oclgrind in make check-oclgrind)
- * against the reference device (ADMD_REF_DEVICE: PoCL, whose outputs the
- * parity tests check against the original PyTorch code), on the same
- * random weights and inputs:
- *   unet_a-like   class-conditional, learned sigma, scale-shift norm,
+/* tiny_nets.c — every kernel of kernels/kernel_list.h on tiny configs, on
+ * the device under test (ADMD_TEST_DEVICE: Oclgrind in make
+ * check-oclgrind) against the reference device (ADMD_REF_DEVICE: PoCL,
+ * whose outputs the parity tests check against the original PyTorch
+ * code), on the same random weights and inputs.  Cases (argv names some;
+ * none: all):
+ *   unet_a_like   class-conditional, learned sigma, scale-shift norm,
  *                 ResBlock up/down, new attention order (QKVAttention)
- *   unet_c-like   unconditional, emb added, conv Downsample/Upsample,
+ *   unet_c_like   unconditional, emb added, conv Downsample/Upsample,
  *                 legacy attention order (QKVAttentionLegacy)
  *   superres      SuperResModel (bilinear upsample + concat)
  *   classifier    attention-pool head: logits and the input gradient
+ *   classifier_spatial  spatial head, conv Downsample (its backward)
+ *   conv          every 3x3 layout, stride 2, 1x1, the CLBlast engine's
+ *                 own kernels (rows1 needs ADMD_TILES with nv > 1)
+ *   backward_ops  backward kernels no network path calls
+ *   eval_ops      the Inception's kernels (kernels/eval.cl)
  *   noise         Philox noise (same bits required)
  *   step          DDPM (learned and fixed variance, guided) and DDIM steps
- * The configs are the reference cases' (tests/data/reference) shrunk to
- * 4x4 images (B = 1 for the UNets, 2 elsewhere) so that the whole run fits Oclgrind's speed.  Prints
- * PASS/FAIL lines; Oclgrind's own reports are scanned by the caller
+ * The network configs are the reference cases' (tests/data/reference)
+ * shrunk to 4x4 images so that the run fits Oclgrind's speed.  Prints
+ * PASS/FAIL lines and "KERNELS RUN ..." (the kernels launched on the
+ * device under test); --kernels lists every kernel.  Oclgrind's own
+ * reports and the coverage are checked by the caller
  * (tests/oclgrind/run.sh).  Not part of make check (it needs two devices).
  */
 #include "check.h"
