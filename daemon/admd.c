@@ -360,7 +360,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
 
     /* Two-stage jobs (stage 1 runs now, then cm is the upsampler) and
      * given images: the final images' low-resolution inputs (lib_stages.c). */
-    admd_stage_job sj;
+    admd_stage_job sj = {.batch = opt->batch};
     run_ctx c1 = {.spool = s, .opt = opt, .root = root, .job = job, .cm = cm, .prov = &p};
     c1.last_beat = adm_now();
     int src = admd_stages_begin(&sj, s, cache, root, job, &cm, &p, on_step, &c1);

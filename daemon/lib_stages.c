@@ -63,7 +63,10 @@ typedef struct {
     const adm_spool_provenance *p;
     adm_gen_step_fn on_step;
     void *step_user;
-    double last_image;
+    double last_image;        /* when the previous pass's last image was recorded */
+    int batch, end_index;     /* images per pass, one past the last index */
+    int pass_left;            /* images of the current pass not yet delivered */
+    double pass_share;        /* the current pass's time / its images */
 } stage1_ctx;
 
 static int stage1_step(void *user, int step, int total, int done, int all) {
@@ -106,8 +109,16 @@ static int stage1_image(void *user, int index, int klass, const uint8_t *px, int
     snprintf(o.noise_algorithm, sizeof o.noise_algorithm, "%s", ADM_NOISE_ALGORITHM);
     snprintf(o.path, sizeof o.path, "%s", path);
     o.bytes = (int64_t)bytes;
+    /* as admd's final images: the pass's time split evenly over its images */
     double now = adm_now();
-    o.seconds = now - c->last_image;
+    if (c->pass_left <= 0) {
+        int left = c->end_index - index;
+        c->pass_left = left < c->batch ? left : c->batch;
+        if (c->pass_left < 1) c->pass_left = 1;
+        c->pass_share = (now - c->last_image) / c->pass_left;
+    }
+    c->pass_left--;
+    o.seconds = c->pass_share;
     int rc = adm_spool_record_stage1(c->s, &o);
     if (rc != 0) {
         char why[1024];
@@ -117,7 +128,7 @@ static int stage1_image(void *user, int index, int klass, const uint8_t *px, int
         if (rc == 1) c->sj->stopped = 1;
         return adm_error("%s", why);
     }
-    c->last_image = adm_now();
+    if (c->pass_left == 0) c->last_image = adm_now();
     c->sj->stage1_images++;
     return 0;
 }
@@ -138,9 +149,9 @@ static int stage1_run(admd_stage_job *sj, adm_spool *s, const char *root, const 
         .sampler = r->sampler, .respacing = r->respacing, .eta = r->eta, .scale = r->scale,
         .steps = r->steps, .skip = r->skip[0] ? r->skip : NULL, .thresholding = r->thresholding[0] ? r->thresholding : NULL,
         .seed = (uint64_t)r->seed, .first_index = first, .count = n, .classes = classes,
-        .batch = adm_generate_pass_size(0, base->info.image_size, n), .stage = 0,
+        .batch = adm_generate_pass_size(sj->batch, base->info.image_size, n), .stage = 0,
     };
-    stage1_ctx c = {sj, s, root, job, p, on_step, step_user, adm_now()};
+    stage1_ctx c = {sj, s, root, job, p, on_step, step_user, adm_now(), req.batch, first + n, 0, 0};
     double t0 = adm_now();
     adm_log(ADM_LOG_INFO, "job %lld: stage 1: %d image%s from %d with model %s", (long long)job->id, n,
             n == 1 ? "" : "s", first, base->name);
@@ -368,7 +379,9 @@ static int given_images(admd_stage_job *sj, const adm_spool_job *job, adm_cached
 int admd_stages_begin(admd_stage_job *sj, adm_spool *s, adm_model_cache *cache, const char *root,
                       const adm_spool_job *job, adm_cached_model **cm, adm_spool_provenance *p,
                       adm_gen_step_fn on_step, void *step_user) {
+    int batch = sj->batch;
     memset(sj, 0, sizeof *sj);
+    sj->batch = batch;
     if (adm_spool_stages_get(s, job->id, &sj->st) != 0) return fail(sj, "%s", adm_last_error());
     if (!sj->st.upsampler[0] && !sj->st.input_path[0]) {
         if ((*cm)->info.superres)

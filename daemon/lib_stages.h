@@ -26,6 +26,7 @@
 int admd_stages_add_input_root(const char *dir);
 
 typedef struct {
+    int batch;                /* set by the caller: stage 1's images per pass (admd --batch; 0: the model's choice) */
     adm_spool_stages st;
     int active;               /* the final images are super-resolutions (two-stage or given images) */
     int two_stage;
@@ -44,7 +45,7 @@ typedef struct {
  * entry (the base model of a two-stage job, the upsampler of a given-images
  * job); for a two-stage job stage 1 runs on it first and *cm becomes the
  * upsampler (from the cache; the provenance p gets its files, hashes and
- * load time).  on_step/step_user: admd's per-step callback (heartbeat,
+ * load time).  sj->batch is read on entry (stage 1's pass size).  on_step/step_user: admd's per-step callback (heartbeat,
  * SIGTERM, cancellation).  0 ready (sj->active says whether any of this
  * applies), 1 stopped (requeue), -1 failed (sj->error, sj->transient). */
 int admd_stages_begin(admd_stage_job *sj, adm_spool *s, adm_model_cache *cache, const char *root,

@@ -102,9 +102,11 @@ stop_admd
 check cache_holds_both [ "$(grep -c "model c: loaded" "$T/b1.log") $(grep -c "model up: loaded" "$T/b1.log")" = "1 1" ]
 
 # ---- a cache too small for both: each stage evicts the other model, jobs still done ----
-q "INSERT INTO jobs (model, upsampler, count, seed) VALUES ('c', 'up', 1, 21); INSERT INTO jobs (model, upsampler, count, seed) VALUES ('c', 'up', 1, 22)"
+q "INSERT INTO jobs (model, upsampler, count, seed) VALUES ('c', 'up', 2, 21); INSERT INTO jobs (model, upsampler, count, seed) VALUES ('c', 'up', 1, 22)"
 "$ADMD" --db "$DB" --drain --cache-mb 1 $DEVICE_ARGS > "$T/c1.log" 2>&1; rc=$?
 check small_cache_jobs_done [ "$rc $(q "SELECT group_concat(state) FROM jobs WHERE id IN (5, 6)")" = "0 done,done" ]
+# stage 1 of job 5: one pass of 2 images, its time split evenly over them
+check stage1_pass_time_split [ "$(q "SELECT count(*) || ' ' || count(DISTINCT seconds) || ' ' || (min(seconds) > 0) FROM stage_outputs WHERE job_id = 5")" = "2 1 1" ]
 check small_cache_reloads [ "$(grep -c "model c: loaded" "$T/c1.log") $(grep -c "model up: loaded" "$T/c1.log")" = "2 2" ]
 
 # ---- prune takes the stage-1 files along ----
