@@ -133,7 +133,7 @@ static int on_step(void *user, int step, int total, int images_done, int images_
     double now = adm_now();
     double every = c->opt->progress_s < c->opt->lease_s / 3 ? c->opt->progress_s : c->opt->lease_s / 3;
     if (now - c->last_beat >= every || step == total) {
-        int rc = adm_spool_heartbeat(c->spool, c->job->id, step, total);
+        int rc = adm_spool_heartbeat_pass(c->spool, c->job->id, step, total, c->batch);
         if (rc == 1) { c->lost = 1; return 1; }
         if (rc < 0) adm_log(ADM_LOG_WARNING, "job %lld: progress not written: %s", (long long)c->job->id, adm_last_error());
         else c->last_beat = now;

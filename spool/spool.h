@@ -142,6 +142,7 @@ typedef struct {
     char worker[ADM_SPOOL_TEXT];          /* "" when none */
     char lease_until[ADM_SPOOL_SHORT];
     int step, total_steps;                /* progress of the current device pass */
+    int pass_images;                      /* images of that pass not recorded yet (0: none or not known) */
     int images_done;                      /* images recorded (outputs rows) */
     int position;                         /* 1-based place in the queue (queued jobs), else 0 */
     char created_at[ADM_SPOOL_SHORT], started_at[ADM_SPOOL_SHORT], finished_at[ADM_SPOOL_SHORT];
@@ -257,6 +258,9 @@ int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_
 /* Extend the lease and write progress.  0 ok; 1 the job is no longer ours
  * (cancelled, reaped, taken): stop working on it. */
 int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps);
+/* The same, recording the images of the pass running (jobs.pass_images):
+ * what `admctl watch` turns into a true fraction and ETA. */
+int adm_spool_heartbeat_pass(adm_spool *s, int64_t job_id, int step, int total_steps, int pass_images);
 /* Record one image (an outputs row) and advance images_done, in one
  * transaction.  Images are recorded in index order: o->index must equal
  * the job's images_done (a retry resumes there).  1 when the job is no

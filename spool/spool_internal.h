@@ -50,7 +50,8 @@ int spool_collect(adm_spool *s, sqlite3_stmt *st, size_t elem, spool_row_fn row,
 /* Fill a job from a row of SPOOL_JOB_COLUMNS starting at column 0. */
 #define SPOOL_JOB_COLUMNS "id, model, class, count, scale, sampler, respacing, eta, seed, priority, " \
     "outdir, max_attempts, state, attempts, worker, lease_until, step, total_steps, images_done, " \
-    "created_at, started_at, finished_at, updated_at, error, steps, skip, thresholding"
+    "created_at, started_at, finished_at, updated_at, error, steps, skip, thresholding, pass_images"
+#define SPOOL_JOB_NCOLS 28           /* the position (SPOOL_POSITION) follows them */
 void spool_row_job(sqlite3_stmt *st, adm_spool_job *job);
 /* Same for models (SPOOL_MODEL_COLUMNS). */
 #define SPOOL_MODEL_COLUMNS "name, unet_path, unet_config, classifier_path, classifier_config, " \

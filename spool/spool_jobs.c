@@ -102,6 +102,7 @@ void spool_row_job(sqlite3_stmt *st, adm_spool_job *j) {
     r->steps = spool_col_int(st, 24, 0);
     spool_col_text(st, 25, r->skip, sizeof r->skip);
     spool_col_text(st, 26, r->thresholding, sizeof r->thresholding);
+    j->pass_images = spool_col_int(st, 27, 0);
 }
 
 /* Queue position of a row aliased j (1 = next to run), 0 unless queued. */
@@ -115,7 +116,7 @@ int adm_spool_job_get(adm_spool *s, int64_t id, adm_spool_job *job) {
         return -1;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) { spool_row_job(st, job); job->position = sqlite3_column_int(st, 27); }
+    if (rc == SQLITE_ROW) { spool_row_job(st, job); job->position = sqlite3_column_int(st, SPOOL_JOB_NCOLS); }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW) return 0;
     if (rc == SQLITE_DONE) return adm_error("no job %lld in %s", (long long)id, s->path);
@@ -126,7 +127,7 @@ int adm_spool_job_get(adm_spool *s, int64_t id, adm_spool_job *job) {
 static void row_job_position(sqlite3_stmt *st, void *item) {
     adm_spool_job *job = item;
     spool_row_job(st, job);
-    job->position = sqlite3_column_int(st, 27);
+    job->position = sqlite3_column_int(st, SPOOL_JOB_NCOLS);
 }
 
 int adm_spool_job_list(adm_spool *s, const char *state, int limit, adm_spool_job **jobs, int *n) {

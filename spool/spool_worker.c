@@ -49,7 +49,7 @@ int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_
     if (spool_prepare(s, "UPDATE jobs SET state = 'running', worker = ?1, attempts = attempts + 1, "
                          "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?2), "
                          "started_at = coalesce(started_at, " SPOOL_NOW "), updated_at = " SPOOL_NOW ", "
-                         "seed = coalesce(seed, ?3), step = 0, total_steps = 0 "
+                         "seed = coalesce(seed, ?3), step = 0, total_steps = 0, pass_images = 0 "
                          "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' "
                          "ORDER BY priority DESC, id LIMIT 1) RETURNING id", &st) != 0) goto fail;
     sqlite3_bind_text(st, 1, s->worker, -1, SQLITE_TRANSIENT);
@@ -87,21 +87,27 @@ static int update_ours(adm_spool *s, const char *set_sql, int64_t id, const char
     return sqlite3_changes(s->db) > 0 ? 0 : 1;
 }
 
-typedef struct { const char *lease; int step, total; } heartbeat_args;
+typedef struct { const char *lease; int step, total, pass; } heartbeat_args;
 static int bind_heartbeat(sqlite3_stmt *st, const void *p) {
     const heartbeat_args *a = p;
     sqlite3_bind_text(st, 3, a->lease, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 4, a->step);
+    if (a->pass < 0) sqlite3_bind_null(st, 6); else sqlite3_bind_int(st, 6, a->pass);
     return sqlite3_bind_int(st, 5, a->total);
 }
 
-int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps) {
+int adm_spool_heartbeat_pass(adm_spool *s, int64_t job_id, int step, int total_steps, int pass_images) {
     if (need_worker(s) != 0) return -1;
     char lease[48];
     lease_modifier(s, lease);
-    heartbeat_args a = {lease, step, total_steps};
+    heartbeat_args a = {lease, step, total_steps, pass_images};
     return update_ours(s, "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?3), step = ?4, "
-                          "total_steps = ?5, updated_at = " SPOOL_NOW, job_id, "heartbeat", bind_heartbeat, &a);
+                          "total_steps = ?5, pass_images = coalesce(?6, pass_images), updated_at = " SPOOL_NOW,
+                       job_id, "heartbeat", bind_heartbeat, &a);
+}
+
+int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps) {
+    return adm_spool_heartbeat_pass(s, job_id, step, total_steps, -1);
 }
 
 int adm_spool_record_output(adm_spool *s, const adm_spool_output *o) {
@@ -109,9 +115,12 @@ int adm_spool_record_output(adm_spool *s, const adm_spool_output *o) {
     char lease[48];
     lease_modifier(s, lease);
     if (spool_begin(s) != 0) return -1;
-    /* Advance the job first: only the worker that owns it, in index order. */
+    /* Advance the job first: only the worker that owns it, in index order.
+     * The image leaves the running pass's count, so images_done +
+     * pass_images (what `admctl watch` adds up) never counts it twice. */
     sqlite3_stmt *st;
-    if (spool_prepare(s, "UPDATE jobs SET images_done = images_done + 1, crashes = 0, updated_at = " SPOOL_NOW ", "
+    if (spool_prepare(s, "UPDATE jobs SET images_done = images_done + 1, pass_images = max(pass_images - 1, 0), crashes = 0, "
+                         "updated_at = " SPOOL_NOW ", "
                          "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?4) "
                          "WHERE id = ?1 AND state = 'running' AND worker = ?2 AND images_done = ?3", &st) != 0)
         goto fail;
@@ -181,7 +190,7 @@ int adm_spool_fail(adm_spool *s, int64_t job_id, const char *error, const adm_sp
 int adm_spool_release(adm_spool *s, int64_t job_id) {
     if (need_worker(s) != 0) return -1;
     int rc = update_ours(s, "state = 'queued', attempts = max(attempts - 1, 0), worker = NULL, "
-                            "lease_until = NULL, step = 0, total_steps = 0, updated_at = " SPOOL_NOW,
+                            "lease_until = NULL, step = 0, total_steps = 0, pass_images = 0, updated_at = " SPOOL_NOW,
                          job_id, "release", NULL, NULL);
     if (rc == 1) adm_error("job %lld is no longer ours", (long long)job_id);
     return rc;
@@ -197,7 +206,7 @@ static const char reap_head[] =
     "               attempts, max_attempts, worker, lease_until), "
     "finished_at = CASE WHEN attempts >= max_attempts THEN " SPOOL_NOW " END, "
     "worker = CASE WHEN attempts >= max_attempts THEN worker END, "
-    "lease_until = NULL, step = 0, total_steps = 0, updated_at = " SPOOL_NOW " "
+    "lease_until = NULL, step = 0, total_steps = 0, pass_images = 0, updated_at = " SPOOL_NOW " "
     "WHERE state = 'running' AND ";
 
 /* A worker of this host whose process is gone (killed, crashed): at most
@@ -218,7 +227,7 @@ static const char crash_head[] =
     "CASE WHEN " CRASHED " THEN ', the bound: dead' ELSE '; requeued, not counted as an attempt' END), "
     "finished_at = CASE WHEN " CRASHED " THEN " SPOOL_NOW " END, "
     "worker = CASE WHEN " CRASHED " THEN worker END, "
-    "lease_until = NULL, step = 0, total_steps = 0, updated_at = " SPOOL_NOW " "
+    "lease_until = NULL, step = 0, total_steps = 0, pass_images = 0, updated_at = " SPOOL_NOW " "
     "WHERE state = 'running' AND ";
 
 /* Requeue or kill the running jobs matched by where_sql (?1 bound to

@@ -46,6 +46,26 @@ extern FILE *admctl_bench_prose;
 /* n deterministic floats in [-1, 1) from a 64-bit LCG state. */
 void admctl_fill_uniform(float *x, size_t n, uint64_t *state);
 
+/* ---- tools/admctl_progress.c ---- */
+/* Columns of the terminal on fd (TIOCGWINSZ, else $COLUMNS, else 80). */
+int admctl_term_columns(int fd);
+/* "prefix [####....] NN% suffix" in at most columns - 1 characters (the bar
+ * shrinks, then goes, then the text is cut): a redraw never wraps. */
+void admctl_progress_format(char *out, size_t n, int columns, const char *prefix, double frac, const char *suffix);
+/* A terminal redraws the line in place ("", erase); else one line. */
+void admctl_progress_show(FILE *f, int tty, const char *line);
+/* Progress through N items (to stderr, usually): a bar with rate and ETA,
+ * on a terminal at most 10 redraws a second, in a log a line every 10 s
+ * and one at the end. */
+typedef struct {
+    FILE *f;
+    const char *what, *unit;
+    int tty;
+    double t0, last;
+} admctl_counter;
+void admctl_counter_init(admctl_counter *c, FILE *f, const char *what, const char *unit);
+void admctl_counter_update(admctl_counter *c, int64_t done, int64_t total);
+
 /* `admctl bench --classifier X` is handled by tools/cmd_classifier.c. */
 int admctl_bench_classifier(int argc, char **argv);
 #endif

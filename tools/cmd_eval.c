@@ -172,25 +172,7 @@ static int load_samples(const char *path, image_set *s) {
 
 /* ---- progress ---------------------------------------------------------- */
 
-typedef struct {
-    const char *what;
-    double t0, last;
-    int tty;
-} progress_state;
-
-static void progress(int64_t done, int64_t n, void *ctx) {
-    progress_state *p = ctx;
-    double now = adm_now(), rate = done / fmax(now - p->t0, 1e-9);
-    if (!p->tty && done < n && now - p->last < 10) return;
-    p->last = now;
-    int width = 30, fill = (int)(width * done / (n ? n : 1));
-    char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
-    bar[width] = 0;
-    fprintf(stderr, "%s%s features [%s] %lld/%lld images, %.1f images/s%s", p->tty ? "\r" : "", p->what, bar,
-            (long long)done, (long long)n, rate, p->tty && done < n ? "" : "\n");
-    fflush(stderr);
-}
+static void progress(int64_t done, int64_t n, void *ctx) { admctl_counter_update(ctx, done, n); }
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -465,14 +447,15 @@ int cmd_eval(int argc, char **argv) {
                      "; the .npz's own mu/sigma (Inception statistics) were not used");
     }
 
-    progress_state ps = {"reference", adm_now(), 0, isatty(2)};
+    admctl_counter ps;
+    admctl_counter_init(&ps, stderr, "reference features", "images");
     int cached;
     if (adm_features_of_batch(net, &ref, &rf, &cached, progress, &ps) != 0) {
         adm_error_prefix("%s", pos[0]);
         goto fail;
     }
     if (cached) fprintf(stderr, "admctl: reference features of %s from the cache ($ADMD_CACHE_DIR/features)\n", pos[0]);
-    ps = (progress_state){"samples", adm_now(), 0, isatty(2)};
+    admctl_counter_init(&ps, stderr, "samples features", "images");
     if ((sam.from_npz ? adm_features_of_batch(net, &sam.batch, &sf, &cached, progress, &ps)
                       : adm_features_compute(net, sam.px, sam.n, sam.h, sam.w, sam.c, &sf, progress, &ps)) != 0) {
         adm_error_prefix("samples");

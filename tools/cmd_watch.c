@@ -1,7 +1,10 @@
 /* cmd_watch.c — `admctl watch JOB`: follow a job until it ends.
  *
- * On a terminal: one line redrawn in place, a progress bar with the
- * denoising step, images done, the measured rate and an ETA.  Otherwise
+ * On a terminal: one line redrawn in place, never wider than the terminal
+ * less one column (so it never wraps), with a bar of the true fraction
+ * done — recorded images plus the running pass's images (jobs.pass_images)
+ * times its step share — the step, images done (+ in the pass), the
+ * measured rate and an ETA from the work still to do.  Otherwise
  * (a pipe, a log): one plain line whenever the progress changes, at most
  * every few seconds, so logs stay readable.  Exit status: 0 when the job
  * is done, 1 when it failed, was cancelled or died. */
@@ -22,15 +25,14 @@ static void usage(FILE *f) {
         ADMCTL_DB_HELP);
 }
 
-/* What we have seen of the job, to measure rates. */
+/* What we have seen of the job, to measure its rate.  Work is counted in
+ * image-steps: images_done * total_steps + pass_images * step, which grows
+ * steadily across passes of any size (a pass's images are recorded when
+ * its last step is written, and the next pass starts at step 0). */
 typedef struct {
-    double t0;                 /* when it was first seen running */
-    int images0;               /* images done then */
-    double step_t;             /* time of the last step change */
-    int last_step, last_total, last_images;
-    double steps_per_s;        /* smoothed */
-    int steps_seen;
-    double frac;               /* largest progress fraction shown */
+    double t0, w0;             /* first sighting with progress: time, work */
+    int seen;
+    double frac;               /* largest fraction shown (never backwards) */
 } watch_state;
 
 static void fmt_duration(double s, char *buf, size_t len) {
@@ -40,51 +42,24 @@ static void fmt_duration(double s, char *buf, size_t len) {
     else snprintf(buf, len, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
 }
 
-/* Update rates from a new observation of a running job. */
-static void observe(watch_state *w, const adm_spool_job *j, double now) {
-    if (w->t0 == 0) {
-        w->t0 = now; w->images0 = j->images_done; w->step_t = now;
-        w->last_step = j->step; w->last_total = j->total_steps; w->last_images = j->images_done;
-        return;
-    }
-    if (j->step != w->last_step) {
-        int d = j->step - w->last_step;
-        if (d < 0) d = j->step + (w->last_total - w->last_step);   /* a new device pass began */
-        double dt = now - w->step_t;
-        if (d > 0 && dt > 0) {
-            double r = d / dt;
-            w->steps_per_s = w->steps_seen ? 0.7 * w->steps_per_s + 0.3 * r : r;
-            w->steps_seen++;
-        }
-        w->step_t = now;
-        w->last_step = j->step;
-        w->last_total = j->total_steps;
-    }
-    w->last_images = j->images_done;
-}
-
-/* Seconds left: from images once some were finished while we watched,
- * else from the step rate for the current pass. */
-static double eta(const watch_state *w, const adm_spool_job *j, double now, char *rate, size_t len) {
-    int done = j->images_done - w->images0;
-    double el = now - w->t0;
-    if (done > 0 && el > 0) {
-        double ips = done / el;
-        snprintf(rate, len, "%.2f img/s", ips);
-        double left = (j->req.count - j->images_done) / ips;
-        /* the images of the current pass finish together: do not go below the pass's own remainder */
-        if (w->steps_per_s > 0 && j->total_steps > 0) {
-            double pass = (j->total_steps - j->step) / w->steps_per_s;
-            if (pass > left) left = pass;
-        }
-        return left;
-    }
-    if (w->steps_per_s > 0) {
-        snprintf(rate, len, "%.2f steps/s", w->steps_per_s);
-        return (j->total_steps - j->step) / w->steps_per_s;
-    }
+/* The running job's fraction done, rate and seconds left (-1: unknown).
+ * Without pass_images (a daemon older than this admctl) only recorded
+ * images count: the fraction stays honest, just coarse. */
+static double progress_of(watch_state *w, const adm_spool_job *j, double now, double *frac, char *rate, size_t len) {
+    double T = j->total_steps, count = j->req.count;
+    double work = j->images_done * T + (j->pass_images > 0 ? (double)j->pass_images * j->step : 0);
+    *frac = count > 0 && T > 0 ? work / (count * T) : 0;
+    if (*frac < w->frac) *frac = w->frac;
+    w->frac = *frac;
     snprintf(rate, len, "-");
-    return -1;
+    if (T <= 0) return -1;
+    if (!w->seen) { w->seen = 1; w->t0 = now; w->w0 = work; return -1; }
+    double el = now - w->t0, done = work - w->w0;
+    if (el <= 0 || done <= 0) return -1;
+    double per_s = done / el;                                  /* image-steps per second */
+    if (per_s / T >= 0.1) snprintf(rate, len, "%.2f img/s", per_s / T);
+    else snprintf(rate, len, "%.2f steps/s", j->pass_images > 0 ? per_s / j->pass_images : per_s);
+    return (count * T - work) / per_s;
 }
 
 int cmd_watch(int argc, char **argv) {
@@ -133,36 +108,30 @@ int cmd_watch(int argc, char **argv) {
                                                                          j.error[0] ? ": " : "", j.error);
             break;
         }
+        int columns = tty ? admctl_term_columns(STDOUT_FILENO) : 0;
         if (!strcmp(j.state, "running") && j.total_steps == 0) {
             snprintf(line, sizeof line, "job %lld running: starting (model load, kernel build), image %d/%d", (long long)id,
                      j.images_done, j.req.count);
         } else if (!strcmp(j.state, "running")) {
-            observe(&w, &j, now);
-            fmt_duration(eta(&w, &j, now, rate, sizeof rate), left, sizeof left);
-            /* overall fraction: finished images plus the current pass's share, taking the
-             * pass to hold the remaining images (the bar never moves backwards) */
-            double frac = 0;
-            if (j.req.count > 0) {
-                frac = (double)j.images_done / j.req.count;
-                if (j.total_steps > 0)
-                    frac += (double)j.step / j.total_steps * (j.req.count - j.images_done) / j.req.count;
+            double frac;
+            fmt_duration(progress_of(&w, &j, now, &frac, rate, sizeof rate), left, sizeof left);
+            char pass[32] = "";
+            if (j.pass_images > 0) snprintf(pass, sizeof pass, "+%d", j.pass_images);
+            if (tty) {
+                char prefix[32], suffix[160];
+                snprintf(prefix, sizeof prefix, "job %lld", (long long)id);
+                snprintf(suffix, sizeof suffix, "step %d/%d img %d%s/%d %s ETA %s", j.step, j.total_steps,
+                         j.images_done, pass, j.req.count, rate, left);
+                admctl_progress_format(line, sizeof line, columns, prefix, frac, suffix);
+            } else {
+                snprintf(line, sizeof line, "job %lld running: %d%%, step %d/%d, images %d done%s%s%s of %d, %s, ETA %s",
+                         (long long)id, (int)(frac * 100), j.step, j.total_steps, j.images_done,
+                         pass[0] ? ", " : "", pass[0] ? pass + 1 : "", pass[0] ? " in this pass" : "", j.req.count, rate, left);
             }
-            if (frac < w.frac) frac = w.frac;
-            w.frac = frac;
-            if (frac > 1) frac = 1;
-            char bar[31];
-            int fill = (int)(frac * 30 + 0.5);
-            for (int k = 0; k < 30; k++) bar[k] = k < fill ? '#' : '.';
-            bar[30] = 0;
-            if (tty)
-                snprintf(line, sizeof line, "job %lld [%s] step %d/%d  image %d/%d  %s  ETA %s", (long long)id, bar,
-                         j.step, j.total_steps, j.images_done, j.req.count, rate, left);
-            else
-                snprintf(line, sizeof line, "job %lld running: step %d/%d, image %d/%d, %s, ETA %s", (long long)id,
-                         j.step, j.total_steps, j.images_done, j.req.count, rate, left);
         } else {
             snprintf(line, sizeof line, "job %lld %s: queue position %d", (long long)id, j.state, j.position);
         }
+        if (tty && (int)strlen(line) > columns - 1) line[columns > 1 ? columns - 1 : 1] = 0;
         if (tty) {
             printf("\r\033[K%s", line);
             fflush(stdout);
