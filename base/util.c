@@ -88,6 +88,11 @@ void adm_read_set_stop(const volatile sig_atomic_t *flag) { read_stop = flag; }
 
 static int stopped(void) { return read_stop && *read_stop; }
 
+static adm_read_progress_fn read_progress;
+static void *read_progress_ctx;
+
+void adm_read_set_progress(adm_read_progress_fn fn, void *ctx) { read_progress = fn; read_progress_ctx = ctx; }
+
 const char *adm_file_kind(mode_t mode) {
     if (S_ISDIR(mode)) return "a directory";
     if (S_ISCHR(mode)) return "a character device";
@@ -143,6 +148,7 @@ int adm_read_untrusted(const char *path, size_t max_bytes, uint8_t **data, size_
         if (r == 0) { rc = adm_error("%s: shorter than its size (%zu of %zu bytes): changed while read", path, got, size); break; }
         if (ctx) EVP_DigestUpdate(ctx, buf + got, (size_t)r);
         got += (size_t)r;
+        if (read_progress) read_progress(read_progress_ctx, path, got, size);
     }
     close(fd);
     if (rc == 0 && ctx) {

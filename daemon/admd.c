@@ -143,6 +143,14 @@ static int on_step(void *user, int step, int total, int images_done, int images_
     return 0;
 }
 
+/* Each chunk of a model file read: proof of progress for the watchdog. */
+static void on_read(void *ctx, const char *path, size_t got, size_t size) {
+    (void)ctx;
+    adm_notify_watchdog();
+    const char *base = strrchr(path, '/');
+    adm_notify_progress("loading %s: %zu/%zu MB", base ? base + 1 : path, got >> 20, size >> 20);
+}
+
 /* Errors that pass by themselves: a full disk or quota (the job waits
  * for space, claiming pauses) and an interrupted call. */
 static int transient_errno(int e) { return e == ENOSPC || e == EDQUOT || e == EINTR; }
@@ -235,7 +243,7 @@ static int pass_size(int batch, int left, double per_image, double pass_s) {
 
 /* End a job as failed (unless it is no longer ours), with a log line. */
 static void fail_job(adm_spool *s, const adm_spool_job *job, const char *error, const adm_spool_provenance *p) {
-    adm_log(ADM_LOG_ERR, "job %lld: failed: %s", (long long)job->id, error);
+    adm_log_job(ADM_LOG_ERR, ADM_MSG_JOB_FAILED, job->id, job->req.model, "job %lld: failed: %s", (long long)job->id, error);
     int rc = adm_spool_fail(s, job->id, error, p);
     if (rc < 0) adm_log(ADM_LOG_ERR, "job %lld: cannot record the failure: %s", (long long)job->id, adm_last_error());
 }
@@ -245,8 +253,8 @@ static void fail_job(adm_spool *s, const adm_spool_job *job, const char *error, 
 static void requeue_job(adm_spool *s, const adm_spool_job *job, int images, const char *why) {
     int n = job->images_done + images;
     if (adm_spool_release(s, job->id) == 0)
-        adm_log(ADM_LOG_INFO, "job %lld: %s, back in the queue (%d image%s recorded)", (long long)job->id, why,
-                n, n == 1 ? "" : "s");
+        adm_log_job(ADM_LOG_INFO, ADM_MSG_JOB_REQUEUED, job->id, job->req.model,
+                    "job %lld: %s, back in the queue (%d image%s recorded)", (long long)job->id, why, n, n == 1 ? "" : "s");
     else
         adm_log(ADM_LOG_WARNING, "job %lld: cannot requeue: %s", (long long)job->id, adm_last_error());
 }
@@ -310,7 +318,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
 
     char how[ADM_SPOOL_SPEC + 128];
     adm_spool_sampling_text(r->sampler, r->respacing, r->eta, r->steps, r->skip, r->thresholding, how, sizeof how);
-    adm_log(ADM_LOG_INFO, "job %lld: started (model %s, %d image%s from %d, class %d, %s, scale %g, seed %lld, attempt %d/%d)",
+    adm_log_job(ADM_LOG_INFO, ADM_MSG_JOB_STARTED, job->id, row->name, "job %lld: started (model %s, %d image%s from %d, class %d, %s, scale %g, seed %lld, attempt %d/%d)",
             (long long)job->id, row->name, r->count, r->count == 1 ? "" : "s", job->images_done, r->klass,
             how, r->scale, (long long)r->seed, job->attempts, r->max_attempts);
     adm_notify_status("job %lld: loading model %s", (long long)job->id, row->name);
@@ -319,9 +327,10 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     double load_s = 0;
     char what[128];
     snprintf(what, sizeof what, "job %lld: loading model %s", (long long)job->id, row->name);
-    adm_notify_keepalive_begin(what);     /* watchdog pings while a big checkpoint loads */
+    /* Watchdog pings come from the read's progress (on_read), not from a
+     * timer: a load that hangs stops them and WatchdogSec catches it. */
+    adm_notify_status("%s", what);
     adm_cached_model *cm = adm_model_cache_get(cache, s, row, &load_s);
-    adm_notify_keepalive_end();
     if (!cm && got_term) { requeue_job(s, job, 0, "stopped by signal"); return; }   /* a load cut short */
     if (!cm) { fail_job(s, job, adm_last_error(), &p); return; }
     p.model_load_s = load_s;
@@ -423,7 +432,7 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     } else if (rc == 0) {
         pause_s = 0;                 /* a job got through: the next pause starts short again */
         if (adm_spool_finish(s, job->id, &p) == 0)
-            adm_log(ADM_LOG_INFO, "job %lld: done, %d image%s in %.2f s (load %.2f s, steps %.2f s, encode %.2f s)",
+            adm_log_job(ADM_LOG_INFO, ADM_MSG_JOB_DONE, job->id, r->model, "job %lld: done, %d image%s in %.2f s (load %.2f s, steps %.2f s, encode %.2f s)",
                     (long long)job->id, r->count, r->count == 1 ? "" : "s", p.total_s, p.model_load_s, p.steps_s,
                     p.encode_s);
         else
@@ -594,6 +603,7 @@ int main(int argc, char **argv) {
     adm_log_set_level(opt.verbose ? ADM_LOG_DEBUG : ADM_LOG_INFO);
     if (install_signals() != 0) { adm_log(ADM_LOG_ERR, "%s", adm_last_error()); return 1; }
     adm_read_set_stop(&got_term);      /* a long model read ends on SIGTERM */
+    adm_read_set_progress(on_read, NULL);   /* and pings the watchdog while it advances */
 
     adm_spool *s;
     if (adm_spool_open(opt.db_path, ADM_SPOOL_CREATE | ADM_SPOOL_MIGRATE, &s) != 0) {

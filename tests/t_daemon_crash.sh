@@ -77,7 +77,7 @@ q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 2, '25', 80)"
 wait_for 120 step_at_least 5 3
 (echo "BEGIN IMMEDIATE;"; sleep 8; echo "COMMIT;") | sqlite3 "$DB"
 check locked_job_completes wait_for 120 state_is 5 done
-check lock_warned grep -q "^<4>.*locked" "$T/c1.log"
+check lock_warned grep -q "^warning: .*locked" "$T/c1.log"
 check locked_job_intact outputs_intact 5
 
 # ---- expired leases of a worker that stopped answering (SIGSTOP: its pid
