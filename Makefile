@@ -4,7 +4,8 @@
 #   make check      run the whole test suite (prints "N passed, N failed")
 #   make check-oclgrind  every kernel under the Oclgrind simulator's checks
 #   make asan       build and run the tests under AddressSanitizer + UBSan
-#   make install    install under $(DESTDIR)$(PREFIX)
+#   make install    install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
+#   make uninstall  remove it again (keeps /etc/default/admd and /var data)
 #   make demo       first picture: spool + daemon on the embedded MNIST model
 #
 # Sources are found by wildcard: a new .c in base/ kernels/ model/ spool/
@@ -18,6 +19,7 @@ PREFIX    ?= /usr/local
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,/etc/sysusers.d)
 TMPFILESDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/tmpfiles.d,/etc/tmpfiles.d)
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
@@ -115,6 +117,21 @@ install: $(BUILD)/admd $(BUILD)/admctl
 	if [ -d docs/man ]; then install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8; \
 	  for m in docs/man/*.1; do [ -f $$m ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; \
 	  for m in docs/man/*.8; do [ -f $$m ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; fi
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 644 completion/admctl $(DESTDIR)$(COMPLETIONDIR)/admctl
+
+# Removes what install put there, except /etc/default/admd (the operator's
+# settings) and the spool, outputs and caches under /var (their data).
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/admd $(DESTDIR)$(PREFIX)/bin/admctl
+	rm -rf $(DESTDIR)$(PREFIX)/share/admd
+	for u in admd.service admd-prune.service admd-prune.timer admd-metrics.service admd-metrics.timer; do \
+	  rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/admd.conf $(DESTDIR)$(TMPFILESDIR)/admd.conf
+	for m in docs/man/*.1; do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$$(basename $$m); done
+	for m in docs/man/*.8; do rm -f $(DESTDIR)$(PREFIX)/share/man/man8/$$(basename $$m); done
+	rm -f $(DESTDIR)$(COMPLETIONDIR)/admctl
+	@[ ! -e $(DESTDIR)/etc/default/admd ] || echo "kept $(DESTDIR)/etc/default/admd (your settings); the spool and images under /var/lib/admd stay too"
 
 # The GPU check: self-test, parity, benchmarks, engines on the first non-CPU
 # device (DEVICE_CHECK_ARGS="--device D", "--small", ...); writes device-check.json.
@@ -128,5 +145,5 @@ demo:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check check-oclgrind asan fuzz install clean demo device-check
+.PHONY: all check check-oclgrind asan fuzz install uninstall clean demo device-check
 .DELETE_ON_ERROR:

@@ -27,6 +27,19 @@ check binaries_installed [ -x "$T/inst/usr/bin/admd" ]
 check timers_installed sh -c "grep -q '^ExecStart=/usr/bin/admctl prune ' '$T/inst/usr/lib/systemd/system/admd-prune.service' &&
   [ -f '$T/inst/usr/lib/systemd/system/admd-prune.timer' ] && [ -f '$T/inst/usr/lib/systemd/system/admd-metrics.timer' ]"
 check default_file_installed grep -q '^ADMD_PRUNE_OPTS=' "$T/inst/etc/default/admd"
+check completion_installed [ -f "$T/inst/usr/share/bash-completion/completions/admctl" ]
+check man_installed [ -f "$T/inst/usr/share/man/man8/admd.8" ]
+# an operator's edit of /etc/default/admd survives a reinstall and the uninstall
+echo 'ADMD_OPTS="--batch 4"' >> "$T/inst/etc/default/admd"
+make -s -o "$BUILD/admd" -o "$BUILD/admctl" install BUILD="$BUILD" DESTDIR="$T/inst" PREFIX=/usr > "$T/install2.log" 2>&1
+make -s uninstall BUILD="$BUILD" DESTDIR="$T/inst" PREFIX=/usr > "$T/uninstall.log" 2>&1; rc=$?
+left=$(cd "$T/inst" && find . -type f | sort | tr '\n' ' ')
+check make_uninstall sh -c "[ $rc = 0 ] && [ '$left' = './etc/default/admd ' ] && grep -q 'batch 4' '$T/inst/etc/default/admd'"
+[ "$left" = "./etc/default/admd " ] || echo "  left after uninstall: $left"
+# PREFIX=/usr/local (the default): units under /usr/local/lib, sysusers/tmpfiles under /etc
+make -s -o "$BUILD/admd" -o "$BUILD/admctl" install BUILD="$BUILD" DESTDIR="$T/loc" > "$T/install3.log" 2>&1
+make -s uninstall BUILD="$BUILD" DESTDIR="$T/loc" > /dev/null 2>&1
+check uninstall_local_prefix sh -c "[ -f '$T/loc/etc/default/admd' ] && [ \"\$(cd '$T/loc' && find . -type f | wc -l)\" = 1 ]"
 
 # ---- verify (ExecStart must exist: point it at this build) ----
 mkdir -p "$T/unit"
