@@ -56,6 +56,7 @@ int adm_spool_prune_select(adm_spool *s, const adm_spool_prune_filter *f, int64_
                          "     strftime('%Y-%m-%d %H:%M:%f', 'now', ?2)) "
                          "AND id NOT IN (SELECT id FROM jobs WHERE instr(?1, ',' || state || ',') > 0 "
                          "               ORDER BY id DESC LIMIT ?3) "
+                         "AND id < (SELECT max(id) FROM jobs) "      /* see adm_spool_prune_jobs */
                          "ORDER BY id", &st) != 0) return -1;
     sqlite3_bind_text(st, 1, states, -1, SQLITE_TRANSIENT);
     if (f->older_than_s >= 0) sqlite3_bind_text(st, 2, age, -1, SQLITE_TRANSIENT);
@@ -73,7 +74,7 @@ int adm_spool_prune_jobs(adm_spool *s, const int64_t *ids, int n, int with_files
     if (jobs) *jobs = 0;
     if (files) *files = 0;
     if (spool_begin(s) != 0) return -1;
-    if (spool_prepare(s, "SELECT state FROM jobs WHERE id = ?1", &state) != 0 ||
+    if (spool_prepare(s, "SELECT state, id = (SELECT max(id) FROM jobs) FROM jobs WHERE id = ?1", &state) != 0 ||
         spool_prepare(s, "INSERT OR IGNORE INTO prune_pending (path, job_id) "
                          "SELECT path, job_id FROM outputs WHERE job_id = ?1 AND path GLOB '/*' UNION ALL "
                          "SELECT path, job_id FROM stage_outputs WHERE job_id = ?1 AND path GLOB '/*'", &keep) != 0 ||
@@ -84,6 +85,11 @@ int adm_spool_prune_jobs(adm_spool *s, const int64_t *ids, int n, int with_files
         int rc = sqlite3_step(state);
         if (rc == SQLITE_DONE) continue;    /* gone already (another prune): nothing to do */
         if (rc != SQLITE_ROW) { spool_fail(s, "prune: read job"); goto fail; }
+        /* The newest job stays: SQLite gives a new row max(id) + 1, so were it
+         * deleted its id would come back, and the new job's images would land
+         * beside (and replace) files a --keep-files prune left, while admd's
+         * start-up clean-up took the old ones for its own unrecorded files. */
+        if (sqlite3_column_int(state, 1)) continue;
         const char *st = (const char *)sqlite3_column_text(state, 0);
         if (st && (!strcmp(st, "queued") || !strcmp(st, "running"))) {
             adm_error("job %lld is %s: cancel it before pruning it", (long long)ids[k], st);

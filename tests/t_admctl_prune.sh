@@ -131,7 +131,17 @@ expect prune_keep_last 0 "pruned 1 job, removed 3 files" prune --state done --ke
 check prune_keep_last_kept_newest [ "$(q "SELECT group_concat(id) FROM jobs WHERE state = 'done' ORDER BY id")" = "5,6" ]
 expect prune_job_keep_files 0 "pruned 1 job, removed 0 files" prune 5 --keep-files
 check prune_keep_files_files_stay [ "$(find "$OUT/job-5" -name '*.png' | wc -l)" = 3 ] && [ "$(q "SELECT count(*) FROM jobs WHERE id = 5")" = 0 ]
+# admd's start-up clean-up (image files no outputs row records) leaves them alone:
+# it looks only at jobs the spool still has (a copy of the spool, its queue cancelled)
+cp "$DB" "$T/copy.db"
+sqlite3 "$T/copy.db" "UPDATE jobs SET state = 'cancelled' WHERE state = 'queued'"
+"$ADMD" --db "$T/copy.db" --output-root "$OUT" --drain $DEVICE_ARGS > "$T/copy.log" 2>&1
+check prune_keep_files_survive_admd_start [ "$(find "$OUT/job-5" -name '*.png' | wc -l)" = 3 ]
 rm -rf "$OUT/job-5"
 expect prune_state_vacuum 0 "vacuumed" prune --state cancelled --vacuum
-check prune_state_only_cancelled [ "$(q "SELECT group_concat(id) FROM jobs ORDER BY id")" = "6,10" ]
+# 11 is cancelled too, but the newest job stays: ids are never handed out again
+check prune_state_only_cancelled [ "$(q "SELECT group_concat(id) FROM jobs ORDER BY id")" = "6,10,11" ]
+expect prune_newest_kept 0 "pruned 0 jobs" prune 11
+q "INSERT INTO jobs (model, class, count, respacing) VALUES ('a', 1, 1, '2')"
+check prune_ids_not_reused [ "$(q "SELECT max(id) FROM jobs")" = 12 ]
 check prune_final_consistent consistent

@@ -41,11 +41,14 @@ static void usage(FILE *f) {
         "  --state LIST    only jobs in these ended states (comma list; default all four)\n"
         "  --keep-last N   keep the newest N jobs of those states whatever their age\n"
         "  --all           every ended job (with no other condition)\n"
-        "  --keep-files    delete the rows only; the PNG files stay where they are\n"
+        "  --keep-files    delete the rows only; the PNG files stay where they are (admd\n"
+        "                  never touches them: its start-up clean-up looks only at files of\n"
+        "                  jobs the spool still has, and job ids are never reused)\n"
         "  --dry-run       list what would go, change nothing\n"
         "  --vacuum        VACUUM the database afterwards (returns the space to the disk)\n"
         "  --resume        only finish the file removals of a prune that was interrupted\n"
         ADMCTL_DB_HELP
+        "The newest job of the spool is never pruned: it keeps job ids from being reused.\n"
         "A prune that is killed leaves no row pointing at a missing file; the files\n"
         "whose rows it already deleted are listed in the table prune_pending and\n"
         "removed by the next prune.\n");
