@@ -6,6 +6,7 @@
 #   make asan       build and run the tests under AddressSanitizer + UBSan
 #   make install    install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
 #   make uninstall  remove it again (keeps /etc/default/admd and /var data)
+#   make deb        the Debian package (debian/, dpkg-buildpackage) in build/deb
 #   make demo       first picture: spool + daemon on the embedded MNIST model
 #
 # Sources are found by wildcard: a new .c in base/ kernels/ model/ spool/
@@ -133,6 +134,15 @@ uninstall:
 	rm -f $(DESTDIR)$(COMPLETIONDIR)/admctl
 	@[ ! -e $(DESTDIR)/etc/default/admd ] || echo "kept $(DESTDIR)/etc/default/admd (your settings); the spool and images under /var/lib/admd stay too"
 
+# The Debian package, built from a copy of the tree (tracked and new files)
+# in $(BUILD)/deb, so this tree's build/ is left alone: $(BUILD)/deb/admd_*.deb.
+# Needs debhelper (apt-get install debhelper); `lintian $(BUILD)/deb/*.changes` checks it.
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/admd-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 tar cf - | tar xf - -C $(BUILD)/deb/admd-$(VERSION)
+	cd $(BUILD)/deb/admd-$(VERSION) && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
+
 # The GPU check: self-test, parity, benchmarks, engines on the first non-CPU
 # device (DEVICE_CHECK_ARGS="--device D", "--small", ...); writes device-check.json.
 device-check: $(BUILD)/admctl
@@ -145,5 +155,5 @@ demo:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check check-oclgrind asan fuzz install uninstall clean demo device-check
+.PHONY: all check check-oclgrind asan fuzz install uninstall deb clean demo device-check
 .DELETE_ON_ERROR:

@@ -34,6 +34,7 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
     X(prune,    "delete old ended jobs with their files (--older-than, --keep-last, --dry-run)") \
     X(metrics,  "spool metrics in Prometheus text format (node_exporter textfile collector)") \
     X(eval,     "FID, sFID, Inception Score, precision, recall against a reference batch") \
+    X(export,   "finished jobs' images as one .npz in the evaluator's sample format (--npz)") \
     X(convert,  "rewrite a checkpoint as .safetensors (optionally fp16)")
 
 #define DECLARE(name, help) int cmd_##name(int argc, char **argv);
