@@ -7,6 +7,7 @@
 #   make install    install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
 #   make uninstall  remove it again (keeps /etc/default/admd and /var data)
 #   make deb        the Debian package (debian/, dpkg-buildpackage) in build/deb
+#   make check-deb  build it, lintian, check its contents (needs debhelper, lintian)
 #   make demo       first picture: spool + daemon on the embedded MNIST model
 #
 # Sources are found by wildcard: a new .c in base/ kernels/ model/ spool/
@@ -143,6 +144,10 @@ deb:
 	cd $(BUILD)/deb/admd-$(VERSION) && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b
 	@ls $(BUILD)/deb/*.deb
 
+# `make deb`, then lintian (no error) and the package's contents and scripts.
+check-deb:
+	BUILD=$(BUILD) sh tests/deb/run.sh
+
 # The GPU check: self-test, parity, benchmarks, engines on the first non-CPU
 # device (DEVICE_CHECK_ARGS="--device D", "--small", ...); writes device-check.json.
 device-check: $(BUILD)/admctl
@@ -155,5 +160,5 @@ demo:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all check check-oclgrind asan fuzz install uninstall deb clean demo device-check
+.PHONY: all check check-oclgrind asan fuzz install uninstall deb check-deb clean demo device-check
 .DELETE_ON_ERROR:

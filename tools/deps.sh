@@ -3,7 +3,7 @@
 # is missing.  Needs root (or sudo) only when something must be installed.
 PKGS="build-essential pkg-config libsqlite3-dev sqlite3 ocl-icd-opencl-dev opencl-c-headers
  opencl-clhpp-headers libclblast-dev libpng-dev libsystemd-dev pocl-opencl-icd libzip-dev libssl-dev libjson-c-dev jq
- clang libclang-rt-14-dev clinfo systemd xz-utils strace oclgrind
+ clang libclang-rt-14-dev clinfo systemd xz-utils strace oclgrind unzip bsdutils
  liblapacke-dev libopenblas-dev"
 missing=""
 for p in $PKGS; do
