@@ -53,3 +53,8 @@ expect_fail export_needs_format "say the format: --npz" 1 "$tmp/x.npz" --db "$DB
 expect_fail export_needs_out "where to?" --npz 1 --db "$DB"
 expect_fail export_no_job "no job 99" --npz 99 "$tmp/x.npz" --db "$DB"
 check export_nothing_left_on_failure [ ! -e "$tmp/x.npz" ]
+
+# audit shows progress (stderr; a log gets the first and the last line) and still checks out
+"$A" audit 1 --db "$DB" > "$tmp/au" 2> "$tmp/aue"; rc=$?
+check audit_progress sh -c "[ $rc = 0 ] && grep -q 'regenerating .*100% 10/10 steps' '$tmp/aue' && grep -q 'regenerated identically' '$tmp/au'"
+[ $rc = 0 ] || cat "$tmp/au" "$tmp/aue"

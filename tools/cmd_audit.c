@@ -65,7 +65,17 @@ typedef struct {
     int n;
     const adm_spool_provenance *prov;
     int64_t job_id;
+    admctl_counter bar;          /* progress in image-steps, on stderr */
 } audit_ctx;
+
+/* Progress: the images finished plus the running pass's share, in steps. */
+static int on_step(void *user, int step, int total, int images_done, int images_total) {
+    audit_ctx *a = user;
+    int left = images_total - images_done, batch = a->prov->batch > 0 ? a->prov->batch : left;
+    int pass = batch < left ? batch : left;
+    admctl_counter_update(&a->bar, (int64_t)images_done * total + (int64_t)pass * step, (int64_t)images_total * total);
+    return 0;
+}
 
 static int on_image(void *user, int index, int klass, const uint8_t *px, int h, int w, int c) {
     audit_ctx *a = user;
@@ -216,9 +226,10 @@ static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device,
         .thresholding = prov.thresholding[0] ? prov.thresholding : NULL, .seed = (uint64_t)prov.seed, .first_index = lo, .count = hi - lo + 1, .classes = classes,
         .batch = prov.batch,
     };
-    audit_ctx a = {imgs, n, &prov, job_id};
+    audit_ctx a = {imgs, n, &prov, job_id, {0}};
+    admctl_counter_init(&a.bar, stderr, "regenerating", "steps");
     double t0 = adm_now();
-    int grc = adm_generate(model, &req, NULL, on_image, &a);
+    int grc = adm_generate(model, &req, on_step, on_image, &a);
     free(classes);
     if (grc != 0) { admctl_fail("regenerate: %s", adm_last_error()); goto done; }
 
