@@ -34,7 +34,11 @@ mkdir -p "$X/ctl" && dpkg-deb -e "$DEB" "$X/ctl"
 check deb_conffile grep -qx /etc/default/admd "$X/ctl/conffiles"
 check deb_postinst_sysusers_tmpfiles sh -c "grep -q 'systemd-sysusers' '$X/ctl/postinst' && grep -q 'systemd-tmpfiles' '$X/ctl/postinst'"
 check deb_postinst_enables_admd grep -q "deb-systemd-helper.*admd.service" "$X/ctl/postinst"
-check deb_timers_not_enabled sh -c "! grep -q 'enable.*admd-prune.timer\\|enable.*admd-metrics.timer' '$X/ctl/postinst'"
+# --no-enable: a timer is enabled again only if the admin had enabled it (the block is
+# guarded by debian-installed), never on a fresh install as admd.service is
+check deb_timers_not_enabled sh -c "first() { awk -v u=\"'\$1'\" 'index(\$0, u) { print; exit }' '$X/ctl/postinst'; }
+  first admd-prune.timer | grep -q debian-installed && first admd-metrics.timer | grep -q debian-installed &&
+  grep -q \"was-enabled 'admd.service'\" '$X/ctl/postinst'"
 # the binaries run (shared libraries resolved)
 mkdir -p "$X/root" && dpkg-deb -x "$DEB" "$X/root"
 check deb_binary_runs sh -c "'$X/root/usr/bin/admd' --version | grep -q '^admd ' && '$X/root/usr/bin/admctl' --version | grep -q '^admctl '"
