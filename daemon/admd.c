@@ -146,9 +146,12 @@ static int on_step(void *user, int step, int total, int images_done, int images_
 /* Each chunk of a model file read: proof of progress for the watchdog. */
 static void on_read(void *ctx, const char *path, size_t got, size_t size) {
     (void)ctx;
+    static double last;                /* its own pace: the steps' STATUS keeps its own */
     adm_notify_watchdog();
+    if (adm_now() - last < 1.0 && got < size) return;
+    last = adm_now();
     const char *base = strrchr(path, '/');
-    adm_notify_progress("loading %s: %zu/%zu MB", base ? base + 1 : path, got >> 20, size >> 20);
+    adm_notify_status("loading %s: %zu/%zu MB", base ? base + 1 : path, got >> 20, size >> 20);
 }
 
 /* Errors that pass by themselves: a full disk or quota (the job waits
