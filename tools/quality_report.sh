@@ -52,11 +52,11 @@ PY
   "$A" eval models/mnist/ref_batch_mnist32.npz "$GRID/real$n.npz" --classifier mnist --json --no-record 2> /dev/null |
     python3 -c 'import json, sys; e = json.load(sys.stdin); print("| real MNIST digits (every %gth of the batch) | - | - | - | %d | %.1f | %.1f | %.3f | %.3f | %.2f | - | 0.0 | - | - |" % (10000 / e["sample_count"], e["sample_count"], e["fid"], e["sfid"], e["precision"], e["recall"], e["inception_score"]))'
   "$A" chart docs/quality_passes.tsv --x passes --y fid --series series --out docs/quality_passes_fid.png \
-    --title "MNIST pair: FID (classifier features) against network passes" --x-label "network passes" > /dev/null
+    --title "MNIST: FID (classifier features) vs passes" --x-label "network passes" > /dev/null
   "$A" chart docs/quality_passes.tsv --x passes --y precision --series series --out docs/quality_passes_precision.png \
-    --title "MNIST pair: precision against network passes" --x-label "network passes" > /dev/null
+    --title "MNIST: precision vs network passes" --x-label "network passes" > /dev/null
   "$A" chart docs/quality_passes.tsv --x passes --y border_grey --series series --out docs/quality_passes_border.png \
-    --title "MNIST pair: background grain (mean grey of the 2-px border; real digits: 0)" --x-label "network passes" > /dev/null
+    --title "MNIST: background grain (border grey) vs passes" --x-label "network passes" > /dev/null
 fi
 if [ -f "$SWEEP/sweep.tsv" ]; then
   python3 - "$SWEEP/sweep.tsv" docs/mnist_eval_sweep.tsv "$SWEEP/long.tsv" <<'PY'
@@ -108,12 +108,13 @@ print("| precision, %s vs %s digits | " % ("n", "n") + " | ".join(r[1] for r in 
 print("| recall, n vs n digits | " + " | ".join(r[2] for r in rows) + " |")
 with open(sys.argv[2], "a") as f:
     for r in rows:
+        f.write("precision (n vs n)\t%s\t%s\n" % (r[0], r[1]))
         f.write("recall (n vs n)\t%s\t%s\n" % (r[0], r[2]))
 PY
   grep -v '^FID' "$SWEEP/long.tsv" > "$SWEEP/pr.tsv"
   { head -1 "$SWEEP/long.tsv"; grep '^FID' "$SWEEP/long.tsv"; } > "$SWEEP/fid.tsv"
   "$A" chart "$SWEEP/pr.tsv" --x scale --y value --series measure --y-min 0 --y-max 1 --out docs/mnist_eval_sweep.png \
-    --title "MNIST pair: precision, recall, accuracy against guidance scale" --x-label "guidance scale" > /dev/null
+    --title "MNIST: precision, recall, accuracy vs scale" --x-label "guidance scale" > /dev/null
   "$A" chart "$SWEEP/fid.tsv" --x scale --y value --series measure --out docs/mnist_eval_sweep_fid.png \
-    --title "MNIST pair: FID (classifier features) against guidance scale" --x-label "guidance scale" > /dev/null
+    --title "MNIST: FID (classifier features) vs scale" --x-label "guidance scale" > /dev/null
 fi
