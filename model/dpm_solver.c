@@ -269,28 +269,19 @@ typedef struct {
     float *out, *grad, *tin, *sort;
 } dpm_ctx;
 
-/* model_fn(x, t): the guided noise prediction
- *   eps~ = eps_theta(x, t_in) - s * sigma_t * grad_x log p(y | x, t_in)
- * and for DPM-Solver++ the data prediction x0 = (x - sigma_t eps~) / alpha_t
- * (dynamically thresholded when asked). */
-static int model_fn(dpm_ctx *c, const float *x, float t, float *res) {
-    const float t_in = adm_vp_model_time(c->ns, t);
-    for (int b = 0; b < c->B; b++) c->tin[b] = t_in;
-    if (c->net->model(c->net->user, x, c->tin, c->y, c->B, c->out))
-        return adm_error_prefix("model at t=%g (model time %g)", t, t_in);
-    const int guided = c->o->scale != 0;
-    if (guided && c->net->grad(c->net->user, x, c->tin, c->y, c->B, c->grad))
-        return adm_error_prefix("classifier at t=%g (model time %g)", t, t_in);
-    const float sigma_t = adm_vp_sigma(c->ns, t), alpha_t = adm_vp_alpha(c->ns, t);
-    const float g = (float)c->o->scale * sigma_t;
-    const int data = data_prediction(c->o->kind), out_c = c->o->learn_sigma ? 2 * c->C : c->C;
-    const size_t per = (size_t)c->C * c->hw;
-    for (int b = 0; b < c->B; b++) {
-        const float *eps_b = c->out + (size_t)b * out_c * c->hw;      /* the first C channels */
+void adm_dpm_model_value(const adm_vp_schedule *ns, const adm_dpm_opts *o, int B, int C, size_t hw, const float *x,
+                         float t, const float *out, const float *grad, float *res, float *sort) {
+    const int guided = o->scale != 0;
+    const float sigma_t = adm_vp_sigma(ns, t), alpha_t = adm_vp_alpha(ns, t);
+    const float g = (float)o->scale * sigma_t;
+    const int data = data_prediction(o->kind), out_c = o->learn_sigma ? 2 * C : C;
+    const size_t per = (size_t)C * hw;
+    for (int b = 0; b < B; b++) {
+        const float *eps_b = out + (size_t)b * out_c * hw;      /* the first C channels */
         for (size_t e = 0; e < per; e++) {
             size_t k = (size_t)b * per + e;
             float eps = eps_b[e];
-            if (guided) eps = eps - g * c->grad[k];
+            if (guided) eps = eps - g * grad[k];
             if (data) {
                 float s_eps = sigma_t * eps;
                 res[k] = (x[k] - s_eps) / alpha_t;
@@ -299,7 +290,22 @@ static int model_fn(dpm_ctx *c, const float *x, float t, float *res) {
             }
         }
     }
-    if (data && c->o->thresholding) adm_dpm_dynamic_threshold(res, c->B, per, c->sort);
+    if (data && o->thresholding) adm_dpm_dynamic_threshold(res, B, per, sort);
+}
+
+/* model_fn(x, t): the guided noise prediction
+ *   eps~ = eps_theta(x, t_in) - s * sigma_t * grad_x log p(y | x, t_in)
+ * and for DPM-Solver++ the data prediction x0 = (x - sigma_t eps~) / alpha_t
+ * (dynamically thresholded when asked): the networks, then adm_dpm_model_value. */
+static int model_fn(dpm_ctx *c, const float *x, float t, float *res) {
+    const float t_in = adm_vp_model_time(c->ns, t);
+    for (int b = 0; b < c->B; b++) c->tin[b] = t_in;
+    if (c->net->model(c->net->user, x, c->tin, c->y, c->B, c->out))
+        return adm_error_prefix("model at t=%g (model time %g)", t, t_in);
+    const int guided = c->o->scale != 0;
+    if (guided && c->net->grad(c->net->user, x, c->tin, c->y, c->B, c->grad))
+        return adm_error_prefix("classifier at t=%g (model time %g)", t, t_in);
+    adm_dpm_model_value(c->ns, c->o, c->B, c->C, c->hw, x, t, c->out, guided ? c->grad : NULL, res, c->sort);
     return 0;
 }
 
@@ -308,8 +314,8 @@ static int model_fn(dpm_ctx *c, const float *x, float t, float *res) {
 /* x_t from x at t_prev[last] with the model values m[] at t_prev[] (oldest
  * first, `order` of them used from the end): multistep DPM-Solver++ of
  * order 1 (= DDIM), 2 or 3 (multistep_dpm_solver_*_update, 'dpmsolver' type). */
-static void multistep_update(const adm_vp_schedule *ns, float *x, float *const *m, const float *t_prev, int count,
-                             float t, int order, size_t n) {
+void adm_dpm_multistep_update(const adm_vp_schedule *ns, float *x, float *const *m, const float *t_prev, int count,
+                              float t, int order, size_t n) {
     const float t0 = t_prev[count - 1];
     const float sigma_prev_0 = adm_vp_sigma(ns, t0), sigma_t = adm_vp_sigma(ns, t);
     const float alpha_t = expf(adm_vp_log_alpha(ns, t));
@@ -358,6 +364,16 @@ static void multistep_update(const adm_vp_schedule *ns, float *x, float *const *
     }
 }
 
+int adm_dpm_multistep_order(const adm_dpm_opts *o, int step) {
+    const int order = order_of(o->kind), steps = o->steps;
+    int step_order = step < order ? step : order;       /* the first values by lower orders */
+    if (step >= order && o->lower_order_final && steps < 10 && steps + 1 - step < order)
+        step_order = steps + 1 - step;                   /* and the last ones when steps < 10 */
+    return step_order;
+}
+
+int adm_dpm_order(const adm_dpm_opts *o) { return order_of(o->kind); }
+
 static int multistep(dpm_ctx *c, float *x, const float *ts, float **m, adm_step_fn on_step, void *step_user) {
     const adm_dpm_opts *o = c->o;
     const int order = order_of(o->kind), steps = o->steps;
@@ -367,10 +383,7 @@ static int multistep(dpm_ctx *c, float *x, const float *ts, float **m, adm_step_
     if (model_fn(c, x, ts[0], m[0])) return -1;
     for (int step = 1; step <= steps; step++) {
         const float t = ts[step];
-        int step_order = step < order ? step : order;       /* the first values by lower orders */
-        if (step >= order && o->lower_order_final && steps < 10 && steps + 1 - step < order)
-            step_order = steps + 1 - step;                   /* and the last ones when steps < 10 */
-        multistep_update(c->ns, x, m, t_prev, count, t, step_order, c->n);
+        adm_dpm_multistep_update(c->ns, x, m, t_prev, count, t, adm_dpm_multistep_order(o, step), c->n);
         if (on_step && on_step(step_user, step - 1, steps, x)) return 1;
         if (count == order) {                                /* drop the oldest */
             float *old = m[0];
@@ -396,17 +409,15 @@ static int multistep(dpm_ctx *c, float *x, const float *ts, float **m, adm_step_
  *   x_t  = e^(la_t - la_s) x - sigma_t phi_1 eps_s - 0.5/r1 sigma_t phi_1 (eps_s1 - eps_s) (order 2)
  * with phi_1 = expm1(h), phi_11 = expm1(r1 h), phi_12 = expm1(r2 h),
  * phi_22 = expm1(r2 h)/(r2 h) - 1, phi_2 = phi_1/h - 1. */
-static int singlestep_update(dpm_ctx *c, float *x, float s, float t, int order, float r1, float r2,
-                             float *e_s, float *e_s1, float *e_s2, float *xi) {
-    const adm_vp_schedule *ns = c->ns;
-    const size_t n = c->n;
+int adm_dpm_single_stage(const adm_vp_schedule *ns, float *x, float s, float t, int order, float r1, float r2,
+                         int stage, const float *e_s, const float *e_s1, const float *e_s2, float *xi, size_t n,
+                         float *t_next) {
     const float lambda_s = adm_vp_lambda(ns, s), lambda_t = adm_vp_lambda(ns, t);
     const float h = lambda_t - lambda_s;
     const float la_s = adm_vp_log_alpha(ns, s), la_t = adm_vp_log_alpha(ns, t);
     const float sigma_t = adm_vp_sigma(ns, t);
     const float phi_1 = expm1f(h);
     const float c_xt = expf(la_t - la_s), c_t = sigma_t * phi_1;
-    if (model_fn(c, x, s, e_s)) return -1;
     if (order == 1) {
         for (size_t k = 0; k < n; k++) {
             float a = c_xt * x[k], b = c_t * e_s[k];
@@ -414,17 +425,20 @@ static int singlestep_update(dpm_ctx *c, float *x, float s, float t, int order, 
         }
         return 0;
     }
-    /* the first intermediate point s1 */
-    const float lambda_s1 = lambda_s + r1 * h;
-    const float s1 = adm_vp_inverse_lambda(ns, lambda_s1);
-    const float la_s1 = adm_vp_log_alpha(ns, s1), sigma_s1 = adm_vp_sigma(ns, s1);
-    const float phi_11 = expm1f(r1 * h);
-    const float c_x1 = expf(la_s1 - la_s), c_1 = sigma_s1 * phi_11;
-    for (size_t k = 0; k < n; k++) {
-        float a = c_x1 * x[k], b = c_1 * e_s[k];
-        xi[k] = a - b;
+    if (stage == 1) {
+        /* the first intermediate point s1 */
+        const float lambda_s1 = lambda_s + r1 * h;
+        const float s1 = adm_vp_inverse_lambda(ns, lambda_s1);
+        const float la_s1 = adm_vp_log_alpha(ns, s1), sigma_s1 = adm_vp_sigma(ns, s1);
+        const float phi_11 = expm1f(r1 * h);
+        const float c_x1 = expf(la_s1 - la_s), c_1 = sigma_s1 * phi_11;
+        for (size_t k = 0; k < n; k++) {
+            float a = c_x1 * x[k], b = c_1 * e_s[k];
+            xi[k] = a - b;
+        }
+        *t_next = s1;
+        return 1;
     }
-    if (model_fn(c, xi, s1, e_s1)) return -1;
     if (order == 2) {
         const float c_d = (0.5f / r1) * c_t;
         for (size_t k = 0; k < n; k++) {
@@ -433,19 +447,22 @@ static int singlestep_update(dpm_ctx *c, float *x, float s, float t, int order, 
         }
         return 0;
     }
-    /* order 3: the second intermediate point s2 */
-    const float lambda_s2 = lambda_s + r2 * h;
-    const float s2 = adm_vp_inverse_lambda(ns, lambda_s2);
-    const float la_s2 = adm_vp_log_alpha(ns, s2), sigma_s2 = adm_vp_sigma(ns, s2);
-    const float phi_12 = expm1f(r2 * h);
-    const float phi_22 = expm1f(r2 * h) / (r2 * h) - 1.0f;
     const float phi_2 = phi_1 / h - 1.0f;
-    const float c_x2 = expf(la_s2 - la_s), c_2 = sigma_s2 * phi_12, c_22 = (r2 / r1) * (sigma_s2 * phi_22);
-    for (size_t k = 0; k < n; k++) {
-        float a = c_x2 * x[k], b = c_2 * e_s[k], d = c_22 * (e_s1[k] - e_s[k]);
-        xi[k] = (a - b) - d;
+    if (stage == 2) {
+        /* order 3: the second intermediate point s2 */
+        const float lambda_s2 = lambda_s + r2 * h;
+        const float s2 = adm_vp_inverse_lambda(ns, lambda_s2);
+        const float la_s2 = adm_vp_log_alpha(ns, s2), sigma_s2 = adm_vp_sigma(ns, s2);
+        const float phi_12 = expm1f(r2 * h);
+        const float phi_22 = expm1f(r2 * h) / (r2 * h) - 1.0f;
+        const float c_x2 = expf(la_s2 - la_s), c_2 = sigma_s2 * phi_12, c_22 = (r2 / r1) * (sigma_s2 * phi_22);
+        for (size_t k = 0; k < n; k++) {
+            float a = c_x2 * x[k], b = c_2 * e_s[k], d = c_22 * (e_s1[k] - e_s[k]);
+            xi[k] = (a - b) - d;
+        }
+        *t_next = s2;
+        return 1;
     }
-    if (model_fn(c, xi, s2, e_s2)) return -1;
     const float c_d = (1.0f / r2) * (sigma_t * phi_2);
     for (size_t k = 0; k < n; k++) {
         float a = c_xt * x[k], b = c_t * e_s[k], d = c_d * (e_s2[k] - e_s[k]);
@@ -454,9 +471,22 @@ static int singlestep_update(dpm_ctx *c, float *x, float s, float t, int order, 
     return 0;
 }
 
-static int singlestep(dpm_ctx *c, float *x, float **buf, adm_step_fn on_step, void *step_user) {
-    const adm_dpm_opts *o = c->o;
-    const double t_T = 1.0, t_0 = 1.0 / c->ns->total_N;
+/* One singlestep update: the networks at s (and s1, s2), then
+ * adm_dpm_single_stage after each. */
+static int singlestep_update(dpm_ctx *c, float *x, float s, float t, int order, float r1, float r2,
+                             float *e_s, float *e_s1, float *e_s2, float *xi) {
+    float tn = 0;
+    if (model_fn(c, x, s, e_s)) return -1;
+    if (!adm_dpm_single_stage(c->ns, x, s, t, order, r1, r2, 1, e_s, NULL, NULL, xi, c->n, &tn)) return 0;
+    if (model_fn(c, xi, tn, e_s1)) return -1;
+    if (!adm_dpm_single_stage(c->ns, x, s, t, order, r1, r2, 2, e_s, e_s1, NULL, xi, c->n, &tn)) return 0;
+    if (model_fn(c, xi, tn, e_s2)) return -1;
+    adm_dpm_single_stage(c->ns, x, s, t, order, r1, r2, 3, e_s, e_s1, e_s2, xi, c->n, &tn);
+    return 0;
+}
+
+int adm_dpm_single_plan(const adm_vp_schedule *ns, const adm_dpm_opts *o, adm_dpm_single_step *plan) {
+    const double t_T = 1.0, t_0 = 1.0 / ns->total_N;
     int *orders = adm_malloc(sizeof(int) * o->steps);
     float *outer = adm_malloc(sizeof(float) * (o->steps + 1)), *all = adm_malloc(sizeof(float) * (o->steps + 1));
     int rc = -1, K;
@@ -464,28 +494,44 @@ static int singlestep(dpm_ctx *c, float *x, float **buf, adm_step_fn on_step, vo
     if ((K = adm_dpm_singlestep_orders(o->steps, 3, orders)) < 0) goto done;
     if (o->skip == ADM_SKIP_LOGSNR) {
         /* as the reference (to reproduce the paper): K uniform steps in lambda */
-        if (adm_dpm_time_steps(c->ns, o->skip, t_T, t_0, K, outer)) goto done;
+        if (adm_dpm_time_steps(ns, o->skip, t_T, t_0, K, outer)) goto done;
     } else {
         /* the steps-point grid at the cumulative sums of the orders */
-        if (adm_dpm_time_steps(c->ns, o->skip, t_T, t_0, o->steps, all)) goto done;
+        if (adm_dpm_time_steps(ns, o->skip, t_T, t_0, o->steps, all)) goto done;
         for (int j = 0, at = 0; j <= K; at += j < K ? orders[j] : 0, j++) outer[j] = all[at];
     }
-    for (int j = 0, nfe = 0; j < K; j++) {
+    for (int j = 0; j < K; j++) {
         const float s = outer[j], t = outer[j + 1];
         const int order = orders[j];
         float inner[4], lam[4], r1 = 0, r2 = 0;
-        if (adm_dpm_time_steps(c->ns, o->skip, s, t, order, inner)) goto done;
-        for (int i = 0; i <= order; i++) lam[i] = adm_vp_lambda(c->ns, inner[i]);
+        if (adm_dpm_time_steps(ns, o->skip, s, t, order, inner)) goto done;
+        for (int i = 0; i <= order; i++) lam[i] = adm_vp_lambda(ns, inner[i]);
         const float h = lam[order] - lam[0];
         if (order >= 2) r1 = (lam[1] - lam[0]) / h;
         if (order >= 3) r2 = (lam[2] - lam[0]) / h;
-        if (singlestep_update(c, x, s, t, order, r1, r2, buf[0], buf[1], buf[2], buf[3])) goto done;
-        nfe += order;
+        plan[j] = (adm_dpm_single_step){s, t, r1, r2, order};
+    }
+    rc = K;
+done:
+    free(orders); free(outer); free(all);
+    return rc;
+}
+
+static int singlestep(dpm_ctx *c, float *x, float **buf, adm_step_fn on_step, void *step_user) {
+    const adm_dpm_opts *o = c->o;
+    adm_dpm_single_step *plan = adm_malloc(sizeof *plan * o->steps);
+    int rc = -1, K;
+    if (!plan) return -1;
+    if ((K = adm_dpm_single_plan(c->ns, o, plan)) < 0) goto done;
+    for (int j = 0, nfe = 0; j < K; j++) {
+        const adm_dpm_single_step *p = &plan[j];
+        if (singlestep_update(c, x, p->s, p->t, p->order, p->r1, p->r2, buf[0], buf[1], buf[2], buf[3])) goto done;
+        nfe += p->order;
         if (on_step && on_step(step_user, nfe - 1, o->steps, x)) { rc = 1; goto done; }
     }
     rc = 0;
 done:
-    free(orders); free(outer); free(all);
+    free(plan);
     return rc;
 }
 

@@ -89,4 +89,36 @@ int adm_dpm_sample(const adm_vp_schedule *ns, const adm_dpm_opts *o, const adm_n
                    const int64_t *y, int B, int C, int H, int W, float *x,
                    adm_step_fn on_step, void *step_user);
 
+/* ---- the solvers one network evaluation at a time (model/generate_pool.c
+ * advances each image of a shared pass by these; the loops above use them
+ * too, so both give the same bits) ---- */
+
+/* The model value at t from the networks' outputs: out [B, C or 2C, hw]
+ * (the UNet at model time adm_vp_model_time(t)), grad [B, C, hw] the
+ * classifier gradient (NULL when unguided): the guided noise prediction,
+ * or for DPM-Solver++ the (thresholded) data prediction, into res [B, C, hw].
+ * sort: C*hw floats of scratch (thresholding). */
+void adm_dpm_model_value(const adm_vp_schedule *ns, const adm_dpm_opts *o, int B, int C, size_t hw, const float *x,
+                         float t, const float *out, const float *grad, float *res, float *sort);
+
+/* Multistep: the solver's order, and the order used at step (1..steps). */
+int adm_dpm_order(const adm_dpm_opts *o);
+int adm_dpm_multistep_order(const adm_dpm_opts *o, int step);
+/* x (n floats) from t_prev[count-1] to t with the model values m[0..count)
+ * at t_prev[] (oldest first), by the multistep DPM-Solver++ of `order`. */
+void adm_dpm_multistep_update(const adm_vp_schedule *ns, float *x, float *const *m, const float *t_prev, int count,
+                              float t, int order, size_t n);
+
+/* Singlestep DPM-Solver 3: its outer steps (s -> t of `order` evaluations,
+ * intermediate points at ratios r1, r2 of the lambda step). */
+typedef struct { float s, t, r1, r2; int order; } adm_dpm_single_step;
+/* Fill plan (room for o->steps entries); returns the number of outer steps, -1 on error. */
+int adm_dpm_single_plan(const adm_vp_schedule *ns, const adm_dpm_opts *o, adm_dpm_single_step *plan);
+/* After evaluation `stage` (1: e_s at s, 2: e_s1, 3: e_s2) of an outer
+ * step from s to t: 1 and xi (n floats) + *t_next = the next evaluation's
+ * input and time, or 0 when x holds the step's result. */
+int adm_dpm_single_stage(const adm_vp_schedule *ns, float *x, float s, float t, int order, float r1, float r2,
+                         int stage, const float *e_s, const float *e_s1, const float *e_s2, float *xi, size_t n,
+                         float *t_next);
+
 #endif

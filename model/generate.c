@@ -9,6 +9,7 @@
  * (sampler.h), with the same bits either way (see device_step).
  */
 #include "generate.h"
+#include "generate_internal.h"
 #include "classifier.h"
 #include "config.h"
 #include "dpm_solver.h"
@@ -23,18 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct adm_model {
-    adm_cl *cl;
-    adm_config ucfg, ccfg;          /* the UNet's and the classifier's configs */
-    adm_unet *unet;
-    adm_classifier *clf;            /* NULL: no guidance */
-    char noise_schedule[16];
-    int diffusion_steps;
-    /* SuperResModel: the low_res of the batch now sampling (net_model) */
-    const float *low_res;
-    int low_size;
-};
 
 /* Read weights + config and build one network (UNet or classifier);
  * bytes / config_text: already read by the caller (adm_model_spec). */
@@ -109,7 +98,7 @@ void adm_model_free(adm_model *m) {
 }
 
 /* Classes a job's images can have: the UNet's, else the classifier's. */
-static int model_classes(const adm_model *m) {
+int adm_model_classes(const adm_model *m) {
     if (m->ucfg.num_classes > 0) return m->ucfg.num_classes;
     return m->clf ? m->ccfg.out_channels : 0;
 }
@@ -118,7 +107,7 @@ void adm_model_get_info(const adm_model *m, adm_model_info *info) {
     memset(info, 0, sizeof *info);
     info->channels = m->ucfg.in_channels;
     info->image_size = m->ucfg.image_size;
-    info->num_classes = model_classes(m);
+    info->num_classes = adm_model_classes(m);
     info->has_classifier = m->clf != NULL;
     info->superres = m->ucfg.kind == ADM_KIND_SUPERRES;
     info->small_size = m->ucfg.small_size;
@@ -223,23 +212,13 @@ static int step_next(void *user, int step, int total, const float *x) {
     return r->fn ? r->fn(r->user, step + 1, total, r->images_done, r->images_total) : 0;
 }
 
-/* What a request samples with: DDPM/DDIM over a respaced schedule, or a
- * DPM-Solver over the continuous-time schedule of the same betas. */
-typedef struct {
-    int dpm;
-    adm_sampler_opts o;         /* ddpm / ddim */
-    adm_schedule s;
-    adm_dpm_opts d;             /* dpm++2m / dpm++3m / dpm3s */
-    adm_vp_schedule ns;
-} sampling_plan;
-
-static void plan_free(sampling_plan *p) {
+void adm_plan_free(adm_sampling_plan *p) {
     if (p->dpm) adm_vp_schedule_free(&p->ns);
     else adm_schedule_free(&p->s);
 }
 
 /* The plan a request and model imply (checked, with clear errors). */
-static int plan_build(const adm_model *m, const adm_gen_request *req, sampling_plan *p) {
+int adm_plan_build(const adm_model *m, const adm_gen_request *req, adm_sampling_plan *p) {
     memset(p, 0, sizeof *p);
     if (!(req->scale >= 0) || !isfinite(req->scale)) return adm_error("guidance scale %g: want a finite number >= 0", req->scale);
     if (req->scale > 0 && !m->clf) return adm_error("guidance scale %g needs a classifier (none loaded)", req->scale);
@@ -276,13 +255,13 @@ static int plan_build(const adm_model *m, const adm_gen_request *req, sampling_p
     return adm_schedule_build(&p->s, m->noise_schedule, m->diffusion_steps, req->respacing);
 }
 
-static int batch_run(adm_model *m, const adm_gen_request *req, const sampling_plan *p,
+static int batch_run(adm_model *m, const adm_gen_request *req, const adm_sampling_plan *p,
                      const int64_t *y, int B, float *x, const float *noise, step_relay *relay) {
     int C = m->ucfg.in_channels, H = m->ucfg.image_size;
     noise_src ns = {req->seed, req->stage, req->first_index, B, (size_t)C * H * H, noise};
     adm_networks net = {net_model, m->clf ? net_grad : NULL, m};
     if (y) {
-        int nc = model_classes(m);
+        int nc = adm_model_classes(m);
         for (int b = 0; b < B; b++)
             if (y[b] < 0 || y[b] >= nc) return adm_error("class %lld of image %d outside 0..%d", (long long)y[b], b, nc - 1);
     } else if (m->ucfg.num_classes > 0 || req->scale > 0) {
@@ -314,9 +293,9 @@ static int batch_run(adm_model *m, const adm_gen_request *req, const sampling_pl
 
 int adm_generate_batch(adm_model *m, const adm_gen_request *req, const int64_t *y, int B, float *x,
                        const float *noise, int noise_steps, adm_gen_step_fn on_step, void *user) {
-    sampling_plan p;
+    adm_sampling_plan p;
     if (B < 1) return adm_error("generate: batch of %d images", B);
-    if (plan_build(m, req, &p)) return -1;
+    if (adm_plan_build(m, req, &p)) return -1;
     int rc;
     if (noise && p.dpm) {
         rc = adm_error("%s is deterministic: it takes no recorded noise", req->sampler);
@@ -326,7 +305,7 @@ int adm_generate_batch(adm_model *m, const adm_gen_request *req, const int64_t *
         step_relay relay = {on_step, user, 0, B};
         rc = batch_run(m, req, &p, y, B, x, noise, &relay);
     }
-    plan_free(&p);
+    adm_plan_free(&p);
     return rc;
 }
 
@@ -342,13 +321,13 @@ int adm_generate_pass_size(int requested, int image_size, int count) {
 
 int adm_generate(adm_model *m, const adm_gen_request *req,
                  adm_gen_step_fn on_step, adm_gen_image_fn on_image, void *user) {
-    sampling_plan p;
+    adm_sampling_plan p;
     if (req->count < 1 || req->first_index < 0 || req->first_index > 0x7fffffff - req->count)
         return adm_error("generate: images %d..%d", req->first_index, req->first_index + req->count - 1);
-    if (plan_build(m, req, &p)) return -1;
+    if (adm_plan_build(m, req, &p)) return -1;
     adm_ops_engine_clear_used(m->cl);          /* the job's engine summary counts its own shapes */
 
-    int C = m->ucfg.in_channels, H = m->ucfg.image_size, W = H, nc = model_classes(m);
+    int C = m->ucfg.in_channels, H = m->ucfg.image_size, W = H, nc = adm_model_classes(m);
     size_t per = (size_t)C * H * W;
     int batch = adm_generate_pass_size(req->batch, m->ucfg.image_size, req->count);
     float *x = adm_malloc(sizeof(float) * per * batch);
@@ -388,6 +367,6 @@ int adm_generate(adm_model *m, const adm_gen_request *req,
     rc = 0;
 done:
     free(x); free(y); free(px);
-    plan_free(&p);
+    adm_plan_free(&p);
     return rc;
 }

@@ -88,6 +88,46 @@ int adm_generate(adm_model *m, const adm_gen_request *req,
  * that actually runs. */
 int adm_generate_pass_size(int requested, int image_size, int count);
 
+/* ---- images in flight: many jobs' images sharing device passes ----
+ *
+ * admd's pool (continuous batching): every image carries its own sampler
+ * state (step, timestep, class, guidance scale, DDPM/DDIM or DPM-Solver
+ * history), so one network pass can hold images of different jobs at
+ * different steps with different settings; each image advances by one
+ * network evaluation per pass.  The networks compute each image of a
+ * batch alone (kernels/ops_engine.c), the step math runs per image, and
+ * the noise is keyed by (seed, index, step): an image's bytes are those
+ * adm_generate makes for it alone, whatever shared its passes
+ * (tests/test_pool.c, tests/t_daemon_batch.sh). */
+
+typedef struct adm_gen_job adm_gen_job;       /* a request's sampling settings, shared by its images */
+typedef struct adm_gen_image adm_gen_image;   /* one image in flight */
+
+/* The request's sampler, respacing/steps, eta, scale, thresholding, seed
+ * and noise stage (first_index, count, classes, batch are not used).  Not
+ * for super-resolution models (refused: their images need low_res inputs).
+ * NULL + adm_last_error. */
+adm_gen_job *adm_gen_job_new(adm_model *m, const adm_gen_request *req);
+void adm_gen_job_free(adm_gen_job *j);        /* after its images */
+int adm_gen_job_passes(const adm_gen_job *j); /* network passes each image takes */
+
+/* Image `index` of the job with class klass (< 0: drawn from (seed, index)
+ * when the model has classes), at x_T.  NULL + adm_last_error. */
+adm_gen_image *adm_gen_image_new(adm_gen_job *j, int index, int klass);
+void adm_gen_image_free(adm_gen_image *im);
+int adm_gen_image_index(const adm_gen_image *im);
+int adm_gen_image_class(const adm_gen_image *im);         /* -1: unconditional */
+int adm_gen_image_passes_done(const adm_gen_image *im);
+int adm_gen_image_finished(const adm_gen_image *im);
+/* The finished image as uint8 H*W*C (adm_generate's on_image pixels). */
+void adm_gen_image_pixels(const adm_gen_image *im, uint8_t *px);
+
+/* One network pass over ims[0..n) (unfinished images of jobs of model m):
+ * the UNet over all n, the classifier gradient over the guided ones, then
+ * each image's own sampler step.  0, or -1 (the pass failed: the images
+ * are unchanged and may be passed again or dropped). */
+int adm_gen_pass(adm_model *m, adm_gen_image *const *ims, int n);
+
 /* ---- lower level (admctl sample, replay tests) ---- */
 
 /* Override the diffusion settings the UNet's config carried (noise schedule
