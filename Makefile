@@ -11,7 +11,7 @@
 #   make demo       first picture: spool + daemon on the embedded MNIST model
 #
 # Sources are found by wildcard: a new .c in base/ kernels/ model/ spool/
-# output/ daemon/lib_* joins libadm (README "Architecture": which folder may
+# output/ fleet/ daemon/lib_* joins libadm (README "Architecture": which folder may
 # include which), a new kernels/*.cl is embedded, a new schema/*.sql is
 # embedded, a new tests/test_*.c becomes a test program.
 
@@ -27,15 +27,15 @@ BUILD     ?= build
 CC        ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS      := sqlite3 libpng libsystemd libzip libcrypto json-c lapacke openblas
-CPPFLAGS  += -I. -Ibase -Ikernels -Imodel -Ispool -Ioutput -Idaemon -I$(BUILD) -DADM_VERSION='"$(VERSION)"' \
+PKGS      := sqlite3 libpng libsystemd libzip libcrypto json-c lapacke openblas libnats
+CPPFLAGS  += -I. -Ibase -Ikernels -Imodel -Ispool -Ioutput -Ifleet -Idaemon -I$(BUILD) -DADM_VERSION='"$(VERSION)"' \
              -DCL_TARGET_OPENCL_VERSION=120 -D_GNU_SOURCE
 CFLAGS    ?= -O2 -g
 override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-deprecated-declarations \
              -ffp-contract=off -pthread $(shell pkg-config --cflags $(PKGS))
 LDLIBS    += -lclblast -lOpenCL $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
-LIB_SRC   := $(wildcard base/*.c kernels/*.c model/*.c spool/*.c output/*.c daemon/lib_*.c)
+LIB_SRC   := $(wildcard base/*.c kernels/*.c model/*.c spool/*.c output/*.c fleet/*.c daemon/lib_*.c)
 LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/cl_sources.o $(BUILD)/gen/schema_sql.o
 CL_SRC    := $(sort $(wildcard kernels/*.cl))
 SQL_SRC   := $(sort $(wildcard schema/*.sql))

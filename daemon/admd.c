@@ -21,7 +21,11 @@
  * SIGTERM/SIGINT: stop at the next step boundary, put the job back, exit 0.
  * SIGHUP: drop the model cache (models reload on next use).
  * --drain: run until the queue is empty, then exit 0.
+ * --nats URL: also a box of a fleet (fleet/fleet_box.c: a thread that pulls
+ *            jobs into this spool and publishes results; started before
+ *            the loop, stopped after it, nothing in between).
  */
+#include "fleet.h"
 #include "generate.h"
 #include "job_files.h"
 #include "lib_modelcache.h"
@@ -56,6 +60,7 @@ typedef struct {
     size_t cache_bytes;      /* model cache budget (0: 3/4 of device memory) */
     int batch;               /* images per device pass (0: the model's choice) */
     double pass_s;           /* a device pass lasts about this long at most (once measured) */
+    adm_fleet_options fleet; /* --nats URL ...: a box of a fleet (url NULL: alone) */
 } admd_options;
 
 /* ---- signals: flags + a self-pipe that wakes poll() ---- */
@@ -503,6 +508,11 @@ static void usage(FILE *f) {
             "  --pass-seconds S     at most about S seconds of work per device pass, measured on the\n"
             "                       job's first pass of one image (default 30): a crash loses one pass\n"
             "  --input-root DIR     a folder whose PNGs jobs.input_path may name (repeatable; default none)\n"
+            "  --nats URL           also take jobs from a fleet's NATS JetStream queue and publish\n"
+            "                       results there (nats://host:4222, tls://host:4222 for TLS)\n"
+            "  --nats-creds FILE    NATS credentials file (user JWT + nkey seed; not readable by others)\n"
+            "  --nats-ca FILE       CA certificates for a tls:// server (default: the system's)\n"
+            "  --nats-ack-wait S    the queue's ack deadline when this box creates it (default 60)\n"
             "  -v, --verbose        debug log lines\n"
             "  -V, --version        print the version\n"
             "  -h, --help           this help\n"
@@ -522,7 +532,8 @@ static int number(const char *name, const char *v, double *out) {
 }
 
 static int parse_args(int argc, char **argv, admd_options *o) {
-    enum { O_DRAIN = 256, O_OUTPUT_ROOT, O_INPUT_ROOT, O_LEASE, O_POLL, O_PROGRESS, O_CACHE_MB, O_BATCH, O_PASS };
+    enum { O_DRAIN = 256, O_OUTPUT_ROOT, O_INPUT_ROOT, O_LEASE, O_POLL, O_PROGRESS, O_CACHE_MB, O_BATCH, O_PASS,
+           O_NATS, O_NATS_CREDS, O_NATS_CA, O_NATS_ACK_WAIT };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},           {"device", required_argument, NULL, 'D'},
         {"drain", no_argument, NULL, O_DRAIN},          {"output-root", required_argument, NULL, O_OUTPUT_ROOT},
@@ -532,6 +543,8 @@ static int parse_args(int argc, char **argv, admd_options *o) {
         {"cache-mb", required_argument, NULL, O_CACHE_MB}, {"batch", required_argument, NULL, O_BATCH},
         {"pass-seconds", required_argument, NULL, O_PASS}, {"verbose", no_argument, NULL, 'v'},
         {"version", no_argument, NULL, 'V'},            {"help", no_argument, NULL, 'h'},
+        {"nats", required_argument, NULL, O_NATS},      {"nats-creds", required_argument, NULL, O_NATS_CREDS},
+        {"nats-ca", required_argument, NULL, O_NATS_CA}, {"nats-ack-wait", required_argument, NULL, O_NATS_ACK_WAIT},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->lease_s = 300;
@@ -555,6 +568,10 @@ static int parse_args(int argc, char **argv, admd_options *o) {
             break;
         case O_DRAIN: o->drain = 1; break;
         case 'v': o->verbose = 1; break;
+        case O_NATS: o->fleet.url = optarg; break;
+        case O_NATS_CREDS: o->fleet.creds = optarg; break;
+        case O_NATS_CA: o->fleet.ca = optarg; break;
+        case O_NATS_ACK_WAIT: if (number("--nats-ack-wait", optarg, &o->fleet.ack_wait_s)) return 2; break;
         case O_LEASE: if (number("--lease", optarg, &o->lease_s)) return 2; break;
         case O_POLL: if (number("--poll", optarg, &o->poll_s)) return 2; break;
         case O_PROGRESS: if (number("--progress-interval", optarg, &o->progress_s)) return 2; break;
@@ -585,10 +602,17 @@ static int parse_args(int argc, char **argv, admd_options *o) {
     if (!(o->poll_s >= 0.05 && o->poll_s <= 3600)) { fprintf(stderr, "admd: --poll must be 0.05..3600 seconds\n"); return 2; }
     if (!(o->progress_s >= 0 && o->progress_s <= 3600)) { fprintf(stderr, "admd: --progress-interval must be 0..3600 seconds\n"); return 2; }
     if (!(o->pass_s > 0 && o->pass_s <= 86400)) { fprintf(stderr, "admd: --pass-seconds must be above 0, at most 86400\n"); return 2; }
+    if (!o->fleet.url && (o->fleet.creds || o->fleet.ca)) { fprintf(stderr, "admd: --nats-creds and --nats-ca need --nats URL\n"); return 2; }
+    if (o->fleet.ack_wait_s != 0 && !(o->fleet.ack_wait_s >= 1 && o->fleet.ack_wait_s <= 86400)) {
+        fprintf(stderr, "admd: --nats-ack-wait must be 1..86400 seconds\n");
+        return 2;
+    }
     return 0;
 }
 
 /* Requeue (or kill) the jobs of workers that are gone; log what happened. */
+static void fleet_log(int priority, const char *line) { adm_log(priority, "%s", line); }
+
 static void reap(adm_spool *s) {
     int q = 0, d = 0, n = 0;
     if (adm_spool_reclaim(s, adm_worker_is_dead, NULL, &n) != 0)
@@ -669,6 +693,17 @@ int main(int argc, char **argv) {
     adm_spool_counts(s, counts);
     adm_log(ADM_LOG_INFO, "admd %s ready: spool %s, output root %s, worker %s, %d queued%s", ADM_VERSION,
             adm_spool_path(s), root, adm_worker_id(), counts[0], opt.drain ? " (drain)" : "");
+    adm_fleet_box *fleet = NULL;
+    if (opt.fleet.url) {
+        opt.fleet.log = fleet_log;
+        if (adm_fleet_box_start(&opt.fleet, opt.db_path, adm_worker_id(), opt.lease_s, &fleet) != 0) {
+            adm_log(ADM_LOG_ERR, "%s", adm_last_error());
+            adm_model_cache_free(cache);
+            adm_cl_close(&cl);
+            adm_spool_close(s);
+            return 1;
+        }
+    }
     adm_notify_ready("idle");
 
     double last_reap = adm_now(), reap_every = opt.lease_s / 2 < 30 ? opt.lease_s / 2 : 30;
@@ -714,6 +749,7 @@ int main(int argc, char **argv) {
     if (pause_until > 0 && adm_spool_pause(s, NULL, 0) != 0)
         adm_log(ADM_LOG_WARNING, "cannot clear the pause: %s", adm_last_error());
     adm_notify_stopping();
+    adm_fleet_box_stop(fleet);
     if (w.inotify_fd >= 0) close(w.inotify_fd);
     adm_model_cache_free(cache);
     adm_cl_close(&cl);

@@ -365,4 +365,84 @@ int adm_spool_evaluation_add(adm_spool *s, const adm_spool_evaluation *e, int64_
 /* All rows, oldest first (malloc'd; free()). */
 int adm_spool_evaluation_list(adm_spool *s, adm_spool_evaluation **out, int *n);
 
+/* ---- a box of a fleet (schema/007_fleet.sql; the NATS side is fleet/) ----
+ *
+ * Jobs taken from the fleet's queue are keyed by their message id in
+ * fleet_inbox; results wait in fleet_outbox (a trigger adds each image in
+ * the transaction that records it, another the job's end). */
+
+/* What adm_spool_fleet_take did with a job message. */
+#define ADM_FLEET_NEW     0   /* a new job (*job_id), held by holder */
+#define ADM_FLEET_HELD    1   /* its job exists and has not ended: held by holder again
+                                 (requeued if it had been released) */
+#define ADM_FLEET_ENDED   2   /* its job ended (done, failed, dead, cancelled here) or was
+                                 pruned: the message only needs its acknowledgement */
+#define ADM_FLEET_REFUSED 3   /* the schema refused the request (adm_last_error: why) */
+/* In one transaction: look msg_id up, else insert the job and its
+ * fleet_inbox row.  Returns ADM_FLEET_* or -1 (a passing error: retry). */
+int adm_spool_fleet_take(adm_spool *s, const char *msg_id, uint64_t stream_seq, const char *holder,
+                         const adm_spool_request *r, int64_t *job_id);
+/* The message of msg_id was acknowledged: fleet_inbox.state = acked. */
+int adm_spool_fleet_acked(adm_spool *s, const char *msg_id);
+/* Give held messages back: those of holder (holder non-NULL), or those
+ * whose holder is_dead() says is gone.  A queued job of theirs is
+ * cancelled with a "released" error (the message goes back to the queue
+ * and, should it come back here, adm_spool_fleet_take requeues the job);
+ * *n counts the rows released (may be NULL). */
+int adm_spool_fleet_release(adm_spool *s, const char *holder, int (*is_dead)(const char *worker, void *user),
+                            void *user, int *n);
+/* Jobs waiting or running that would delay a new one for worker: queued
+ * jobs plus jobs running under worker. */
+int adm_spool_fleet_busy(adm_spool *s, const char *worker, int *n);
+
+typedef struct {
+    int64_t id, job_id;
+    char kind[16];                        /* image | done | failed | dead */
+    int index;                            /* image: its index, else -1 */
+    char msg_id[129];                     /* the job's message id */
+    int tries;
+    adm_spool_output out;                 /* image: its outputs row (path "" when pruned) */
+    int64_t seed;                         /* the job's seed */
+    char error[ADM_SPOOL_TEXT];           /* failed, dead: the job's error */
+} adm_spool_outbox_row;
+/* Up to max unsent rows, oldest first (malloc'd; free()). */
+int adm_spool_outbox_pending(adm_spool *s, int max, adm_spool_outbox_row **rows, int *n);
+/* The server acknowledged row id (messages, payload bytes); error non-NULL:
+ * it was given up with that reason (its PNG is gone). */
+int adm_spool_outbox_sent(adm_spool *s, int64_t id, int messages, int64_t bytes, const char *error);
+/* A try failed (error): tries + 1, last_error. */
+int adm_spool_outbox_failed(adm_spool *s, int64_t id, const char *error);
+/* Unsent outbox rows of one job. */
+int adm_spool_outbox_unsent(adm_spool *s, int64_t job_id, int *n);
+/* Outbox rows waiting / sent. */
+int adm_spool_outbox_counts(adm_spool *s, int64_t *pending, int64_t *sent);
+
+/* ---- the central results file of `admctl fleet collect` (spool_collect.c) ----
+ * Its own SQLite file (not a spool): fleet_results, one row per image
+ * (job message id, index) and fleet_ends, one row per job end. */
+typedef struct adm_collect_db adm_collect_db;
+int adm_collect_open(const char *path, adm_collect_db **out);
+void adm_collect_close(adm_collect_db *c);
+/* The highest results-stream sequence seen (0: none). */
+int adm_collect_last_seq(adm_collect_db *c, uint64_t *seq);
+int adm_collect_set_last_seq(adm_collect_db *c, uint64_t seq);
+typedef struct {
+    char job[129];
+    int index;
+    int64_t seed;
+    char sha256[ADM_SPOOL_SHA], box[ADM_SPOOL_TEXT], path[ADM_SPOOL_PATH];
+    int64_t bytes, local_job_id;
+    uint64_t stream_seq;
+} adm_collect_image;
+/* 1 when (job, index) is already there (*sha256_there filled, may be NULL). */
+int adm_collect_has_image(adm_collect_db *c, const char *job, int index, char sha256_there[ADM_SPOOL_SHA]);
+int adm_collect_add_image(adm_collect_db *c, const adm_collect_image *im);
+/* A job's end (state done|failed|dead, provenance JSON or the error); replaces. */
+int adm_collect_add_end(adm_collect_db *c, const char *job, const char *state, const char *box, const char *text,
+                        uint64_t stream_seq);
+/* Rows: images, ends. */
+int adm_collect_counts(adm_collect_db *c, int64_t *images, int64_t *ends);
+int adm_collect_begin(adm_collect_db *c);
+int adm_collect_commit(adm_collect_db *c);
+
 #endif

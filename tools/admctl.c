@@ -21,6 +21,7 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
     X(init,     "create a spool (database) and register the default model") \
     X(model,    "add, list or remove models (presets for the released checkpoints)") \
     X(submit,   "queue a job: class, count, guidance scale, sampler, seed") \
+    X(fleet,    "many boxes over NATS JetStream: submit, status, collect") \
     X(list,     "jobs, newest first, with progress") \
     X(status,   "counts per state, the running jobs and the queue") \
     X(watch,    "follow a job with a live progress bar until it ends") \

@@ -14,6 +14,7 @@ kernels
 model
 spool
 output
+fleet
 daemon tools'
 root=${1:-.}
 cd "$root" || exit 2

@@ -1,0 +1,605 @@
+/* cmd_fleet.c — `admctl fleet`: the user's side of a fleet of boxes
+ * (fleet/fleet.h): submit jobs to the NATS JetStream queue, see the queue,
+ * the consumer and each box, and collect every result into a folder and a
+ * central SQLite file, checking each PNG's sha256. */
+#include "admctl.h"
+#include "admctl_spool.h"
+#include "fleet.h"
+#include "util.h"
+#include <errno.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: admctl fleet submit --nats URL [submit's options]   queue jobs for any box\n"
+        "       admctl fleet submit --nats URL --message FILE|-     queue one job message as written\n"
+        "       admctl fleet status --nats URL [--errors N]        queue, consumer, boxes, refused messages\n"
+        "       admctl fleet collect --nats URL --out DIR [--db FILE]  every result into DIR\n"
+        "  --nats URL        the NATS server: nats://host:4222, tls://host:4222 (TLS)\n"
+        "  --nats-creds FILE credentials file (user JWT + nkey seed; never on the command line)\n"
+        "  --nats-ca FILE    CA certificates for a tls:// server\n"
+        "  --out DIR         collect: PNGs go to DIR/<job>/<index>.png, provenance to\n"
+        "                    DIR/<job>/provenance.json\n"
+        "  --db FILE         collect: the central results file (default DIR/fleet.db); a second\n"
+        "                    run adds only what is new\n"
+        "  --errors N        status: the last N refused job messages (default 5)\n");
+}
+
+/* The options of `admctl submit` without its --db, plus --nats and friends.
+ * (A copy of submit's parser as it was before two-stage jobs: the fleet's
+ * job messages carry one-stage jobs; --upsampler and --input are refused.) */
+typedef struct {
+    adm_spool_request r;
+    int classes[1000], n_classes;       /* one job per class (-1: random) */
+    int json, seed_given;
+    const char *db;
+    const char *nats, *creds, *ca, *ack_wait;
+} submit_args;
+
+static void submit_usage(FILE *f, int fleet) {
+    fprintf(f,
+        "usage: admctl %s --model M [--class C] [--count N] [--scale S]\n"
+        "                     [--sampler ddpm|ddim|dpm++2m|dpm++3m|dpm3s] [--respacing R] [--eta E]\n"
+        "                     [--steps N] [--skip K] [--thresholding none|dynamic]\n"
+        "                     [--seed N] [--priority P] [--outdir DIR]\n"
+        "                     [--max-attempts N] [--json] %s\n"
+        "\n"
+        "%s"
+        "  --class C       a class label, a list (\"0-9\", \"1,4,7\": one job per class, same\n"
+        "                  seed), or \"random\" (drawn per image; the default)\n"
+        "  --count N       images per job (default 1)\n"
+        "  --scale S       classifier guidance scale (default: the model's)\n"
+        "  --sampler S     ddpm, ddim, or the DPM-Solver samplers dpm++2m, dpm++3m (multistep\n"
+        "                  DPM-Solver++) and dpm3s (singlestep DPM-Solver, order 3)\n"
+        "                  (default: the model's)\n"
+        "  --respacing R   ddpm/ddim timestep respacing: \"50\", \"ddim25\", \"10,20,30\" (default: the model's)\n"
+        "  --eta E         DDIM eta, 0..1 (default 0)\n"
+        "  --steps N       dpm*: network passes, 1..1000 (default: the model's, 20 unless set)\n"
+        "  --skip K        dpm*: time steps uniform in time_uniform (default), logsnr or time_quadratic\n"
+        "  --thresholding T  dpm++*: dynamic (default: x0 clamped per image at its 99.5%% |x0|\n"
+        "                  quantile, Imagen's dynamic thresholding) or none; dpm3s: none\n"
+        "  --seed N        seed (default: chosen and recorded by the daemon)\n"
+        "  --priority P    higher runs first, -1000..1000 (default 0)\n"
+        "  --outdir DIR    output folder under the spool's output root (default job-<id>)\n"
+        "  --max-attempts N  tries before the job is marked dead, 1..100 (default 3)\n"
+        "  --json          print {\"ids\": [...], \"seed\": N or null} instead of the ids\n"
+        "%s",
+        fleet ? "fleet submit" : "submit", fleet ? "--nats URL [--nats-creds FILE]" : "[--db PATH]",
+        fleet ? "Queue images on the fleet's NATS JetStream queue (any box may run them); prints the\n"
+                "job's fleet id (one line per job).  The seed is chosen here when not given, so every\n"
+                "box would draw the same images.\n"
+              : "Queue images; prints the new job id (one line per job).\n",
+        fleet ? "  --nats URL      the NATS server (nats://host:4222; tls://host:4222 for TLS)\n"
+                "  --nats-creds FILE  NATS credentials file (user JWT + nkey seed)\n"
+                "  --nats-ca FILE  CA certificates for a tls:// server\n"
+                "  --nats-ack-wait S  ack deadline of the queue's consumer if this creates it (default 60)\n"
+              : ADMCTL_DB_HELP);
+}
+
+static int parse_num(const char *opt, const char *s, double lo, double hi, double *v) {
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(x) || x < lo || x > hi)
+        return admctl_fail("%s '%s': expected a number in [%g, %g]", opt, s, lo, hi);
+    *v = x;
+    return 0;
+}
+
+/* count, seed, priority, attempts: whole numbers (2.5 is refused, not truncated) */
+static int parse_int(const char *opt, const char *s, double lo, double hi, double *v) {
+    if (parse_num(opt, s, lo, hi, v)) return -1;
+    if (*v != floor(*v)) return admctl_fail("%s '%s': expected a whole number", opt, s);
+    return 0;
+}
+
+static int submit_parse(int argc, char **argv, int fleet, submit_args *a) {
+    memset(a, 0, sizeof *a);
+    const char *model = NULL, *klass = "random", *count = NULL, *scale = NULL, *sampler = NULL;
+    const char *respacing = NULL, *eta = NULL, *seed = NULL, *priority = NULL, *outdir = NULL, *attempts = NULL;
+    const char *steps = NULL, *skip = NULL, *thresholding = NULL;
+    const char *cmd = fleet ? "fleet submit" : "submit";
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--model", &model) ||
+            admctl_opt(argc, argv, &i, "--class", &klass) || admctl_opt(argc, argv, &i, "--count", &count) ||
+            admctl_opt(argc, argv, &i, "--scale", &scale) || admctl_opt(argc, argv, &i, "--sampler", &sampler) ||
+            admctl_opt(argc, argv, &i, "--respacing", &respacing) || admctl_opt(argc, argv, &i, "--eta", &eta) ||
+            admctl_opt(argc, argv, &i, "--seed", &seed) || admctl_opt(argc, argv, &i, "--priority", &priority) ||
+            admctl_opt(argc, argv, &i, "--outdir", &outdir) || admctl_opt(argc, argv, &i, "--max-attempts", &attempts) ||
+            admctl_flag(argv, i, "--json", &a->json) ||
+            admctl_opt(argc, argv, &i, "--steps", &steps) || admctl_opt(argc, argv, &i, "--skip", &skip) ||
+            admctl_opt(argc, argv, &i, "--thresholding", &thresholding))
+            continue;
+        if (!fleet && admctl_opt(argc, argv, &i, "--db", &a->db)) continue;
+        if (fleet && (admctl_opt(argc, argv, &i, "--nats", &a->nats) || admctl_opt(argc, argv, &i, "--nats-creds", &a->creds) ||
+                      admctl_opt(argc, argv, &i, "--nats-ca", &a->ca) ||
+                      admctl_opt(argc, argv, &i, "--nats-ack-wait", &a->ack_wait)))
+            continue;
+        submit_usage(stderr, fleet);
+        admctl_fail("%s: unexpected argument '%s'", cmd, argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (!model) { submit_usage(stderr, fleet); admctl_fail("%s: --model is required (see admctl model list)", cmd); return ADMCTL_USAGE; }
+    if (fleet && !a->nats) { submit_usage(stderr, fleet); admctl_fail("%s: --nats URL is required", cmd); return ADMCTL_USAGE; }
+
+    adm_spool_request *rq = &a->r;
+    adm_spool_request_init(rq);
+    double v;
+    a->n_classes = admctl_parse_classes(klass, a->classes, 1000);
+    if (a->n_classes < 0) { admctl_fail("--class: %s", adm_last_error()); return ADMCTL_USAGE; }
+    if (strlen(model) >= sizeof rq->model) { admctl_fail("--model '%s': name too long", model); return ADMCTL_USAGE; }
+    snprintf(rq->model, sizeof rq->model, "%s", model);
+    /* wide ranges here: the schema's CHECKs are the judges, with their messages */
+    if (count) { if (parse_int("--count", count, -1e9, 1e9, &v)) return ADMCTL_USAGE; rq->count = (int)v; }
+    if (scale) { if (parse_num("--scale", scale, -1e30, 1e30, &v)) return ADMCTL_USAGE; rq->scale = v; }
+    if (eta) { if (parse_num("--eta", eta, -1e30, 1e30, &v)) return ADMCTL_USAGE; rq->eta = v; }
+    if (seed) {
+        /* exact 64-bit integers: daemon-chosen seeds (up to 2^63-1) can be given back */
+        char *end;
+        errno = 0;
+        long long sv = strtoll(seed, &end, 10);
+        if (end == seed || *end || errno || sv < 0) {
+            admctl_fail("--seed '%s': expected a whole number from 0 to %lld", seed, (long long)INT64_MAX);
+            return ADMCTL_USAGE;
+        }
+        rq->seed = (int64_t)sv;
+        a->seed_given = 1;
+    }
+    if (priority) { if (parse_int("--priority", priority, -1e9, 1e9, &v)) return ADMCTL_USAGE; rq->priority = (int)v; }
+    /* 0 would mean "the default" to the spool API: refuse it here */
+    if (attempts) { if (parse_int("--max-attempts", attempts, 1, 100, &v)) return ADMCTL_USAGE; rq->max_attempts = (int)v; }
+    if (steps) { if (parse_int("--steps", steps, -1e9, 1e9, &v)) return ADMCTL_USAGE; rq->steps = v == 0 ? -1 : (int)v; }
+    if (skip) snprintf(rq->skip, sizeof rq->skip, "%s", skip);
+    if (thresholding) snprintf(rq->thresholding, sizeof rq->thresholding, "%s", thresholding);
+    if (sampler) snprintf(rq->sampler, sizeof rq->sampler, "%s", sampler);
+    if (respacing) snprintf(rq->respacing, sizeof rq->respacing, "%s", respacing);
+    if (outdir && a->n_classes > 1) { admctl_fail("--outdir names one folder: submit one class at a time with it"); return ADMCTL_USAGE; }
+    if (outdir) snprintf(rq->outdir, sizeof rq->outdir, "%s", outdir);
+    /* one seed for the whole class list, so that the jobs differ only by class */
+    if (!seed && a->n_classes > 1) {
+        char hex[65];
+        char src[64];
+        snprintf(src, sizeof src, "%f-%d", adm_now(), (int)getpid());
+        adm_sha256_hex(src, strlen(src), hex);
+        rq->seed = (int64_t)(strtoull(hex + 48, NULL, 16) & 0x7fffffff);
+        fprintf(stderr, "admctl: %d jobs share seed %lld\n", a->n_classes, (long long)rq->seed);
+    }
+    return ADMCTL_OK;
+}
+
+static int connect_opts(const char *url, const char *creds, const char *ca, const char *ack_wait, adm_fleet_conn **c) {
+    adm_fleet_options o;
+    memset(&o, 0, sizeof o);
+    o.url = url;
+    o.creds = creds;
+    o.ca = ca;
+    if (ack_wait) {
+        char *end;
+        o.ack_wait_s = strtod(ack_wait, &end);
+        if (end == ack_wait || *end || !(o.ack_wait_s >= 1 && o.ack_wait_s <= 86400))
+            return admctl_fail("--nats-ack-wait '%s': expected seconds from 1 to 86400", ack_wait);
+    }
+    if (adm_fleet_connect(&o, 0, c) != 0) return admctl_fail("%s", adm_last_error());
+    if (adm_fleet_setup(*c, o.ack_wait_s) != 0) {
+        admctl_fail("%s", adm_last_error());
+        adm_fleet_close(*c);
+        return ADMCTL_FAIL;
+    }
+    return ADMCTL_OK;
+}
+
+/* ---- submit ---- */
+
+/* --message FILE: a job message as the queue carries it (fleet.h's JSON),
+ * published as it is: the boxes judge it (scripts, and the tests of bad
+ * messages).  "-" reads standard input. */
+static int submit_message(int argc, char **argv) {
+    const char *url = NULL, *creds = NULL, *ca = NULL, *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--nats", &url) || admctl_opt(argc, argv, &i, "--nats-creds", &creds) ||
+            admctl_opt(argc, argv, &i, "--nats-ca", &ca) || admctl_opt(argc, argv, &i, "--message", &file))
+            continue;
+        admctl_fail("fleet submit --message: unexpected argument '%s' (the message holds the job)", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (!url) { admctl_fail("fleet submit: --nats URL is required"); return ADMCTL_USAGE; }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (!strcmp(file, "-")) {
+        size_t cap = 0;
+        for (;;) {
+            if (len + 4096 + 1 > cap) {
+                cap = cap ? cap * 2 : 8192;
+                uint8_t *g = realloc(data, cap);
+                if (!g) { free(data); return admctl_fail("out of memory"); }
+                data = g;
+            }
+            size_t n = fread(data + len, 1, 4096, stdin);
+            len += n;
+            if (n == 0) break;
+            if (len > 16u << 20) { free(data); return admctl_fail("--message -: more than 16 MB"); }
+        }
+    } else if (adm_read_file(file, &data, &len) != 0) return admctl_fail("--message %s", adm_last_error());
+    adm_fleet_conn *c;
+    if (connect_opts(url, creds, ca, NULL, &c) != ADMCTL_OK) { free(data); return ADMCTL_FAIL; }
+    char id[33];
+    adm_fleet_new_id(id);
+    const char *keys[] = {"Adm-Job"};
+    const char *vals[] = {id};
+    int rc = ADMCTL_OK;
+    if (adm_fleet_publish(c, ADM_FLEET_JOBS_SUBJECT, id, keys, vals, 1, data, len, NULL, NULL) != 0)
+        rc = admctl_fail("%s", adm_last_error());
+    else printf("%s\n", id);
+    free(data);
+    adm_fleet_close(c);
+    return rc;
+}
+
+static int fleet_submit(int argc, char **argv) {
+    if (admctl_wants_help(argc, argv)) { submit_usage(stdout, 1); return ADMCTL_OK; }
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "--message", 9)) return submit_message(argc, argv);
+    submit_args a;
+    int rc = submit_parse(argc, argv, 1, &a);
+    if (rc != ADMCTL_OK) return rc;
+    /* The seed is fixed here: whichever box runs the job (or two, after an
+     * outage) draws the same images. */
+    if (a.r.seed < 0) {
+        char id[33];
+        adm_fleet_new_id(id);
+        a.r.seed = (int64_t)(strtoull(id + 16, NULL, 16) & 0x7fffffffffffffffULL);
+    }
+    adm_fleet_conn *c;
+    if (connect_opts(a.nats, a.creds, a.ca, a.ack_wait, &c) != ADMCTL_OK) return ADMCTL_FAIL;
+    json_object *ids = a.json ? json_object_new_array() : NULL;
+    for (int k = 0; k < a.n_classes && rc == ADMCTL_OK; k++) {
+        a.r.klass = a.classes[k];
+        char id[33];
+        adm_fleet_new_id(id);
+        char *text = adm_fleet_job_json(&a.r);
+        if (!text) { rc = admctl_fail("%s", adm_last_error()); break; }
+        const char *keys[] = {"Adm-Job"};
+        const char *vals[] = {id};
+        if (adm_fleet_publish(c, ADM_FLEET_JOBS_SUBJECT, id, keys, vals, 1, text, strlen(text), NULL, NULL) != 0)
+            rc = admctl_fail("%s", adm_last_error());
+        else if (ids) json_object_array_add(ids, json_object_new_string(id));
+        else printf("%s\n", id);
+        free(text);
+    }
+    if (ids) {
+        json_object *doc = json_object_new_object();
+        json_object_object_add(doc, "ids", ids);
+        json_object_object_add(doc, "seed", json_object_new_int64(a.r.seed));
+        printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+        json_object_put(doc);
+    }
+    adm_fleet_close(c);
+    return rc;
+}
+
+/* ---- status ---- */
+
+static const char *hdr(natsMsg *m, const char *key) {
+    const char *v = NULL;
+    if (natsMsgHeader_Get(m, key, &v) != NATS_OK || !v) return "";
+    return v;
+}
+
+static int64_t jint(json_object *o, const char *k) {
+    json_object *v;
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+static int fleet_status(int argc, char **argv) {
+    const char *url = NULL, *creds = NULL, *ca = NULL, *nerr = "5";
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--nats", &url) || admctl_opt(argc, argv, &i, "--nats-creds", &creds) ||
+            admctl_opt(argc, argv, &i, "--nats-ca", &ca) || admctl_opt(argc, argv, &i, "--errors", &nerr))
+            continue;
+        usage(stderr);
+        admctl_fail("fleet status: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    char *end;
+    long show_errors = strtol(nerr, &end, 10);
+    if (!url || *end || show_errors < 0 || show_errors > 1000) {
+        usage(stderr);
+        return admctl_fail("fleet status: --nats URL is required; --errors takes 0..1000"), ADMCTL_USAGE;
+    }
+    adm_fleet_conn *c;
+    if (connect_opts(url, creds, ca, NULL, &c) != ADMCTL_OK) return ADMCTL_FAIL;
+    int rc = ADMCTL_OK;
+    jsStreamInfo *si = NULL;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, c->js, ADM_FLEET_JOBS_STREAM, NULL, &jerr);
+    if (s == NATS_OK) s = js_GetConsumerInfo(&ci, c->js, ADM_FLEET_JOBS_STREAM, ADM_FLEET_CONSUMER, NULL, &jerr);
+    if (s != NATS_OK) { adm_fleet_fail("queue", s, jerr); rc = admctl_fail("%s", adm_last_error()); goto out; }
+    printf("queue %s: %llu job message%s (%llu bytes)\n", ADM_FLEET_JOBS_STREAM, (unsigned long long)si->State.Msgs,
+           si->State.Msgs == 1 ? "" : "s", (unsigned long long)si->State.Bytes);
+    printf("consumer %s: %llu pending (not delivered yet), %lld in flight (held by boxes), %lld redelivered, "
+           "%lld pulls waiting, ack deadline %.0f s\n",
+           ADM_FLEET_CONSUMER, (unsigned long long)ci->NumPending, (long long)ci->NumAckPending,
+           (long long)ci->NumRedelivered, (long long)ci->NumWaiting, ci->Config ? (double)ci->Config->AckWait / 1e9 : 0);
+    jsStreamInfo_Destroy(si);
+    si = NULL;
+    s = js_GetStreamInfo(&si, c->js, ADM_FLEET_RESULTS_STREAM, NULL, &jerr);
+    if (s == NATS_OK) {
+        printf("results %s: %llu messages (%llu bytes)\n", ADM_FLEET_RESULTS_STREAM, (unsigned long long)si->State.Msgs,
+               (unsigned long long)si->State.Bytes);
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+    }
+    /* each box's last report */
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Stream.Info.SubjectsFilter = ADM_FLEET_BOXES_PREFIX ".>";
+    s = js_GetStreamInfo(&si, c->js, ADM_FLEET_BOXES_STREAM, &jo, &jerr);
+    if (s == NATS_OK && si->State.Subjects && si->State.Subjects->Count > 0) {
+        printf("%-40s %5s %6s %7s %6s %6s %6s %7s %6s %7s %6s\n", "box", "held", "queued", "running", "done", "failed",
+               "taken", "refused", "acked", "outbox", "age_s");
+        for (int i = 0; i < si->State.Subjects->Count; i++) {
+            natsMsg *m = NULL;
+            if (js_GetLastMsg(&m, c->js, ADM_FLEET_BOXES_STREAM, si->State.Subjects->List[i].Subject, NULL, &jerr) != NATS_OK)
+                continue;
+            json_object *o = json_tokener_parse(natsMsg_GetData(m) ? natsMsg_GetData(m) : "");
+            if (o) {
+                json_object *b;
+                const char *box = json_object_object_get_ex(o, "box", &b) ? json_object_get_string(b) : "?";
+                printf("%-40.40s %5lld %6lld %7lld %6lld %6lld %6lld %7lld %6lld %7lld %6lld\n", box, (long long)jint(o, "held"),
+                       (long long)jint(o, "queued"), (long long)jint(o, "running"), (long long)jint(o, "done"),
+                       (long long)jint(o, "failed"), (long long)jint(o, "taken"), (long long)jint(o, "refused"),
+                       (long long)jint(o, "acked"), (long long)jint(o, "outbox_pending"),
+                       (long long)(time(NULL) - jint(o, "time")));
+                json_object_put(o);
+            }
+            natsMsg_Destroy(m);
+        }
+    } else printf("boxes: none has reported yet\n");
+    if (si) { jsStreamInfo_Destroy(si); si = NULL; }
+    /* the last refused job messages */
+    s = js_GetStreamInfo(&si, c->js, ADM_FLEET_ERRORS_STREAM, NULL, &jerr);
+    if (s == NATS_OK) {
+        printf("refused job messages: %llu\n", (unsigned long long)si->State.Msgs);
+        uint64_t last = si->State.LastSeq, first = si->State.FirstSeq;
+        for (uint64_t q = last >= (uint64_t)show_errors ? last - (uint64_t)show_errors + 1 : 1; show_errors > 0 && q <= last; q++) {
+            if (q < first) continue;
+            natsMsg *m = NULL;
+            if (js_GetMsg(&m, c->js, ADM_FLEET_ERRORS_STREAM, q, NULL, &jerr) != NATS_OK) continue;
+            printf("  refused: %.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
+            natsMsg_Destroy(m);
+        }
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+    }
+out:
+    if (si) jsStreamInfo_Destroy(si);
+    if (ci) jsConsumerInfo_Destroy(ci);
+    adm_fleet_close(c);
+    return rc;
+}
+
+/* ---- collect ---- */
+
+typedef struct {
+    char subject[256];
+    uint64_t first_seq;
+    int next, parts;
+    natsMsg *head;          /* the first part: its headers */
+    uint8_t *data;
+    size_t len;
+} assembly;
+
+typedef struct {
+    adm_collect_db *db;
+    const char *out;
+    int64_t images, already, ends, bad, conflicts;
+} collect_ctx;
+
+static void assembly_free(assembly *a) {
+    if (a->head) natsMsg_Destroy(a->head);
+    free(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+/* One whole result (all its parts). */
+static int take_result(collect_ctx *x, natsMsg *head, const uint8_t *data, size_t len, uint64_t seq) {
+    const char *job = hdr(head, "Adm-Job"), *kind = hdr(head, "Adm-Kind");
+    if (!adm_fleet_id_ok(job)) {
+        fprintf(stderr, "admctl: results message %llu: bad Adm-Job header: skipped\n", (unsigned long long)seq);
+        x->bad++;
+        return 0;
+    }
+    char dir[ADM_SPOOL_PATH + 200], path[ADM_SPOOL_PATH + 300];
+    snprintf(dir, sizeof dir, "%s/%s", x->out, job);
+    if (!strcmp(kind, "image")) {
+        char *end;
+        long idx = strtol(hdr(head, "Adm-Image"), &end, 10);
+        const char *want = hdr(head, "Adm-Sha256");
+        char sha[65];
+        adm_sha256_hex(data, len, sha);
+        if (*end || idx < 0 || idx > 100000 || strcmp(sha, want) != 0) {
+            fprintf(stderr, "admctl: results message %llu (job %s image %s): sha256 %s does not match its header %s: "
+                            "not collected\n", (unsigned long long)seq, job, hdr(head, "Adm-Image"), sha, want);
+            x->bad++;
+            return 0;
+        }
+        char there[ADM_SPOOL_SHA];
+        int has = adm_collect_has_image(x->db, job, (int)idx, there);
+        if (has < 0) return -1;
+        if (has) {
+            if (strcmp(there, sha) != 0) {
+                fprintf(stderr, "admctl: job %s image %ld: a second result with another sha256 (%s, kept %s; the boxes' "
+                                "devices differ?)\n", job, idx, sha, there);
+                x->conflicts++;
+            } else x->already++;
+            return 0;
+        }
+        if (adm_mkdir_p(dir, 0775) != 0) return -1;
+        snprintf(path, sizeof path, "%s/%ld.png", dir, idx);
+        if (adm_file_write_atomic(path, NULL, data, len) != 0) return -1;
+        adm_collect_image im;
+        memset(&im, 0, sizeof im);
+        snprintf(im.job, sizeof im.job, "%s", job);
+        im.index = (int)idx;
+        im.seed = strtoll(hdr(head, "Adm-Seed"), NULL, 10);
+        snprintf(im.sha256, sizeof im.sha256, "%s", sha);
+        snprintf(im.box, sizeof im.box, "%s", hdr(head, "Adm-Box"));
+        char real[PATH_MAX];
+        if (!realpath(path, real)) snprintf(real, sizeof real, "%.4000s", path);
+        snprintf(im.path, sizeof im.path, "%.4000s", real);
+        im.bytes = (int64_t)len;
+        im.local_job_id = strtoll(hdr(head, "Adm-Local-Job"), NULL, 10);
+        im.stream_seq = seq;
+        if (adm_collect_add_image(x->db, &im) != 0) return -1;
+        x->images++;
+        return 0;
+    }
+    if (!strcmp(kind, "end")) {
+        const char *state = hdr(head, "Adm-State");
+        char *text = adm_malloc(len + 1);
+        if (!text) return -1;
+        memcpy(text, data, len);
+        text[len] = 0;
+        if (!strcmp(state, "done")) {
+            if (adm_mkdir_p(dir, 0775) != 0) { free(text); return -1; }
+            snprintf(path, sizeof path, "%s/provenance.json", dir);
+            if (adm_file_write_atomic(path, NULL, data, len) != 0) { free(text); return -1; }
+        }
+        int rc = adm_collect_add_end(x->db, job, state, hdr(head, "Adm-Box"), text, seq);
+        free(text);
+        if (rc == 0) x->ends++;
+        return rc;
+    }
+    fprintf(stderr, "admctl: results message %llu: unknown Adm-Kind '%s': skipped\n", (unsigned long long)seq, kind);
+    return 0;
+}
+
+static int fleet_collect(int argc, char **argv) {
+    const char *url = NULL, *creds = NULL, *ca = NULL, *out = NULL, *dbp = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--nats", &url) || admctl_opt(argc, argv, &i, "--nats-creds", &creds) ||
+            admctl_opt(argc, argv, &i, "--nats-ca", &ca) || admctl_opt(argc, argv, &i, "--out", &out) ||
+            admctl_opt(argc, argv, &i, "--db", &dbp))
+            continue;
+        usage(stderr);
+        admctl_fail("fleet collect: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (!url || !out) { usage(stderr); admctl_fail("fleet collect: --nats URL and --out DIR are required"); return ADMCTL_USAGE; }
+    if (adm_mkdir_p(out, 0775) != 0) return admctl_fail("--out %s: %s", out, adm_last_error());
+    char dbbuf[4200];
+    if (!dbp) { snprintf(dbbuf, sizeof dbbuf, "%s/fleet.db", out); dbp = dbbuf; }
+    adm_fleet_conn *c;
+    if (connect_opts(url, creds, ca, NULL, &c) != ADMCTL_OK) return ADMCTL_FAIL;
+    collect_ctx x = {.out = out};
+    if (adm_collect_open(dbp, &x.db) != 0) { admctl_fail("%s", adm_last_error()); adm_fleet_close(c); return ADMCTL_FAIL; }
+    int rc = ADMCTL_OK;
+    uint64_t from = 0;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, c->js, ADM_FLEET_RESULTS_STREAM, NULL, &jerr);
+    if (s != NATS_OK || adm_collect_last_seq(x.db, &from) != 0) {
+        if (s != NATS_OK) adm_fleet_fail("results stream", s, jerr);
+        rc = admctl_fail("%s", adm_last_error());
+        goto out;
+    }
+    uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    uint64_t q = from + 1 > first ? from + 1 : first;
+    double t0 = adm_now();
+    assembly asm_[16];
+    memset(asm_, 0, sizeof asm_);
+    uint64_t done_upto = from;     /* every message up to here is taken in whole */
+    int64_t messages = 0;
+    if (adm_collect_begin(x.db) != 0) { rc = admctl_fail("%s", adm_last_error()); goto out; }
+    for (; q <= last && q > 0; q++) {
+        natsMsg *m = NULL;
+        s = js_GetMsg(&m, c->js, ADM_FLEET_RESULTS_STREAM, q, NULL, &jerr);
+        if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) { jerr = 0; continue; }   /* deleted */
+        if (s != NATS_OK) { adm_fleet_fail("results", s, jerr); rc = admctl_fail("%s", adm_last_error()); break; }
+        messages++;
+        int k = 0, n = 0;
+        if (sscanf(hdr(m, "Adm-Part"), "%d/%d", &k, &n) != 2 || k < 1 || n < 1 || k > n || n > 100000) k = n = 1;
+        const char *subj = natsMsg_GetSubject(m);
+        const uint8_t *data = (const uint8_t *)natsMsg_GetData(m);
+        size_t len = (size_t)natsMsg_GetDataLength(m);
+        if (n == 1) {
+            if (take_result(&x, m, data, len, q) != 0) { rc = admctl_fail("%s", adm_last_error()); natsMsg_Destroy(m); break; }
+            natsMsg_Destroy(m);
+            continue;
+        }
+        /* a part of a large result: assemble by subject */
+        int slot = -1, free_slot = -1;
+        for (int i = 0; i < 16; i++) {
+            if (asm_[i].head && !strcmp(asm_[i].subject, subj)) slot = i;
+            if (!asm_[i].head && free_slot < 0) free_slot = i;
+        }
+        if (k == 1) {
+            if (slot >= 0) assembly_free(&asm_[slot]);       /* a retried result starts over */
+            else slot = free_slot;
+            if (slot < 0) { rc = admctl_fail("too many results in parts at once"); natsMsg_Destroy(m); break; }
+            snprintf(asm_[slot].subject, sizeof asm_[slot].subject, "%s", subj);
+            asm_[slot].first_seq = q;
+            asm_[slot].parts = n;
+            asm_[slot].next = 1;
+            asm_[slot].head = m;
+        } else if (slot < 0 || asm_[slot].next != k || asm_[slot].parts != n) {
+            natsMsg_Destroy(m);            /* a part without its beginning (a dedupe-dropped retry): skip */
+            continue;
+        }
+        assembly *a = &asm_[slot];
+        uint8_t *grown = realloc(a->data, a->len + len + 1);
+        if (!grown) { rc = admctl_fail("out of memory"); if (a->head != m) natsMsg_Destroy(m); break; }
+        a->data = grown;
+        memcpy(a->data + a->len, data, len);
+        a->len += len;
+        a->next++;
+        if (a->head != m) natsMsg_Destroy(m);
+        if (a->next > a->parts) {
+            int trc = take_result(&x, a->head, a->data, a->len, a->first_seq);
+            assembly_free(a);
+            if (trc != 0) { rc = admctl_fail("%s", adm_last_error()); break; }
+        }
+    }
+    /* resume next time before the first result still in parts */
+    done_upto = q > 0 ? q - 1 : 0;
+    for (int i = 0; i < 16; i++)
+        if (asm_[i].head) { if (asm_[i].first_seq - 1 < done_upto) done_upto = asm_[i].first_seq - 1; assembly_free(&asm_[i]); }
+    if (rc == ADMCTL_OK && (adm_collect_set_last_seq(x.db, done_upto) != 0 || adm_collect_commit(x.db) != 0))
+        rc = admctl_fail("%s", adm_last_error());
+    if (rc == ADMCTL_OK) {
+        int64_t ti = 0, te = 0;
+        adm_collect_counts(x.db, &ti, &te);
+        printf("collected %lld new image%s and %lld job end%s from %lld message%s in %.2f s (%lld already collected); "
+               "sha256 checked: %lld bad, %lld conflicting; %s holds %lld images, %lld job ends\n",
+               (long long)x.images, x.images == 1 ? "" : "s", (long long)x.ends, x.ends == 1 ? "" : "s",
+               (long long)messages, messages == 1 ? "" : "s", adm_now() - t0, (long long)x.already, (long long)x.bad,
+               (long long)x.conflicts, dbp, (long long)ti, (long long)te);
+        if (x.bad) rc = admctl_fail("%lld result%s failed the sha256 check (see above)", (long long)x.bad, x.bad == 1 ? "" : "s");
+    }
+out:
+    adm_collect_close(x.db);
+    adm_fleet_close(c);
+    return rc;
+}
+
+int cmd_fleet(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? ADMCTL_USAGE : ADMCTL_OK;
+    }
+    if (!strcmp(argv[1], "submit")) return fleet_submit(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "status")) return fleet_status(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "collect")) return fleet_collect(argc - 1, argv + 1);
+    usage(stderr);
+    admctl_fail("fleet: unknown subcommand '%s'", argv[1]);
+    return ADMCTL_USAGE;
+}
