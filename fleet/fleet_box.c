@@ -278,7 +278,12 @@ static void refuse(adm_fleet_box *b, natsMsg *m, const char *id, uint64_t seq, c
 static void take(adm_fleet_box *b, natsMsg *m) {
     jsMsgMetaData *meta = NULL;
     uint64_t seq = 0;
-    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) { seq = meta->Sequence.Stream; jsMsgMetaData_Destroy(meta); }
+    double published = 0;
+    if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
+        seq = meta->Sequence.Stream;
+        published = (double)meta->Timestamp / 1e9;
+        jsMsgMetaData_Destroy(meta);
+    }
     const char *id = NULL;
     if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) != NATS_OK || !id || !adm_fleet_id_ok(id)) {
         refuse(b, m, NULL, seq, "no Nats-Msg-Id header of 1-128 characters A-Z a-z 0-9 _ - (admctl fleet submit sets it)");
@@ -292,7 +297,7 @@ static void take(adm_fleet_box *b, natsMsg *m) {
         return;
     }
     int64_t job_id = 0;
-    int rc = adm_spool_fleet_take(b->s, mid, seq, b->worker, &r, &job_id);
+    int rc = adm_spool_fleet_take(b->s, mid, seq, published, b->worker, &r, &job_id);
     if (rc == ADM_FLEET_REFUSED) { refuse(b, m, mid, seq, adm_last_error()); return; }
     if (rc < 0) {    /* the spool is busy or its disk full: back to the queue for a while */
         warn_limited(b, "taking a job");

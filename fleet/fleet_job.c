@@ -83,7 +83,8 @@ int adm_fleet_job_parse(const char *data, size_t len, adm_spool_request *r) {
     json_tokener_free(tok);
     if (!o || jerr != json_tokener_success) {
         if (o) json_object_put(o);
-        return adm_error("bad JSON: %s", json_tokener_error_desc(jerr == json_tokener_success ? json_tokener_continue : jerr));
+        if (jerr == json_tokener_continue || jerr == json_tokener_success) return adm_error("bad JSON: the text ends early");
+        return adm_error("bad JSON: %s", json_tokener_error_desc(jerr));
     }
     for (size_t i = used; i < len; i++)
         if (data[i] != ' ' && data[i] != '\n' && data[i] != '\r' && data[i] != '\t') {

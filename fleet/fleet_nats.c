@@ -64,6 +64,10 @@ static int check_creds(const char *path) {
     return 0;
 }
 
+/* With a callback, a first connect that fails goes on in the background
+ * (without one, the client retries synchronously, forever here). */
+static void on_connected(natsConnection *nc, void *closure) { (void)nc; (void)closure; }
+
 int adm_fleet_connect(const adm_fleet_options *o, int retry, adm_fleet_conn **out) {
     *out = NULL;
     if (!o->url || !*o->url) return adm_error("no NATS URL");
@@ -79,7 +83,7 @@ int adm_fleet_connect(const adm_fleet_options *o, int retry, adm_fleet_conn **ou
     if (s == NATS_OK) s = natsOptions_SetTimeout(c->opts, 2000);
     if (s == NATS_OK) s = natsOptions_SetPingInterval(c->opts, 5000);
     if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(c->opts, 2);
-    if (s == NATS_OK && retry) s = natsOptions_SetRetryOnFailedConnect(c->opts, true, NULL, NULL);
+    if (s == NATS_OK && retry) s = natsOptions_SetRetryOnFailedConnect(c->opts, true, on_connected, NULL);
     if (s == NATS_OK && o->creds) s = natsOptions_SetUserCredentialsFromFiles(c->opts, o->creds, NULL);
     if (s == NATS_OK && (!strncmp(o->url, "tls://", 6) || o->ca)) s = natsOptions_SetSecure(c->opts, true);
     if (s == NATS_OK && o->ca) s = natsOptions_LoadCATrustedCertificates(c->opts, o->ca);

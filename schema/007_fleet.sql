@@ -24,6 +24,7 @@ CREATE TABLE fleet_inbox (
     holder      TEXT,                              -- worker id of the admd holding the message
     state       TEXT NOT NULL DEFAULT 'held',
     deliveries  INTEGER NOT NULL DEFAULT 1,        -- times the message reached this box
+    published_at TEXT,                             -- when the server stored it (its stream timestamp)
     received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
     settled_at  TEXT,
     CONSTRAINT "fleet_inbox.msg_id must be 1-128 printable ASCII characters without spaces or dots"

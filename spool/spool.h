@@ -379,9 +379,11 @@ int adm_spool_evaluation_list(adm_spool *s, adm_spool_evaluation **out, int *n);
                                  pruned: the message only needs its acknowledgement */
 #define ADM_FLEET_REFUSED 3   /* the schema refused the request (adm_last_error: why) */
 /* In one transaction: look msg_id up, else insert the job and its
- * fleet_inbox row.  Returns ADM_FLEET_* or -1 (a passing error: retry). */
-int adm_spool_fleet_take(adm_spool *s, const char *msg_id, uint64_t stream_seq, const char *holder,
-                         const adm_spool_request *r, int64_t *job_id);
+ * fleet_inbox row (published_s: the server's timestamp of the message,
+ * seconds since the epoch; 0: unknown).  Returns ADM_FLEET_* or -1 (a
+ * passing error: retry). */
+int adm_spool_fleet_take(adm_spool *s, const char *msg_id, uint64_t stream_seq, double published_s,
+                         const char *holder, const adm_spool_request *r, int64_t *job_id);
 /* The message of msg_id was acknowledged: fleet_inbox.state = acked. */
 int adm_spool_fleet_acked(adm_spool *s, const char *msg_id);
 /* Give held messages back: those of holder (holder non-NULL), or those

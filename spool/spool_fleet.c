@@ -46,8 +46,8 @@ static int job_state(adm_spool *s, int64_t job_id, char *state) {
     return ret;
 }
 
-int adm_spool_fleet_take(adm_spool *s, const char *msg_id, uint64_t stream_seq, const char *holder,
-                         const adm_spool_request *r, int64_t *job_id) {
+int adm_spool_fleet_take(adm_spool *s, const char *msg_id, uint64_t stream_seq, double published_s,
+                         const char *holder, const adm_spool_request *r, int64_t *job_id) {
     *job_id = 0;
     if (spool_begin(s) != 0) return -1;
     int64_t id = 0;
@@ -97,12 +97,14 @@ int adm_spool_fleet_take(adm_spool *s, const char *msg_id, uint64_t stream_seq, 
         }
         goto fail;
     }
-    if (spool_prepare(s, "INSERT INTO fleet_inbox (msg_id, job_id, stream_seq, holder) VALUES (?1, ?2, ?3, ?4)",
+    if (spool_prepare(s, "INSERT INTO fleet_inbox (msg_id, job_id, stream_seq, holder, published_at) VALUES (?1, ?2, ?3, ?4, "
+                         "CASE WHEN ?5 > 0 THEN strftime('%Y-%m-%d %H:%M:%f', ?5, 'unixepoch') END)",
                       &st) != 0) goto fail;
     sqlite3_bind_text(st, 1, msg_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_int64(st, 3, (int64_t)stream_seq);
     sqlite3_bind_text(st, 4, holder, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 5, published_s);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
