@@ -133,7 +133,7 @@ other_done() {
 }
 if wait_for 180 other_done; then
   pass fleet_killed_job_redone
-  taken=$(for n in 1 2 3; do [ "$n" = "$K" ] || q $n "SELECT CAST(strftime('%s', received_at) AS INTEGER) FROM fleet_inbox WHERE msg_id = '$LONG'"; done)
+  taken=$(for n in 1 2 3; do [ "$n" = "$K" ] || q $n "SELECT CAST(strftime('%s', received_at) AS INTEGER) FROM fleet_inbox WHERE msg_id = '$LONG'"; done | sort -n | head -1)
   echo "  long job taken by another box $(( taken - t_kill )) s after the kill -9 (ack deadline 4 s), done $(( $(date +%s) - t_kill )) s after (100 steps)"
 else fail fleet_killed_job_redone "the killed box's job was not done by another box"; fi
 
