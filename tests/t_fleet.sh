@@ -105,6 +105,16 @@ running_box() {   # the box running the fleet job $1 at step >= 3, if any
 
 for n in 1 2 3; do make_box $n || { echo "FAIL fleet_box_spool: admd could not create spool $n"; exit 1; }; done
 
+# refusals before anything runs: a credentials file others may read, options
+# without --nats, no server to talk to (a clear message, exit 1 or 2)
+printf 'not a real creds file\n' > "$T/open.creds"; chmod 644 "$T/open.creds"
+"$ADMCTL" fleet status --nats "$URL" --nats-creds "$T/open.creds" > /dev/null 2> "$T/e"; rc=$?
+check fleet_creds_open_refused sh -c "[ $rc = 1 ] && grep -q 'readable by others' '$T/e'"
+"$ADMD" --db "$(db 1)" --nats-creds "$T/open.creds" > /dev/null 2> "$T/e"; rc=$?
+check fleet_admd_creds_need_nats sh -c "[ $rc = 2 ] && grep -q 'need --nats URL' '$T/e'"
+"$ADMCTL" fleet submit --nats nats://127.0.0.1:1 --model mnist > /dev/null 2> "$T/e"; rc=$?
+check fleet_submit_no_server sh -c "[ $rc = 1 ] && grep -q '^admctl: nats://127.0.0.1:1' '$T/e'"
+
 # ================================================================ A
 # The first submit creates the queue with a 4 s ack deadline (short for the test).
 LONG=$(submit --respacing 100 --nats-ack-wait 4) || { echo "FAIL fleet_submit: $LONG"; exit 1; }
