@@ -387,6 +387,9 @@ static void *box_main(void *arg) {
             blog(b, connected ? 6 : 4, "fleet: %s %s", connected ? "connected to" : "lost the connection to", b->url);
             b->was_connected = connected;
             b->pub_retry_at = 0;
+            /* back after an outage (maybe a server restart): tell the server
+             * at once that the held jobs are still in progress */
+            for (int i = 0; connected && i < b->nheld; i++) b->held[i].last_progress = -1e9;
         }
         if (connected && !b->sub && subscribe(b) != 0) warn_limited(b, "setting up");
         if (adm_now() >= b->next_release) {

@@ -116,8 +116,8 @@ check fleet_admd_creds_need_nats sh -c "[ $rc = 2 ] && grep -q 'need --nats URL'
 check fleet_submit_no_server sh -c "[ $rc = 1 ] && grep -q '^admctl: nats://127.0.0.1:1' '$T/e'"
 
 # ================================================================ A
-# The first submit creates the queue with a 4 s ack deadline (short for the test).
-LONG=$(submit --respacing 100 --nats-ack-wait 4) || { echo "FAIL fleet_submit: $LONG"; exit 1; }
+# The first submit creates the queue with a 6 s ack deadline (short for the test).
+LONG=$(submit --respacing 100 --nats-ack-wait 6) || { echo "FAIL fleet_submit: $LONG"; exit 1; }
 echo "$LONG" > "$T/ids"
 for n in 1 2 3; do start_box $n a || { echo "FAIL fleet_box_start: box $n"; cat "$T/box$n.a.log"; exit 1; }; done
 if wait_for 120 running_box "$LONG"; then
@@ -144,7 +144,7 @@ other_done() {
 if wait_for 180 other_done; then
   pass fleet_killed_job_redone
   taken=$(for n in 1 2 3; do [ "$n" = "$K" ] || q $n "SELECT CAST(strftime('%s', received_at) AS INTEGER) FROM fleet_inbox WHERE msg_id = '$LONG'"; done | sort -n | head -1)
-  echo "  long job taken by another box $(( taken - t_kill )) s after the kill -9 (ack deadline 4 s), done $(( $(date +%s) - t_kill )) s after (100 steps)"
+  echo "  long job taken by another box $(( taken - t_kill )) s after the kill -9 (ack deadline 6 s), done $(( $(date +%s) - t_kill )) s after (100 steps)"
 else fail fleet_killed_job_redone "the killed box's job was not done by another box"; fi
 
 # nats-server restarted mid-run (after some results went out)
