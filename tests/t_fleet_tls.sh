@@ -17,7 +17,7 @@ for c in nats-server openssl sqlite3; do
 done
 T=$(mktemp -d /tmp/admd-fleet-tls.XXXXXX)
 PIDS=""
-cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "$KEEP_T" ] || rm -rf "$T"; }
 trap cleanup EXIT
 wait_for() {
   limit=$1; shift
@@ -56,7 +56,8 @@ ID=$("$ADMCTL" fleet submit --nats "$URL" --nats-ca "$T/cert.pem" --model mnist)
 "$ADMD" --db "$DB" $DEVICE_ARGS --nats "$URL" --nats-ca "$T/cert.pem" --poll 1 > "$T/box.log" 2>&1 &
 BP=$!; PIDS="$PIDS $BP"
 done_here() { [ "$(sqlite3 -cmd '.timeout 5000' "$DB" "SELECT count(*) FROM fleet_inbox i JOIN fleet_outbox o ON o.job_id = i.job_id WHERE i.msg_id = '$ID' AND i.state = 'acked' AND o.kind = 'done' AND o.sent_at IS NOT NULL")" = 1 ]; }
-check fleet_tls_box_job wait_for 120 done_here
+if wait_for 120 done_here; then pass fleet_tls_box_job
+else fail fleet_tls_box_job "the job did not end acknowledged with its results out; box log:"; tail -20 "$T/box.log" | cut -c1-240 | sed 's/^/    /'; fi
 "$ADMCTL" fleet collect --nats "$URL" --nats-ca "$T/cert.pem" --out "$T/out" > "$T/o" 2> "$T/e"; rc=$?
 check fleet_tls_collect sh -c "[ $rc = 0 ] && [ -s '$T/out/$ID/0.png' ]"
 kill -TERM $BP; wait $BP; rc=$?
