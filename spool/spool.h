@@ -365,7 +365,7 @@ int adm_spool_evaluation_add(adm_spool *s, const adm_spool_evaluation *e, int64_
 /* All rows, oldest first (malloc'd; free()). */
 int adm_spool_evaluation_list(adm_spool *s, adm_spool_evaluation **out, int *n);
 
-/* ---- a box of a fleet (schema/008_fleet.sql; the NATS side is fleet/) ----
+/* ---- a box of a fleet (schema/009_fleet.sql; the NATS side is fleet/) ----
  *
  * Jobs taken from the fleet's queue are keyed by their message id in
  * fleet_inbox; results wait in fleet_outbox (a trigger adds each image in

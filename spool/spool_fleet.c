@@ -1,4 +1,4 @@
-/* spool_fleet.c — a box's side of the fleet in its spool (schema/008):
+/* spool_fleet.c — a box's side of the fleet in its spool (schema/009):
  * job messages taken once (fleet_inbox, keyed by message id), held,
  * acknowledged or released, and the outbox of results to publish.  The
  * NATS code is in fleet/; this file only talks SQL. */

@@ -1,4 +1,4 @@
--- 008_fleet.sql — a box of a fleet (admd --nats): jobs that came from the
+-- 009_fleet.sql — a box of a fleet (admd --nats): jobs that came from the
 -- fleet's work queue (NATS JetStream) and results waiting to go out.
 --
 --   fleet_inbox  one row per job message taken from the queue, keyed by its
