@@ -5,6 +5,7 @@
  * judges the values. */
 #include "fleet.h"
 #include "util.h"
+#include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -119,7 +120,14 @@ int adm_fleet_job_parse(const char *data, size_t len, adm_spool_request *r) {
         else if (!strcmp(key, "steps")) {
             if (!(rc = get_int(v, key, -1e9, 1e9, &n))) r->steps = n == 0 ? -1 : (int)n;   /* 0: refused by the schema */
         } else if (!strcmp(key, "seed")) {
-            if (!is_null && !(rc = get_int(v, key, 0, 9.2e18, &n))) r->seed = n;
+            /* exact 64-bit integers (a double range check would refuse seeds near 2^63) */
+            if (!is_null) {
+                errno = 0;
+                int64_t sv = json_object_get_type(v) == json_type_int ? json_object_get_int64(v) : -1;
+                if (sv < 0 || errno || (sv == INT64_MAX && json_object_get_uint64(v) > (uint64_t)INT64_MAX))
+                    rc = adm_error("'seed' must be a whole number from 0 to %lld", (long long)INT64_MAX);
+                else r->seed = sv;
+            }
         } else if (!strcmp(key, "priority")) {
             if (!(rc = get_int(v, key, -1e9, 1e9, &n))) r->priority = (int)n;
         } else if (!strcmp(key, "max_attempts")) {
