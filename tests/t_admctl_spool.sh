@@ -80,6 +80,7 @@ expect admctl_submit_unknown_model 1 "unknown model" submit --db "$DB" --model n
 expect admctl_submit_no_model 2 "model is required" submit --db "$DB"
 expect admctl_submit_bad_number 2 "expected a number" submit --db "$DB" --model mnist --count lots
 expect admctl_submit_bad_option 2 "unexpected argument" submit --db "$DB" --model mnist --colour red
+expect fleet_submit_one_stage 2 "one-stage jobs" fleet submit --nats nats://127.0.0.1:1 --model mnist --upsampler up
 expect admctl_submit_bad_attempts 2 "max-attempts" submit --db "$DB" --model mnist --max-attempts 0
 expect admctl_submit_fractional_count 2 "whole number" submit --db "$DB" --model mnist --count 2.5
 

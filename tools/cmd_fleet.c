@@ -4,6 +4,7 @@
  * central SQLite file, checking each PNG's sha256. */
 #include "admctl.h"
 #include "admctl_spool.h"
+#include "admctl_submit_args.h"
 #include "fleet.h"
 #include "util.h"
 #include <errno.h>
@@ -30,148 +31,6 @@ static void usage(FILE *f) {
         "  --db FILE         collect: the central results file (default DIR/fleet.db); a second\n"
         "                    run adds only what is new\n"
         "  --errors N        status: the last N refused job messages (default 5)\n");
-}
-
-/* The options of `admctl submit` without its --db, plus --nats and friends.
- * (A copy of submit's parser as it was before two-stage jobs: the fleet's
- * job messages carry one-stage jobs; --upsampler and --input are refused.) */
-typedef struct {
-    adm_spool_request r;
-    int classes[1000], n_classes;       /* one job per class (-1: random) */
-    int json, seed_given;
-    const char *db;
-    const char *nats, *creds, *ca, *ack_wait;
-} submit_args;
-
-static void submit_usage(FILE *f, int fleet) {
-    fprintf(f,
-        "usage: admctl %s --model M [--class C] [--count N] [--scale S]\n"
-        "                     [--sampler ddpm|ddim|dpm++2m|dpm++3m|dpm3s] [--respacing R] [--eta E]\n"
-        "                     [--steps N] [--skip K] [--thresholding none|dynamic]\n"
-        "                     [--seed N] [--priority P] [--outdir DIR]\n"
-        "                     [--max-attempts N] [--json] %s\n"
-        "\n"
-        "%s"
-        "  --class C       a class label, a list (\"0-9\", \"1,4,7\": one job per class, same\n"
-        "                  seed), or \"random\" (drawn per image; the default)\n"
-        "  --count N       images per job (default 1)\n"
-        "  --scale S       classifier guidance scale (default: the model's)\n"
-        "  --sampler S     ddpm, ddim, or the DPM-Solver samplers dpm++2m, dpm++3m (multistep\n"
-        "                  DPM-Solver++) and dpm3s (singlestep DPM-Solver, order 3)\n"
-        "                  (default: the model's)\n"
-        "  --respacing R   ddpm/ddim timestep respacing: \"50\", \"ddim25\", \"10,20,30\" (default: the model's)\n"
-        "  --eta E         DDIM eta, 0..1 (default 0)\n"
-        "  --steps N       dpm*: network passes, 1..1000 (default: the model's, 20 unless set)\n"
-        "  --skip K        dpm*: time steps uniform in time_uniform (default), logsnr or time_quadratic\n"
-        "  --thresholding T  dpm++*: dynamic (default: x0 clamped per image at its 99.5%% |x0|\n"
-        "                  quantile, Imagen's dynamic thresholding) or none; dpm3s: none\n"
-        "  --seed N        seed (default: chosen and recorded by the daemon)\n"
-        "  --priority P    higher runs first, -1000..1000 (default 0)\n"
-        "  --outdir DIR    output folder under the spool's output root (default job-<id>)\n"
-        "  --max-attempts N  tries before the job is marked dead, 1..100 (default 3)\n"
-        "  --json          print {\"ids\": [...], \"seed\": N or null} instead of the ids\n"
-        "%s",
-        fleet ? "fleet submit" : "submit", fleet ? "--nats URL [--nats-creds FILE]" : "[--db PATH]",
-        fleet ? "Queue images on the fleet's NATS JetStream queue (any box may run them); prints the\n"
-                "job's fleet id (one line per job).  The seed is chosen here when not given, so every\n"
-                "box would draw the same images.\n"
-              : "Queue images; prints the new job id (one line per job).\n",
-        fleet ? "  --nats URL      the NATS server (nats://host:4222; tls://host:4222 for TLS)\n"
-                "  --nats-creds FILE  NATS credentials file (user JWT + nkey seed)\n"
-                "  --nats-ca FILE  CA certificates for a tls:// server\n"
-                "  --nats-ack-wait S  ack deadline of the queue's consumer if this creates it (default 60)\n"
-              : ADMCTL_DB_HELP);
-}
-
-static int parse_num(const char *opt, const char *s, double lo, double hi, double *v) {
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(x) || x < lo || x > hi)
-        return admctl_fail("%s '%s': expected a number in [%g, %g]", opt, s, lo, hi);
-    *v = x;
-    return 0;
-}
-
-/* count, seed, priority, attempts: whole numbers (2.5 is refused, not truncated) */
-static int parse_int(const char *opt, const char *s, double lo, double hi, double *v) {
-    if (parse_num(opt, s, lo, hi, v)) return -1;
-    if (*v != floor(*v)) return admctl_fail("%s '%s': expected a whole number", opt, s);
-    return 0;
-}
-
-static int submit_parse(int argc, char **argv, int fleet, submit_args *a) {
-    memset(a, 0, sizeof *a);
-    const char *model = NULL, *klass = "random", *count = NULL, *scale = NULL, *sampler = NULL;
-    const char *respacing = NULL, *eta = NULL, *seed = NULL, *priority = NULL, *outdir = NULL, *attempts = NULL;
-    const char *steps = NULL, *skip = NULL, *thresholding = NULL;
-    const char *cmd = fleet ? "fleet submit" : "submit";
-    for (int i = 1; i < argc; i++) {
-        if (admctl_opt(argc, argv, &i, "--model", &model) ||
-            admctl_opt(argc, argv, &i, "--class", &klass) || admctl_opt(argc, argv, &i, "--count", &count) ||
-            admctl_opt(argc, argv, &i, "--scale", &scale) || admctl_opt(argc, argv, &i, "--sampler", &sampler) ||
-            admctl_opt(argc, argv, &i, "--respacing", &respacing) || admctl_opt(argc, argv, &i, "--eta", &eta) ||
-            admctl_opt(argc, argv, &i, "--seed", &seed) || admctl_opt(argc, argv, &i, "--priority", &priority) ||
-            admctl_opt(argc, argv, &i, "--outdir", &outdir) || admctl_opt(argc, argv, &i, "--max-attempts", &attempts) ||
-            admctl_flag(argv, i, "--json", &a->json) ||
-            admctl_opt(argc, argv, &i, "--steps", &steps) || admctl_opt(argc, argv, &i, "--skip", &skip) ||
-            admctl_opt(argc, argv, &i, "--thresholding", &thresholding))
-            continue;
-        if (!fleet && admctl_opt(argc, argv, &i, "--db", &a->db)) continue;
-        if (fleet && (admctl_opt(argc, argv, &i, "--nats", &a->nats) || admctl_opt(argc, argv, &i, "--nats-creds", &a->creds) ||
-                      admctl_opt(argc, argv, &i, "--nats-ca", &a->ca) ||
-                      admctl_opt(argc, argv, &i, "--nats-ack-wait", &a->ack_wait)))
-            continue;
-        submit_usage(stderr, fleet);
-        admctl_fail("%s: unexpected argument '%s'", cmd, argv[i]);
-        return ADMCTL_USAGE;
-    }
-    if (!model) { submit_usage(stderr, fleet); admctl_fail("%s: --model is required (see admctl model list)", cmd); return ADMCTL_USAGE; }
-    if (fleet && !a->nats) { submit_usage(stderr, fleet); admctl_fail("%s: --nats URL is required", cmd); return ADMCTL_USAGE; }
-
-    adm_spool_request *rq = &a->r;
-    adm_spool_request_init(rq);
-    double v;
-    a->n_classes = admctl_parse_classes(klass, a->classes, 1000);
-    if (a->n_classes < 0) { admctl_fail("--class: %s", adm_last_error()); return ADMCTL_USAGE; }
-    if (strlen(model) >= sizeof rq->model) { admctl_fail("--model '%s': name too long", model); return ADMCTL_USAGE; }
-    snprintf(rq->model, sizeof rq->model, "%s", model);
-    /* wide ranges here: the schema's CHECKs are the judges, with their messages */
-    if (count) { if (parse_int("--count", count, -1e9, 1e9, &v)) return ADMCTL_USAGE; rq->count = (int)v; }
-    if (scale) { if (parse_num("--scale", scale, -1e30, 1e30, &v)) return ADMCTL_USAGE; rq->scale = v; }
-    if (eta) { if (parse_num("--eta", eta, -1e30, 1e30, &v)) return ADMCTL_USAGE; rq->eta = v; }
-    if (seed) {
-        /* exact 64-bit integers: daemon-chosen seeds (up to 2^63-1) can be given back */
-        char *end;
-        errno = 0;
-        long long sv = strtoll(seed, &end, 10);
-        if (end == seed || *end || errno || sv < 0) {
-            admctl_fail("--seed '%s': expected a whole number from 0 to %lld", seed, (long long)INT64_MAX);
-            return ADMCTL_USAGE;
-        }
-        rq->seed = (int64_t)sv;
-        a->seed_given = 1;
-    }
-    if (priority) { if (parse_int("--priority", priority, -1e9, 1e9, &v)) return ADMCTL_USAGE; rq->priority = (int)v; }
-    /* 0 would mean "the default" to the spool API: refuse it here */
-    if (attempts) { if (parse_int("--max-attempts", attempts, 1, 100, &v)) return ADMCTL_USAGE; rq->max_attempts = (int)v; }
-    if (steps) { if (parse_int("--steps", steps, -1e9, 1e9, &v)) return ADMCTL_USAGE; rq->steps = v == 0 ? -1 : (int)v; }
-    if (skip) snprintf(rq->skip, sizeof rq->skip, "%s", skip);
-    if (thresholding) snprintf(rq->thresholding, sizeof rq->thresholding, "%s", thresholding);
-    if (sampler) snprintf(rq->sampler, sizeof rq->sampler, "%s", sampler);
-    if (respacing) snprintf(rq->respacing, sizeof rq->respacing, "%s", respacing);
-    if (outdir && a->n_classes > 1) { admctl_fail("--outdir names one folder: submit one class at a time with it"); return ADMCTL_USAGE; }
-    if (outdir) snprintf(rq->outdir, sizeof rq->outdir, "%s", outdir);
-    /* one seed for the whole class list, so that the jobs differ only by class */
-    if (!seed && a->n_classes > 1) {
-        char hex[65];
-        char src[64];
-        snprintf(src, sizeof src, "%f-%d", adm_now(), (int)getpid());
-        adm_sha256_hex(src, strlen(src), hex);
-        rq->seed = (int64_t)(strtoull(hex + 48, NULL, 16) & 0x7fffffff);
-        fprintf(stderr, "admctl: %d jobs share seed %lld\n", a->n_classes, (long long)rq->seed);
-    }
-    return ADMCTL_OK;
 }
 
 static int connect_opts(const char *url, const char *creds, const char *ca, const char *ack_wait, adm_fleet_conn **c) {
@@ -243,11 +102,11 @@ static int submit_message(int argc, char **argv) {
 }
 
 static int fleet_submit(int argc, char **argv) {
-    if (admctl_wants_help(argc, argv)) { submit_usage(stdout, 1); return ADMCTL_OK; }
+    if (admctl_wants_help(argc, argv)) { admctl_submit_usage(stdout, 1); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++)
         if (!strncmp(argv[i], "--message", 9)) return submit_message(argc, argv);
-    submit_args a;
-    int rc = submit_parse(argc, argv, 1, &a);
+    admctl_submit_args a;
+    int rc = admctl_submit_parse(argc, argv, 1, &a);
     if (rc != ADMCTL_OK) return rc;
     /* The seed is fixed here: whichever box runs the job (or two, after an
      * outage) draws the same images. */
