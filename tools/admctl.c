@@ -17,6 +17,7 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
     X(features, "FID Inception features (pool3, spatial, logits) of uint8 .npy images; speed bench") \
     X(compare,  "max difference of two .npy arrays (parity against reference outputs)") \
     X(sample,   "sample images with classifier guidance (DDPM/DDIM/DPM-Solver; Philox or replayed noise)") \
+    X(generate, "one-shot: -m MODEL -c CLASS -n N -s SEED --steps N -o DIR, PNGs as admd writes them") \
     X(guidance, "guidance scale experiment: accuracy and diversity per scale, grid PNG") \
     X(init,     "create a spool (database) and register the default model") \
     X(model,    "add, list or remove models (presets for the released checkpoints)") \
