@@ -37,47 +37,13 @@ int adm_spool_stages_get(adm_spool *s, int64_t job_id, adm_spool_stages *out) {
 }
 
 int adm_spool_record_stage1(adm_spool *s, const adm_spool_output *o) {
-    if (!s->worker[0]) return adm_error("spool: no worker id set (adm_spool_set_worker)");
-    char lease[48];
-    snprintf(lease, sizeof lease, "+%.3f seconds", s->lease_seconds);
-    if (spool_begin(s) != 0) return -1;
-    sqlite3_stmt *st;
-    if (spool_prepare(s, "UPDATE jobs SET stage1_done = stage1_done + 1, crashes = 0, updated_at = " SPOOL_NOW ", "
-                         "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?4) "
-                         "WHERE id = ?1 AND state = 'running' AND worker = ?2 AND stage1_done = ?3", &st) != 0)
-        goto fail;
-    sqlite3_bind_int64(st, 1, o->job_id);
-    sqlite3_bind_text(st, 2, s->worker, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 3, o->index);
-    sqlite3_bind_text(st, 4, lease, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { spool_fail(s, "record stage-1 image"); goto fail; }
-    if (sqlite3_changes(s->db) == 0) {
-        spool_rollback(s);
-        adm_error("job %lld stage-1 image %d: the job is no longer ours (cancelled or taken over)",
-                  (long long)o->job_id, o->index);
-        return 1;
-    }
-    if (spool_prepare(s, "INSERT INTO stage_outputs (job_id, stage, idx, seed, class, noise_algorithm, path, bytes, "
-                         "sha256, seconds) VALUES (?1,1,?2,?3,?4,?5,?6,?7,?8,?9)", &st) != 0) goto fail;
-    sqlite3_bind_int64(st, 1, o->job_id);
-    sqlite3_bind_int(st, 2, o->index);
-    sqlite3_bind_int64(st, 3, o->seed);
-    if (o->klass < 0) sqlite3_bind_null(st, 4); else sqlite3_bind_int(st, 4, o->klass);
-    spool_bind_text(st, 5, o->noise_algorithm);
-    spool_bind_text(st, 6, o->path);
-    sqlite3_bind_int64(st, 7, o->bytes);
-    spool_bind_text(st, 8, o->sha256);
-    sqlite3_bind_double(st, 9, o->seconds);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { spool_fail(s, "record stage-1 image"); goto fail; }
-    if (spool_commit(s) != 0) goto fail;
-    return 0;
-fail:
-    spool_rollback(s);
-    return -1;
+    return spool_record_image(s, o,
+        "UPDATE jobs SET stage1_done = stage1_done + 1, crashes = 0, updated_at = " SPOOL_NOW ", "
+        "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?4) "
+        "WHERE id = ?1 AND state = 'running' AND worker = ?2 AND stage1_done = ?3",
+        "INSERT INTO stage_outputs (job_id, stage, idx, seed, class, noise_algorithm, path, bytes, sha256, seconds) "
+        "VALUES (?1,1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        "stage-1 image");
 }
 
 static void row_stage_output(sqlite3_stmt *st, void *item) {

@@ -110,35 +110,36 @@ int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps)
     return adm_spool_heartbeat_pass(s, job_id, step, total_steps, -1);
 }
 
-int adm_spool_record_output(adm_spool *s, const adm_spool_output *o) {
+/* One recorded image, in one transaction: advance the job's counter (only
+ * the worker that owns it, in index order: advance_sql binds ?1 job, ?2
+ * worker, ?3 the index expected, ?4 the lease modifier), then insert the
+ * image's row (insert_sql binds ?1 job, ?2 index, ?3 seed, ?4 class, ?5
+ * noise algorithm, ?6 path, ?7 bytes, ?8 sha256, ?9 seconds).  Returns 0,
+ * 1 when the job is no longer ours (nothing written), -1 + error. */
+int spool_record_image(adm_spool *s, const adm_spool_output *o, const char *advance_sql, const char *insert_sql,
+                       const char *what) {
     if (need_worker(s) != 0) return -1;
     char lease[48];
     lease_modifier(s, lease);
+    char label[64];
+    snprintf(label, sizeof label, "record %s", what);
     if (spool_begin(s) != 0) return -1;
-    /* Advance the job first: only the worker that owns it, in index order.
-     * The image leaves the running pass's count, so images_done +
-     * pass_images (what `admctl watch` adds up) never counts it twice. */
     sqlite3_stmt *st;
-    if (spool_prepare(s, "UPDATE jobs SET images_done = images_done + 1, pass_images = max(pass_images - 1, 0), crashes = 0, "
-                         "updated_at = " SPOOL_NOW ", "
-                         "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?4) "
-                         "WHERE id = ?1 AND state = 'running' AND worker = ?2 AND images_done = ?3", &st) != 0)
-        goto fail;
+    if (spool_prepare(s, advance_sql, &st) != 0) goto fail;
     sqlite3_bind_int64(st, 1, o->job_id);
     sqlite3_bind_text(st, 2, s->worker, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 3, o->index);
     sqlite3_bind_text(st, 4, lease, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { spool_fail(s, "record output"); goto fail; }
+    if (rc != SQLITE_DONE) { spool_fail(s, label); goto fail; }
     if (sqlite3_changes(s->db) == 0) {
         spool_rollback(s);
-        adm_error("job %lld image %d: the job is no longer ours (cancelled or taken over)",
-                  (long long)o->job_id, o->index);
+        adm_error("job %lld %s %d: the job is no longer ours (cancelled or taken over)",
+                  (long long)o->job_id, what, o->index);
         return 1;
     }
-    if (spool_prepare(s, "INSERT INTO outputs (job_id, idx, seed, class, noise_algorithm, path, bytes, "
-                         "sha256, seconds) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)", &st) != 0) goto fail;
+    if (spool_prepare(s, insert_sql, &st) != 0) goto fail;
     sqlite3_bind_int64(st, 1, o->job_id);
     sqlite3_bind_int(st, 2, o->index);
     sqlite3_bind_int64(st, 3, o->seed);
@@ -150,12 +151,24 @@ int adm_spool_record_output(adm_spool *s, const adm_spool_output *o) {
     sqlite3_bind_double(st, 9, o->seconds);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { spool_fail(s, "record output"); goto fail; }
+    if (rc != SQLITE_DONE) { spool_fail(s, label); goto fail; }
     if (spool_commit(s) != 0) goto fail;
     return 0;
 fail:
     spool_rollback(s);
     return -1;
+}
+
+/* The image leaves the running pass's count, so images_done + pass_images
+ * (what `admctl watch` adds up) never counts it twice. */
+int adm_spool_record_output(adm_spool *s, const adm_spool_output *o) {
+    return spool_record_image(s, o,
+        "UPDATE jobs SET images_done = images_done + 1, pass_images = max(pass_images - 1, 0), crashes = 0, "
+        "updated_at = " SPOOL_NOW ", lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?4) "
+        "WHERE id = ?1 AND state = 'running' AND worker = ?2 AND images_done = ?3",
+        "INSERT INTO outputs (job_id, idx, seed, class, noise_algorithm, path, bytes, sha256, seconds) "
+        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        "image");
 }
 
 static int bind_error_text(sqlite3_stmt *st, const void *p) {
