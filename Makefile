@@ -7,7 +7,8 @@
 #   make install    install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
 #   make uninstall  remove it again (keeps /etc/default/admd and /var data)
 #   make deb        the Debian package (debian/, dpkg-buildpackage) in build/deb
-#   make check-deb  build it, lintian, check its contents (needs debhelper, lintian)
+#   make check-deb  build it, lintian, check its contents, install it in a debootstrap
+#                   chroot as root (needs debhelper, lintian, debootstrap)
 #   make demo       first picture: spool + daemon on the embedded MNIST model
 #
 # Sources are found by wildcard: a new .c in base/ kernels/ model/ spool/
@@ -146,7 +147,8 @@ deb:
 
 # `make deb`, then lintian (no error) and the package's contents and scripts.
 check-deb:
-	BUILD=$(BUILD) sh tests/deb/run.sh
+	mkdir -p $(BUILD) && BUILD=$(BUILD) sh tests/deb/run.sh | tee $(BUILD)/check-deb.log
+	! grep -q '^FAIL' $(BUILD)/check-deb.log
 
 # The GPU check: self-test, parity, benchmarks, engines on the first non-CPU
 # device (DEVICE_CHECK_ARGS="--device D", "--small", ...); writes device-check.json.

@@ -12,6 +12,7 @@ BUILD=${BUILD:-build}
 for t in dpkg-buildpackage dh lintian; do
   command -v $t > /dev/null || { echo "FAIL deb: $t missing (apt-get install debhelper lintian)"; exit 1; }
 done
+mkdir -p "$BUILD"
 if make -s deb BUILD="$BUILD" > "$BUILD/deb.log" 2>&1; then pass deb_builds; else fail deb_builds "$(tail -5 "$BUILD/deb.log")"; exit 1; fi
 DEB=$(ls "$BUILD"/deb/admd_*_*.deb | head -1)
 X=$(mktemp -d)
@@ -42,3 +43,5 @@ check deb_timers_not_enabled sh -c "first() { awk -v u=\"'\$1'\" 'index(\$0, u) 
 # the binaries run (shared libraries resolved)
 mkdir -p "$X/root" && dpkg-deb -x "$DEB" "$X/root"
 check deb_binary_runs sh -c "'$X/root/usr/bin/admd' --version | grep -q '^admd ' && '$X/root/usr/bin/admctl' --version | grep -q '^admctl '"
+# installed on a clean Debian 12 (debootstrap chroot; needs root and the archive)
+sh tests/deb/chroot.sh "$DEB"
