@@ -42,6 +42,13 @@ then ok quality_grid_row; else bad quality_grid_row "row '$row'; $out"; fi
 out=$(N=10 BATCH=10 OUT="$tmp/g" BUILD="$BUILD" NICE=0 sh tools/quality_grid.sh dpm++2m:2:4 2>&1)
 if echo "$out" | grep -q "done already" && [ "$(tail -n +2 "$tmp/g/grid.tsv" | wc -l)" = 1 ]; then ok quality_grid_resume
 else bad quality_grid_resume "$out"; fi
+# a configuration whose judging did not finish (no done.txt line) keeps its samples
+sha=$(sha256sum < "$tmp/g/dpm++2m_2_s4_seed1_n10/final.npy")
+: > "$tmp/g/done.txt"; head -1 "$tmp/g/grid.tsv" > "$tmp/g/grid.1" && mv "$tmp/g/grid.1" "$tmp/g/grid.tsv"
+out=$(N=10 BATCH=10 OUT="$tmp/g" BUILD="$BUILD" NICE=0 sh tools/quality_grid.sh dpm++2m:2:4 2>&1)
+if echo "$out" | grep -q "samples kept" && [ "$(tail -n +2 "$tmp/g/grid.tsv" | wc -l)" = 1 ] &&
+   [ "$(sha256sum < "$tmp/g/dpm++2m_2_s4_seed1_n10/final.npy")" = "$sha" ]; then ok quality_grid_keeps_samples
+else bad quality_grid_keeps_samples "$out"; fi
 out=$(N=10 BATCH=10 OUT="$tmp/g" BUILD="$BUILD" NICE=0 sh tools/quality_grid.sh euler:2:4 2>&1)
 if [ $? -ne 0 ] && echo "$out" | grep -q "unknown sampler euler"; then ok quality_grid_bad_sampler; else bad quality_grid_bad_sampler "$out"; fi
 

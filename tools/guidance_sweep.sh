@@ -33,6 +33,7 @@ REF=$M/ref_batch_mnist32.npz
 ADMCTL=$BUILD/admctl
 export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$HOME/.cache/admd/pocl}"
 export ADMD_CACHE_DIR="${ADMD_CACHE_DIR:-$HOME/.cache/admd}"
+export ADMD_MODELS="${ADMD_MODELS:-$(pwd)/models}"   # eval --classifier mnist, wherever BUILD is
 mkdir -p "$OUT" "$POCL_CACHE_DIR" "$ADMD_CACHE_DIR"
 [ -x "$ADMCTL" ] || { echo "guidance_sweep: build $ADMCTL first (make)" >&2; exit 1; }
 [ $((CHUNK % 10)) -eq 0 ] || { echo "guidance_sweep: CHUNK must be a multiple of 10" >&2; exit 1; }

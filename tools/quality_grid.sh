@@ -34,6 +34,8 @@ REF=$M/ref_batch_mnist32.npz
 ADMCTL=$BUILD/admctl
 export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$HOME/.cache/admd/pocl}"
 export ADMD_CACHE_DIR="${ADMD_CACHE_DIR:-$HOME/.cache/admd}"
+# the embedded default model (eval --classifier mnist) from this tree, wherever BUILD is
+export ADMD_MODELS="${ADMD_MODELS:-$(pwd)/models}"
 mkdir -p "$OUT" "$POCL_CACHE_DIR" "$ADMD_CACHE_DIR"
 [ -x "$ADMCTL" ] || { echo "quality_grid: build $ADMCTL first (make)" >&2; exit 1; }
 
@@ -81,14 +83,20 @@ EOC
     *) echo "quality_grid: unknown sampler $sampler" >&2; exit 1 ;;
   esac
   d="$OUT/$name"
-  rm -rf "$d"; mkdir -p "$d/png"
   echo "quality_grid: $name ($(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg))"
-  # shellcheck disable=SC2086
-  if ! /usr/bin/time -f '%U %S %e' -o "$d/time.txt" nice -n "$NICE" "$ADMCTL" sample \
-    --unet $M/unet.safetensors --unet-config $M/unet.config.txt \
-    --classifier $M/classifier.safetensors --classifier-config $M/classifier.config.txt \
-    $args --scale "$scale" --seed "$seed" --count "$N" --batch "$BATCH" --y "$Y" \
-    --out "$d/final.npy" --png-dir "$d/png" > "$d/sample.log" 2>&1 ||
+  # a finished sampling run (its time recorded) is kept: only the judging is redone
+  if [ -s "$d/time.txt" ] && grep -q '^wrote ' "$d/sample.log" 2>/dev/null; then
+    echo "quality_grid: $name: samples kept from an earlier run"
+  else
+    rm -rf "$d"; mkdir -p "$d/png"
+    # shellcheck disable=SC2086
+    /usr/bin/time -f '%U %S %e' -o "$d/time.txt" nice -n "$NICE" "$ADMCTL" sample \
+      --unet $M/unet.safetensors --unet-config $M/unet.config.txt \
+      --classifier $M/classifier.safetensors --classifier-config $M/classifier.config.txt \
+      $args --scale "$scale" --seed "$seed" --count "$N" --batch "$BATCH" --y "$Y" \
+      --out "$d/final.npy" --png-dir "$d/png" > "$d/sample.log" 2>&1 || rm -f "$d/time.txt"
+  fi
+  if [ ! -s "$d/time.txt" ] ||
    ! nice -n "$NICE" "$ADMCTL" eval "$REF" "$d/png" --classifier mnist --json --no-record > "$d/eval.json" 2> "$d/eval.log" ||
    ! nice -n "$NICE" "$ADMCTL" classifier --checkpoint $M/classifier.safetensors --config $M/classifier.config.txt \
     --x "$d/final.npy" --t 0 --logits "$d/logits.npy" > "$d/classifier.log" 2>&1; then
