@@ -211,6 +211,10 @@ typedef struct {
     double up_eta;
     char input_path[ADM_SPOOL_PATH];
     double stage1_steps_s, stage2_steps_s, up_model_load_s;
+    /* jobs run in admd's pool (--batch N; schema 010; 0: the one-job path):
+     * the smallest and largest device pass its images ran in, the passes
+     * that held its images and, of those, the passes shared with other jobs */
+    int batch_min, batch_max, passes, passes_shared;
 } adm_spool_provenance;
 
 /* 1 when the job has no provenance row (not finished yet). */
@@ -255,6 +259,16 @@ const char *adm_spool_worker(const adm_spool *s);
  * attempts + 1 and a seed chosen (random_seed) if it had none.  Fills job
  * and its model.  1 claimed, 0 nothing queued, -1 error. */
 int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_spool_model *model);
+/* The same, but only when the queue's next job (priority, then age) is a
+ * one-stage job of model (no upsampler, no input_path): what admd's pool
+ * takes to fill a free slot.  1 claimed, 0 the next job is another's (or
+ * none is queued), -1 error. */
+int adm_spool_claim_model(adm_spool *s, uint64_t random_seed, const char *model, adm_spool_job *job,
+                          adm_spool_model *row);
+/* Extend the leases of jobs ids[0..n) (no progress written), in one
+ * transaction; lost[i] = 1 when job i is no longer ours.  admd's heartbeat
+ * thread, on its own connection. */
+int adm_spool_renew(adm_spool *s, const int64_t *ids, int n, int *lost);
 /* Extend the lease and write progress.  0 ok; 1 the job is no longer ours
  * (cancelled, reaped, taken): stop working on it. */
 int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps);
@@ -279,7 +293,7 @@ int adm_spool_reap(adm_spool *s, int *requeued, int *dead);
  * this host that no longer runs): requeued with the attempt given back,
  * since at most one device pass was lost; dead after ADM_SPOOL_MAX_CRASHES
  * such ends in a row without a new image recorded (jobs.crashes).  Their
- * rows in pauses go too.  n may be NULL. */
+ * rows in pauses and worker_rates go too.  n may be NULL. */
 #define ADM_SPOOL_MAX_CRASHES 10
 int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *user), void *user, int *n);
 
@@ -292,6 +306,19 @@ typedef struct {
 } adm_spool_pause_row;
 /* Paused workers, oldest first (malloc'd; free()). */
 int adm_spool_pauses(adm_spool *s, adm_spool_pause_row **rows, int *n);
+
+/* A pooled daemon's throughput (worker_rates, schema 010): images recorded
+ * and seconds its pool was busy, its passes and pool size.  images < 0:
+ * remove this worker's row (at exit). */
+int adm_spool_worker_rate(adm_spool *s, int64_t images, double seconds, int64_t passes, int pool);
+typedef struct {
+    char worker[ADM_SPOOL_TEXT], updated_at[ADM_SPOOL_SHORT];
+    int64_t images, passes;
+    double seconds;
+    int pool;
+} adm_spool_rate_row;
+/* All rows, by worker (malloc'd; free()). */
+int adm_spool_worker_rates(adm_spool *s, adm_spool_rate_row **rows, int *n);
 
 /* This process's worker id "host:pid:nonce" (stable for the process). */
 const char *adm_worker_id(void);

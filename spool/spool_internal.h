@@ -65,6 +65,10 @@ int spool_write_provenance(adm_spool *s, int64_t job_id, const adm_spool_provena
 int spool_write_stage_provenance(adm_spool *s, int64_t job_id, const adm_spool_provenance *p);
 int spool_read_stage_provenance(adm_spool *s, int64_t job_id, adm_spool_provenance *p);
 
+/* Its batch columns (schema 010, spool_batch.c): written when p->passes > 0. */
+int spool_write_batch_provenance(adm_spool *s, int64_t job_id, const adm_spool_provenance *p);
+int spool_read_batch_provenance(adm_spool *s, int64_t job_id, adm_spool_provenance *p);
+
 /* Record one image (outputs or stage_outputs) with its job's counter, in
  * one transaction (spool_worker.c).  0, 1 when the job is no longer ours,
  * -1 + error. */

@@ -266,7 +266,7 @@ int adm_spool_provenance_get(adm_spool *s, int64_t job_id, adm_spool_provenance 
         spool_col_text(st, i++, p->thresholding, sizeof p->thresholding);
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_ROW) return spool_read_stage_provenance(s, job_id, p);
+    if (rc == SQLITE_ROW) return spool_read_stage_provenance(s, job_id, p) || spool_read_batch_provenance(s, job_id, p) ? -1 : 0;
     if (rc == SQLITE_DONE) return 1;
     return spool_fail(s, "read provenance");
 }

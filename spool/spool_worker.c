@@ -40,7 +40,10 @@ static int need_worker(adm_spool *s) {
     return s->worker[0] ? 0 : adm_error("spool: no worker id set (adm_spool_set_worker)");
 }
 
-int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_spool_model *model) {
+/* Claim the queue's next job; model non-NULL: only when it is a one-stage
+ * job of that model. */
+static int claim_next(adm_spool *s, uint64_t random_seed, const char *model_name, adm_spool_job *job,
+                      adm_spool_model *model) {
     if (need_worker(s) != 0) return -1;
     char lease[48];
     lease_modifier(s, lease);
@@ -51,8 +54,11 @@ int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_
                          "started_at = coalesce(started_at, " SPOOL_NOW "), updated_at = " SPOOL_NOW ", "
                          "seed = coalesce(seed, ?3), step = 0, total_steps = 0, pass_images = 0 "
                          "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' "
-                         "ORDER BY priority DESC, id LIMIT 1) RETURNING id", &st) != 0) goto fail;
+                         "ORDER BY priority DESC, id LIMIT 1) "
+                         "AND (?4 IS NULL OR (model = ?4 AND upsampler IS NULL AND input_path IS NULL)) "
+                         "RETURNING id", &st) != 0) goto fail;
     sqlite3_bind_text(st, 1, s->worker, -1, SQLITE_TRANSIENT);
+    if (model_name) sqlite3_bind_text(st, 4, model_name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, lease, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, (int64_t)(random_seed & 0x7fffffffffffffffULL));
     int rc = sqlite3_step(st);
@@ -68,6 +74,16 @@ int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_
 fail:
     spool_rollback(s);
     return -1;
+}
+
+int adm_spool_claim(adm_spool *s, uint64_t random_seed, adm_spool_job *job, adm_spool_model *model) {
+    return claim_next(s, random_seed, NULL, job, model);
+}
+
+int adm_spool_claim_model(adm_spool *s, uint64_t random_seed, const char *model, adm_spool_job *job,
+                          adm_spool_model *row) {
+    if (!model || !*model) return adm_error("spool: claim_model needs a model name");
+    return claim_next(s, random_seed, model, job, row);
 }
 
 /* UPDATE ... WHERE the job is running and ours; 1 when it no longer is. */
@@ -104,6 +120,28 @@ int adm_spool_heartbeat_pass(adm_spool *s, int64_t job_id, int step, int total_s
     return update_ours(s, "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?3), step = ?4, "
                           "total_steps = ?5, pass_images = coalesce(?6, pass_images), updated_at = " SPOOL_NOW,
                        job_id, "heartbeat", bind_heartbeat, &a);
+}
+
+typedef struct { const char *lease; } renew_args;
+static int bind_renew(sqlite3_stmt *st, const void *p) {
+    return sqlite3_bind_text(st, 3, ((const renew_args *)p)->lease, -1, SQLITE_TRANSIENT);
+}
+
+int adm_spool_renew(adm_spool *s, const int64_t *ids, int n, int *lost) {
+    if (need_worker(s) != 0) return -1;
+    if (n <= 0) return 0;
+    char lease[48];
+    lease_modifier(s, lease);
+    renew_args a = {lease};
+    if (spool_begin(s) != 0) return -1;
+    for (int i = 0; i < n; i++) {
+        int rc = update_ours(s, "lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?3)", ids[i], "renew lease",
+                             bind_renew, &a);
+        if (rc < 0) { spool_rollback(s); return -1; }
+        lost[i] = rc == 1;
+    }
+    if (spool_commit(s) != 0) { spool_rollback(s); return -1; }
+    return 0;
 }
 
 int adm_spool_heartbeat(adm_spool *s, int64_t job_id, int step, int total_steps) {
@@ -184,7 +222,8 @@ static int end_job(adm_spool *s, int64_t job_id, const char *error, const adm_sp
                          ", lease_until = NULL", job_id, "fail", bind_error_text, error)
         : update_ours(s, "state = 'done', error = NULL, finished_at = " SPOOL_NOW ", updated_at = " SPOOL_NOW
                          ", lease_until = NULL", job_id, "finish", NULL, NULL);
-    if (rc == 0 && p && (spool_write_provenance(s, job_id, p) != 0 || spool_write_stage_provenance(s, job_id, p) != 0))
+    if (rc == 0 && p && (spool_write_provenance(s, job_id, p) != 0 || spool_write_stage_provenance(s, job_id, p) != 0 ||
+                         spool_write_batch_provenance(s, job_id, p) != 0))
         rc = -1;
     if (rc == 0 && spool_commit(s) != 0) rc = -1;
     if (rc != 0) spool_rollback(s);
@@ -276,7 +315,7 @@ int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *use
     if (n) *n = 0;
     sqlite3_stmt *st;
     if (spool_prepare(s, "SELECT worker FROM jobs WHERE state = 'running' AND worker IS NOT NULL "
-                         "UNION SELECT worker FROM pauses", &st) != 0) return -1;
+                         "UNION SELECT worker FROM pauses UNION SELECT worker FROM worker_rates", &st) != 0) return -1;
     char (*workers)[ADM_SPOOL_TEXT] = NULL;
     int nw = 0, cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -295,7 +334,8 @@ int adm_spool_reclaim(adm_spool *s, int (*is_dead)(const char *worker, void *use
         if (!strcmp(workers[i], s->worker) || !is_dead(workers[i], user)) continue;
         int q = 0, d = 0;
         if (reap_where(s, crash_head, "worker = ?1", workers[i], &q, &d) != 0 ||
-            worker_exec(s, "DELETE FROM pauses WHERE worker = ?1", workers[i], NULL, 0) != 0) {
+            worker_exec(s, "DELETE FROM pauses WHERE worker = ?1", workers[i], NULL, 0) != 0 ||
+            worker_exec(s, "DELETE FROM worker_rates WHERE worker = ?1", workers[i], NULL, 0) != 0) {
             free(workers);
             return -1;
         }
