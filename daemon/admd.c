@@ -28,8 +28,11 @@
 #include "fleet.h"
 #include "generate.h"
 #include "job_files.h"
+#include "lib_heartbeat.h"
 #include "lib_modelcache.h"
 #include "lib_notify.h"
+#include "lib_output.h"
+#include "lib_pool.h"
 #include "lib_stages.h"
 #include "ops.h"
 #include "png_file.h"
@@ -60,6 +63,7 @@ typedef struct {
     size_t cache_bytes;      /* model cache budget (0: 3/4 of device memory) */
     int batch;               /* images per device pass (0: the model's choice) */
     double pass_s;           /* a device pass lasts about this long at most (once measured) */
+    double heartbeat_s;      /* --batch: the lease renewal period (0: lease / 3) */
     adm_fleet_options fleet; /* --nats URL ...: a box of a fleet (url NULL: alone) */
 } admd_options;
 
@@ -159,26 +163,12 @@ static void on_read(void *ctx, const char *path, size_t got, size_t size) {
     adm_notify_status("loading %s: %zu/%zu MB", base ? base + 1 : path, got >> 20, size >> 20);
 }
 
-/* Errors that pass by themselves: a full disk or quota (the job waits
- * for space, claiming pauses) and an interrupted call. */
-static int transient_errno(int e) { return e == ENOSPC || e == EDQUOT || e == EINTR; }
-
-/* Is image index of the job recorded (by us or another worker)? */
-static int recorded(adm_spool *s, int64_t job_id, int index) {
-    adm_spool_output *outs;
-    int n, found = 0;
-    if (adm_spool_outputs(s, job_id, &outs, &n) != 0) return 1;   /* unsure: keep the file */
-    for (int i = 0; i < n; i++) if (outs[i].index == index) found = 1;
-    free(outs);
-    return found;
-}
-
-/* One finished image: PNG to a temp file, fsync, rename; then its outputs
- * row and the job's advance in one transaction.  A device pass delivers
- * its images one after another once its last step is done; the pass's
- * time (since the previous pass's last image was recorded) is split evenly
- * over its images, so outputs.seconds = pass time / images of the pass +
- * this image's own PNG encode and write. */
+/* One finished image (lib_output.c: PNG, then its outputs row and the
+ * job's advance in one transaction).  A device pass delivers its images
+ * one after another once its last step is done; the pass's time (since
+ * the previous pass's last image was recorded) is split evenly over its
+ * images, so outputs.seconds = pass time / images of the pass + this
+ * image's own PNG encode and write. */
 static int on_image(void *user, int index, int klass, const uint8_t *pixels, int h, int w, int ch) {
     run_ctx *c = user;
     double t0 = adm_now();
@@ -189,53 +179,18 @@ static int on_image(void *user, int index, int klass, const uint8_t *pixels, int
         c->pass_share = (t0 - c->last_image) / c->pass_left;
     }
     c->pass_left--;
-    char path[ADM_SPOOL_PATH], tmp[ADM_SPOOL_PATH + 300];
-    adm_spool_output o;
-    memset(&o, 0, sizeof o);
-    if (adm_job_output_path(c->root, c->job, index, path, sizeof path) != 0 ||
-        adm_job_tmp_path(path, tmp, sizeof tmp) != 0) goto fail;
-    adm_job_texts tx;
-    adm_job_png_texts(&tx, c->prov, c->job->id, index, klass);
-    size_t bytes = 0;
-    if (adm_png_save(path, tmp, pixels, w, h, ch, tx.t, tx.n, o.sha256, &bytes) != 0) {
-        c->transient = transient_errno(errno);
-        goto fail;
-    }
-    o.job_id = c->job->id;
-    o.index = index;
-    o.seed = c->job->req.seed;
-    o.klass = klass;
-    snprintf(o.noise_algorithm, sizeof o.noise_algorithm, "%s", ADM_NOISE_ALGORITHM);
-    snprintf(o.path, sizeof o.path, "%s", path);
-    o.bytes = (int64_t)bytes;
-    o.seconds = c->pass_share + (adm_now() - t0);
-    int rc = adm_spool_record_output(c->spool, &o);
-    /* Someone holds the write lock longer than the busy timeout (an open
-     * transaction in a sqlite3 shell): keep trying for a while. */
-    for (int tries = 0; rc < 0 && strstr(adm_last_error(), "locked") && tries < 12 && !got_term; tries++) {
-        adm_log(ADM_LOG_WARNING, "job %lld image %d: spool busy, retrying: %s", (long long)c->job->id, index,
-                adm_last_error());
-        rc = adm_spool_record_output(c->spool, &o);
-    }
+    int rc = admd_record_image(c->spool, c->root, c->job, c->prov, index, klass, pixels, h, w, ch, c->pass_share,
+                               &got_term, &c->transient);
+    if (rc == 1) { c->lost = 1; return 1; }
     if (rc != 0) {
-        /* Not recorded: the file must not stay unless someone recorded it. */
-        char why[1024];
-        snprintf(why, sizeof why, "%s", adm_last_error());
-        if (!recorded(c->spool, c->job->id, index)) unlink(path);
-        if (strstr(why, "disk is full")) c->transient = 1;      /* SQLITE_FULL: the spool's disk */
-        adm_error("%s", why);
-        if (rc == 1) { c->lost = 1; return 1; }
-        goto fail;
+        snprintf(c->error, sizeof c->error, "image %d: %s", index, adm_last_error());
+        adm_error("%s", c->error);
+        return -1;
     }
     c->images++;
     c->last_image = adm_now();
     c->encode_s += c->last_image - t0;
-    adm_log(ADM_LOG_DEBUG, "job %lld: image %d -> %s", (long long)c->job->id, index, path);
     return 0;
-fail:
-    snprintf(c->error, sizeof c->error, "image %d: %s", index, adm_last_error());
-    adm_error("%s", c->error);
-    return -1;
 }
 
 /* Images in the next device pass: at most batch and left, and no more than
@@ -299,9 +254,14 @@ static void resume_claims(adm_spool *s) {
     if (adm_spool_pause(s, NULL, 0) != 0) adm_log(ADM_LOG_WARNING, "cannot clear the pause: %s", adm_last_error());
 }
 
-static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, const admd_options *opt,
-                    const char *root, const adm_spool_job *job, const adm_spool_model *row) {
-    double t_claim = adm_now();
+/* A claimed job, up to its sampling: provenance, the model (from the
+ * cache, or the pool's model pool_cm), the checks the schema could not
+ * make, the output folder.  0 ready (*cmp, *pp); -1 the job was ended
+ * here (failed, requeued or paused); 1 (pool_cm only) its model row no
+ * longer matches the pool's model: requeued. */
+static int begin_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, const char *root,
+                     const adm_spool_job *job, const adm_spool_model *row, adm_cached_model *pool_cm,
+                     adm_cached_model **cmp, adm_spool_provenance *pp) {
     const adm_spool_request *r = &job->req;
     adm_spool_provenance p;
     memset(&p, 0, sizeof p);
@@ -326,21 +286,27 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
 
     char how[ADM_SPOOL_SPEC + 128];
     adm_spool_sampling_text(r->sampler, r->respacing, r->eta, r->steps, r->skip, r->thresholding, how, sizeof how);
-    adm_log_job(ADM_LOG_INFO, ADM_MSG_JOB_STARTED, job->id, row->name, "job %lld: started (model %s, %d image%s from %d, class %d, %s, scale %g, seed %lld, attempt %d/%d)",
+    adm_log_job(ADM_LOG_INFO, ADM_MSG_JOB_STARTED, job->id, row->name, "job %lld: started (model %s, %d image%s from %d, class %d, %s, scale %g, seed %lld, attempt %d/%d%s)",
             (long long)job->id, row->name, r->count, r->count == 1 ? "" : "s", job->images_done, r->klass,
-            how, r->scale, (long long)r->seed, job->attempts, r->max_attempts);
-    adm_notify_status("job %lld: loading model %s", (long long)job->id, row->name);
+            how, r->scale, (long long)r->seed, job->attempts, r->max_attempts, pool_cm ? ", pooled" : "");
 
-    /* The model, from the cache or loaded now. */
+    /* The model, from the cache or loaded now; a pooled job uses the
+     * pool's (the same row, unless it was replaced meanwhile). */
     double load_s = 0;
-    char what[128];
-    snprintf(what, sizeof what, "job %lld: loading model %s", (long long)job->id, row->name);
-    /* Watchdog pings come from the read's progress (on_read), not from a
-     * timer: a load that hangs stops them and WatchdogSec catches it. */
-    adm_notify_status("%s", what);
-    adm_cached_model *cm = adm_model_cache_get(cache, s, row, &load_s);
-    if (!cm && got_term) { requeue_job(s, job, 0, "stopped by signal"); return; }   /* a load cut short */
-    if (!cm) { fail_job(s, job, adm_last_error(), &p); return; }
+    adm_cached_model *cm = pool_cm;
+    if (pool_cm && ((row->unet_sha256[0] && strcmp(row->unet_sha256, pool_cm->unet_sha256)) ||
+                    (row->classifier_sha256[0] && strcmp(row->classifier_sha256, pool_cm->classifier_sha256)))) {
+        requeue_job(s, job, 0, "its model changed since the pool loaded it");
+        return 1;
+    }
+    if (!cm) {
+        /* Watchdog pings come from the read's progress (on_read), not from a
+         * timer: a load that hangs stops them and WatchdogSec catches it. */
+        adm_notify_status("job %lld: loading model %s", (long long)job->id, row->name);
+        cm = adm_model_cache_get(cache, s, row, &load_s);
+        if (!cm && got_term) { requeue_job(s, job, 0, "stopped by signal"); return -1; }   /* a load cut short */
+        if (!cm) { fail_job(s, job, adm_last_error(), &p); return -1; }
+    }
     p.model_load_s = load_s;
     snprintf(p.unet_path, sizeof p.unet_path, "%s", cm->unet_path);
     snprintf(p.unet_config, sizeof p.unet_config, "%.*s", (int)sizeof p.unet_config - 1, cm->unet_config);
@@ -362,18 +328,29 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     if (r->klass >= 0 && r->klass >= cm->info.num_classes) {
         snprintf(msg, sizeof msg, "jobs.class %d is outside the model's classes (it has %d)", r->klass, cm->info.num_classes);
         fail_job(s, job, msg, &p);
-        return;
+        return -1;
     }
     if (r->scale > 0 && !cm->info.has_classifier) {
         fail_job(s, job, "jobs.scale > 0 needs a model with a classifier", &p);
-        return;
+        return -1;
     }
     char dir[ADM_SPOOL_PATH];
     if (adm_job_output_dir(root, job, dir, sizeof dir) != 0 || adm_job_make_dir(root, dir) != 0) {
-        if (transient_errno(errno)) { pause_claims(s, job, 0, adm_last_error()); return; }
+        if (admd_transient_errno(errno)) { pause_claims(s, job, 0, adm_last_error()); return -1; }
         fail_job(s, job, adm_last_error(), &p);
-        return;
+        return -1;
     }
+    *cmp = cm;
+    *pp = p;
+    return 0;
+}
+
+/* The one-job path: a begun job's images in device passes of its own
+ * (two-stage and super-resolution jobs, and every job without --batch). */
+static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, const admd_options *opt,
+                    const char *root, const adm_spool_job *job, adm_cached_model *cm, adm_spool_provenance p,
+                    double t_claim) {
+    const adm_spool_request *r = &job->req;
 
     /* Two-stage jobs (stage 1 runs now, then cm is the upsampler) and
      * given images: the final images' low-resolution inputs (lib_stages.c). */
@@ -454,6 +431,66 @@ static void run_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, cons
     }
 }
 
+/* ---- the pool (lib_pool.c): admd --batch N ---- */
+
+typedef struct {
+    adm_spool *s;
+    adm_model_cache *cache;
+    const adm_cl *cl;
+    const char *root;
+} pool_ctx;
+
+/* One-stage jobs on models that are not super-resolutions share passes. */
+static int poolable(adm_spool *s, const adm_spool_job *job, const adm_cached_model *cm) {
+    adm_spool_stages st;
+    if (cm->info.superres) return 0;
+    if (adm_spool_stages_get(s, job->id, &st) != 0) {
+        adm_log(ADM_LOG_WARNING, "job %lld: %s (runs on its own)", (long long)job->id, adm_last_error());
+        return 0;
+    }
+    return !st.upsampler[0] && !st.input_path[0];
+}
+
+static int pool_claim(void *user, const char *model, adm_spool_job *job, adm_spool_model *row) {
+    pool_ctx *c = user;
+    if (got_term || (pause_until > 0 && adm_now() < pause_until)) return 0;
+    int rc = adm_spool_claim_model(c->s, random_seed(), model, job, row);
+    if (rc < 0) adm_log(ADM_LOG_WARNING, "claim: %s", adm_last_error());
+    return rc;
+}
+
+static int pool_begin(void *user, const adm_spool_job *job, const adm_spool_model *row, adm_cached_model *cm,
+                      adm_spool_provenance *p) {
+    pool_ctx *c = user;
+    adm_cached_model *same;
+    return begin_job(c->s, c->cache, c->cl, c->root, job, row, cm, &same, p);
+}
+
+static void pool_end(void *user, const adm_spool_job *job, int how, const char *error, int images,
+                     adm_spool_provenance *p) {
+    pool_ctx *c = user;
+    const adm_spool_request *r = &job->req;
+    if (p) adm_ops_engine_summary(c->cl, p->engine, sizeof p->engine);
+    switch (how) {
+    case ADMD_POOL_DONE:
+        pause_s = 0;                 /* a job got through: the next pause starts short again */
+        if (adm_spool_finish(c->s, job->id, p) == 0)
+            adm_log_job(ADM_LOG_INFO, ADM_MSG_JOB_DONE, job->id, r->model, "job %lld: done, %d image%s in %.2f s "
+                        "(load %.2f s, steps %.2f s, encode %.2f s; %d passes, %d shared, batch %d-%d)",
+                        (long long)job->id, r->count, r->count == 1 ? "" : "s", p->total_s, p->model_load_s,
+                        p->steps_s, p->encode_s, p->passes, p->passes_shared, p->batch_min, p->batch_max);
+        else
+            adm_log(ADM_LOG_ERR, "job %lld: cannot mark done: %s", (long long)job->id, adm_last_error());
+        break;
+    case ADMD_POOL_FAILED: fail_job(c->s, job, error, p); break;
+    case ADMD_POOL_REQUEUE: requeue_job(c->s, job, images, error); break;
+    case ADMD_POOL_PAUSE: pause_claims(c->s, job, images, error); break;
+    default:
+        adm_log(ADM_LOG_INFO, "job %lld: stopped: cancelled or taken over (%d image%s recorded)", (long long)job->id,
+                images, images == 1 ? "" : "s");
+    }
+}
+
 /* ---- waiting for work ---- */
 
 typedef struct {
@@ -504,9 +541,14 @@ static void usage(FILE *f) {
             "  --poll S             fallback poll period when idle (default 10; inotify wakes us sooner)\n"
             "  --progress-interval S  at most one progress write per S seconds (default 0.5)\n"
             "  --cache-mb N         device memory for cached models (default: 3/4 of the device's)\n"
-            "  --batch N            images per device pass (default: the model's choice)\n"
-            "  --pass-seconds S     at most about S seconds of work per device pass, measured on the\n"
-            "                       job's first pass of one image (default 30): a crash loses one pass\n"
+            "  --batch N            a pool of N images in flight: the one-stage jobs of one model share\n"
+            "                       device passes, each image bit-identical to running alone\n"
+            "                       (default 0: one job at a time, passes of the model's choice)\n"
+            "  --heartbeat S        with --batch: renew the pool's leases every S seconds, whatever\n"
+            "                       the device is doing (default: --lease / 3)\n"
+            "  --pass-seconds S     without --batch: at most about S seconds of work per device pass,\n"
+            "                       measured on the job's first pass of one image (default 30): a crash\n"
+            "                       loses one pass\n"
             "  --input-root DIR     a folder whose PNGs jobs.input_path may name (repeatable; default none)\n"
             "  --nats URL           also take jobs from a fleet's NATS JetStream queue and publish\n"
             "                       results there (nats://host:4222, tls://host:4222 for TLS)\n"
@@ -532,7 +574,7 @@ static int number(const char *name, const char *v, double *out) {
 }
 
 static int parse_args(int argc, char **argv, admd_options *o) {
-    enum { O_DRAIN = 256, O_OUTPUT_ROOT, O_INPUT_ROOT, O_LEASE, O_POLL, O_PROGRESS, O_CACHE_MB, O_BATCH, O_PASS,
+    enum { O_DRAIN = 256, O_OUTPUT_ROOT, O_INPUT_ROOT, O_LEASE, O_POLL, O_PROGRESS, O_CACHE_MB, O_BATCH, O_PASS, O_HEARTBEAT,
            O_NATS, O_NATS_CREDS, O_NATS_CA, O_NATS_ACK_WAIT };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 'd'},           {"device", required_argument, NULL, 'D'},
@@ -542,6 +584,7 @@ static int parse_args(int argc, char **argv, admd_options *o) {
         {"progress-interval", required_argument, NULL, O_PROGRESS},
         {"cache-mb", required_argument, NULL, O_CACHE_MB}, {"batch", required_argument, NULL, O_BATCH},
         {"pass-seconds", required_argument, NULL, O_PASS}, {"verbose", no_argument, NULL, 'v'},
+        {"heartbeat", required_argument, NULL, O_HEARTBEAT},
         {"version", no_argument, NULL, 'V'},            {"help", no_argument, NULL, 'h'},
         {"nats", required_argument, NULL, O_NATS},      {"nats-creds", required_argument, NULL, O_NATS_CREDS},
         {"nats-ca", required_argument, NULL, O_NATS_CA}, {"nats-ack-wait", required_argument, NULL, O_NATS_ACK_WAIT},
@@ -576,6 +619,7 @@ static int parse_args(int argc, char **argv, admd_options *o) {
         case O_POLL: if (number("--poll", optarg, &o->poll_s)) return 2; break;
         case O_PROGRESS: if (number("--progress-interval", optarg, &o->progress_s)) return 2; break;
         case O_PASS: if (number("--pass-seconds", optarg, &o->pass_s)) return 2; break;
+        case O_HEARTBEAT: if (number("--heartbeat", optarg, &o->heartbeat_s)) return 2; break;
         case O_CACHE_MB:
             if (number("--cache-mb", optarg, &num) || num < 1 || num > 1e9) { fprintf(stderr, "admd: --cache-mb must be 1..1e9\n"); return 2; }
             o->cache_bytes = (size_t)(num * 1e6);
@@ -602,6 +646,10 @@ static int parse_args(int argc, char **argv, admd_options *o) {
     if (!(o->poll_s >= 0.05 && o->poll_s <= 3600)) { fprintf(stderr, "admd: --poll must be 0.05..3600 seconds\n"); return 2; }
     if (!(o->progress_s >= 0 && o->progress_s <= 3600)) { fprintf(stderr, "admd: --progress-interval must be 0..3600 seconds\n"); return 2; }
     if (!(o->pass_s > 0 && o->pass_s <= 86400)) { fprintf(stderr, "admd: --pass-seconds must be above 0, at most 86400\n"); return 2; }
+    if (o->heartbeat_s != 0 && !(o->heartbeat_s >= 0.05 && o->heartbeat_s < o->lease_s)) {
+        fprintf(stderr, "admd: --heartbeat must be at least 0.05 seconds and below --lease\n");
+        return 2;
+    }
     if (!o->fleet.url && (o->fleet.creds || o->fleet.ca)) { fprintf(stderr, "admd: --nats-creds and --nats-ca need --nats URL\n"); return 2; }
     if (o->fleet.ack_wait_s != 0 && !(o->fleet.ack_wait_s >= 1 && o->fleet.ack_wait_s <= 86400)) {
         fprintf(stderr, "admd: --nats-ack-wait must be 1..86400 seconds\n");
@@ -704,6 +752,25 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    /* --batch N: the pool, whose jobs' leases a thread renews (lib_heartbeat.c). */
+    admd_heartbeat *hb = NULL;
+    pool_ctx pc = {s, cache, &cl, root};
+    admd_pool_env penv = {.spool = s, .root = root, .batch = opt.batch, .progress_s = opt.progress_s,
+                          .stop = &got_term, .user = &pc, .claim = pool_claim, .begin = pool_begin, .end = pool_end};
+    if (opt.batch > 0) {
+        double every = opt.heartbeat_s > 0 ? opt.heartbeat_s : opt.lease_s / 3;
+        hb = admd_heartbeat_start(adm_spool_path(s), adm_worker_id(), opt.lease_s, every);
+        if (!hb) {
+            adm_log(ADM_LOG_ERR, "%s", adm_last_error());
+            adm_fleet_box_stop(fleet);
+            adm_model_cache_free(cache);
+            adm_cl_close(&cl);
+            adm_spool_close(s);
+            return 1;
+        }
+        penv.hb = hb;
+        adm_log(ADM_LOG_INFO, "pool of %d images in flight; leases renewed every %.2f s", opt.batch, every);
+    }
     adm_notify_ready("idle");
 
     double last_reap = adm_now(), reap_every = opt.lease_s / 2 < 30 ? opt.lease_s / 2 : 30;
@@ -731,7 +798,13 @@ int main(int argc, char **argv) {
         int claimed = adm_spool_claim(s, random_seed(), &job, &model);
         if (claimed == 1) {
             claim_errors = 0;
-            run_job(s, cache, &cl, &opt, root, &job, &model);
+            double t_claim = adm_now();
+            adm_cached_model *cm;
+            adm_spool_provenance p;
+            if (begin_job(s, cache, &cl, root, &job, &model, NULL, &cm, &p) == 0) {
+                if (hb && poolable(s, &job, cm)) admd_pool_run(&penv, cm, &job, &p, t_claim);
+                else run_job(s, cache, &cl, &opt, root, &job, cm, p, t_claim);
+            }
             adm_notify_status("idle");
             continue;
         }
@@ -749,6 +822,9 @@ int main(int argc, char **argv) {
     if (pause_until > 0 && adm_spool_pause(s, NULL, 0) != 0)
         adm_log(ADM_LOG_WARNING, "cannot clear the pause: %s", adm_last_error());
     adm_notify_stopping();
+    admd_heartbeat_stop(hb);
+    if (hb && adm_spool_worker_rate(s, -1, 0, 0, 0) != 0)
+        adm_log(ADM_LOG_WARNING, "cannot remove the rate row: %s", adm_last_error());
     adm_fleet_box_stop(fleet);
     if (w.inotify_fd >= 0) close(w.inotify_fd);
     adm_model_cache_free(cache);
