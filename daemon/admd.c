@@ -17,8 +17,14 @@
  *            SIGTERM or cancellation; per image: PNG (temp, fsync, rename)
  *            recorded with its sha256 in the transaction that advances the job
  *   end      done + provenance | failed + error | requeued (SIGTERM)
+ *   pool     with --batch N, a one-stage job of a non-super-resolution
+ *            model starts a pool instead (lib_pool.c): up to N images of
+ *            the queue's jobs of that model share every device pass, more
+ *            jobs claimed as slots free up, leases renewed by a thread
+ *            (lib_heartbeat.c); it returns here when it has drained
  *
- * SIGTERM/SIGINT: stop at the next step boundary, put the job back, exit 0.
+ * SIGTERM/SIGINT: stop at the next step boundary (pass, in a pool), put the
+ *            job (every job of the pool) back, exit 0.
  * SIGHUP: drop the model cache (models reload on next use).
  * --drain: run until the queue is empty, then exit 0.
  * --nats URL: also a box of a fleet (fleet/fleet_box.c: a thread that pulls

@@ -46,6 +46,7 @@ typedef struct {
     int njobs;
     slot *slots;
     int nslots;
+    int cap;                  /* images in flight at most: adm_generate_pass_size of --batch */
     int closed;               /* claim no more (a job could not join, SIGTERM, claim errors) */
     uint8_t *px;              /* one image's pixels */
 } pool;
@@ -158,12 +159,12 @@ static int start_image(pool *P, pool_job *j) {
 /* The pool's jobs first (queue order), then the queue's next jobs of this model. */
 static void fill(pool *P) {
     const admd_pool_env *e = P->env;
-    for (int i = 0; i < P->njobs && P->nslots < e->batch; i++) {
+    for (int i = 0; i < P->njobs && P->nslots < P->cap; i++) {
         pool_job *j = P->jobs[i];
-        while (P->nslots < e->batch && j->next < j->job.req.count)
+        while (P->nslots < P->cap && j->next < j->job.req.count)
             if (start_image(P, j) != 0) { i--; break; }
     }
-    while (!P->closed && P->nslots < e->batch && !*e->stop) {
+    while (!P->closed && P->nslots < P->cap && !*e->stop) {
         adm_spool_job job;
         adm_spool_model row;
         int rc = e->claim(e->user, P->cm->name, &job, &row);
@@ -176,7 +177,7 @@ static void fill(pool *P) {
         if (add_job(P, &job, &p, t_claim) != 0) continue;
         pool_job *j = NULL;
         for (int i = 0; i < P->njobs; i++) if (P->jobs[i]->job.id == job.id) j = P->jobs[i];
-        while (j && P->nslots < e->batch && j->next < j->job.req.count)
+        while (j && P->nslots < P->cap && j->next < j->job.req.count)
             if (start_image(P, j) != 0) j = NULL;
     }
 }
@@ -321,8 +322,9 @@ static void write_rate(pool *P, double *last, int force) {
 void admd_pool_run(const admd_pool_env *env, adm_cached_model *cm, const adm_spool_job *first,
                    const adm_spool_provenance *p, double t_claim) {
     pool P = {.env = env, .cm = cm};
-    P.jobs = adm_calloc((size_t)env->batch + 1, sizeof *P.jobs);
-    P.slots = adm_calloc((size_t)env->batch, sizeof *P.slots);
+    P.cap = adm_generate_pass_size(env->batch, cm->info.image_size, 4096);   /* the batch rule, one place */
+    P.jobs = adm_calloc((size_t)P.cap + 1, sizeof *P.jobs);
+    P.slots = adm_calloc((size_t)P.cap, sizeof *P.slots);
     P.px = adm_malloc((size_t)cm->info.image_size * cm->info.image_size * cm->info.channels);
     if (!P.jobs || !P.slots || !P.px) {
         env->end(env->user, first, ADMD_POOL_REQUEUE, adm_last_error(), 0, NULL);
@@ -342,8 +344,10 @@ void admd_pool_run(const admd_pool_env *env, adm_cached_model *cm, const adm_spo
         int before = P.njobs;
         fill(&P);
         if (P.njobs > before) jobs_seen += P.njobs - before;
-        if (P.nslots == 0) {            /* jobs left with nothing to run: every image recorded */
-            while (P.njobs > 0) end_job(&P, P.jobs[0], ADMD_POOL_DONE, NULL);
+        for (int i = 0; i < P.njobs; i++)   /* every image recorded already (a retry after the last one) */
+            if (P.jobs[i]->job.images_done + P.jobs[i]->recorded >= P.jobs[i]->job.req.count) end_job(&P, P.jobs[i--], ADMD_POOL_DONE, NULL);
+        if (P.nslots == 0) {            /* nothing in flight: the pool has drained */
+            while (P.njobs > 0) end_job(&P, P.jobs[0], ADMD_POOL_REQUEUE, "pool: no image of it could start");
             break;
         }
         double t0 = adm_now();

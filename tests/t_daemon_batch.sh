@@ -127,3 +127,13 @@ check batch_cancel_others_intact outputs_intact 1
 check batch_failed_image_fails_its_job sh -c "[ \"\$(sqlite3 '$DB' \"SELECT state FROM jobs WHERE id = 3\")\" = failed ] &&
   sqlite3 '$DB' \"SELECT error FROM jobs WHERE id = 3\" | grep -q 'image 0'"
 check batch_cancel_shared [ "$(q "SELECT passes_shared >= 3 AND passes = 20 FROM provenance WHERE job_id = 1")" = 1 ]
+
+# ---- SIGTERM: every job of the pool back in the queue, attempt not counted
+new_spool term || exit 1
+q "INSERT INTO jobs (model, class, count, respacing, seed) VALUES ('mnist', 4, 3, '40', 51), ('mnist', 8, 3, '40', 52)"
+start_admd "$T/term/a.log" --batch 6 || { fail batch_term_start "$(cat "$T/term/a.log")"; exit 1; }
+wait_for 120 step_at_least 2 2
+stop_admd
+check batch_term_exit0 [ "$rc" = 0 ]
+check batch_term_requeued [ "$(q "SELECT group_concat(state || ' ' || attempts, ', ') FROM jobs")" = "queued 0, queued 0" ]
+check batch_term_no_heartbeat_left [ "$(q "SELECT count(*) FROM worker_rates")" = 0 ]
