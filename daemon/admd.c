@@ -444,7 +444,18 @@ typedef struct {
     adm_model_cache *cache;
     const adm_cl *cl;
     const char *root;
+    double last_reap, reap_every;
 } pool_ctx;
+
+static void reap(adm_spool *s);
+
+/* Other workers' expired leases are reaped while a pool runs too. */
+static void pool_tick(void *user) {
+    pool_ctx *c = user;
+    if (adm_now() - c->last_reap < c->reap_every) return;
+    reap(c->s);
+    c->last_reap = adm_now();
+}
 
 /* One-stage jobs on models that are not super-resolutions share passes. */
 static int poolable(adm_spool *s, const adm_spool_job *job, const adm_cached_model *cm) {
@@ -760,9 +771,11 @@ int main(int argc, char **argv) {
     }
     /* --batch N: the pool, whose jobs' leases a thread renews (lib_heartbeat.c). */
     admd_heartbeat *hb = NULL;
-    pool_ctx pc = {s, cache, &cl, root};
+    double last_reap = adm_now(), reap_every = opt.lease_s / 2 < 30 ? opt.lease_s / 2 : 30;
+    pool_ctx pc = {s, cache, &cl, root, last_reap, reap_every};
     admd_pool_env penv = {.spool = s, .root = root, .batch = opt.batch, .progress_s = opt.progress_s,
-                          .stop = &got_term, .user = &pc, .claim = pool_claim, .begin = pool_begin, .end = pool_end};
+                          .stop = &got_term, .user = &pc, .claim = pool_claim, .begin = pool_begin, .end = pool_end,
+                          .tick = pool_tick};
     if (opt.batch > 0) {
         double every = opt.heartbeat_s > 0 ? opt.heartbeat_s : opt.lease_s / 3;
         hb = admd_heartbeat_start(adm_spool_path(s), adm_worker_id(), opt.lease_s, every);
@@ -779,7 +792,6 @@ int main(int argc, char **argv) {
     }
     adm_notify_ready("idle");
 
-    double last_reap = adm_now(), reap_every = opt.lease_s / 2 < 30 ? opt.lease_s / 2 : 30;
     int exit_code = 0, claim_errors = 0;
     while (!got_term) {
         if (got_hup) {

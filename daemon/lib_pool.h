@@ -48,6 +48,9 @@ typedef struct {
     /* End a job (ADMD_POOL_*); images: recorded in this attempt. */
     void (*end)(void *user, const adm_spool_job *job, int how, const char *error, int images,
                 adm_spool_provenance *p);
+    /* After every pass: the daemon's periodic work (reaping other workers'
+     * expired leases); may be NULL. */
+    void (*tick)(void *user);
 } admd_pool_env;
 
 /* Run the pool from its first job (claimed at t_claim and begun, p its
