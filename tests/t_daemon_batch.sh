@@ -86,6 +86,8 @@ echo "  last start $(q "SELECT max(started_at) FROM jobs"), first finish $(q "SE
 check batch_twelve_all_started_before_first_finished [ "$(q "SELECT max(started_at) < min(finished_at) FROM jobs")" = 1 ]
 check batch_twelve_shared_passes [ "$(q "SELECT count(*) FROM provenance WHERE batch_min = 12 AND batch_max = 12 AND passes = 5 AND passes_shared = 5")" = 12 ]
 check batch_twelve_rate_row_gone [ "$(q "SELECT count(*) FROM worker_rates")" = 0 ]
+rates_refused() { out=$(sqlite3 "$DB" "INSERT INTO worker_rates (worker) VALUES ('x')" 2>&1); [ $? != 0 ] && echo "$out" | grep -q 'written by the daemon only'; }
+check batch_rates_daemon_only rates_refused
 
 # ---- lease: passes longer than the 1 s lease, a second worker reaping every 0.5 s
 new_spool lease || exit 1

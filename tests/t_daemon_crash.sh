@@ -10,7 +10,9 @@
 make_spool || { fail spool_create "admd could not create the spool"; exit 1; }
 
 # ---- kill -9 in the middle of a job, then restart ----
-q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 3, '25', 77)"
+# (100 steps: --batch 1 runs the pool, whose passes on this small model are
+# quick enough that 25 steps let a loaded machine's polling miss the job)
+q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 3, '100', 77)"
 start_admd "$T/a1.log" --batch 1 --lease 30 || { fail daemon_start "$(cat "$T/a1.log")"; exit 1; }
 first=$ADMD_PID
 # after the first image is recorded, a few steps into the second
