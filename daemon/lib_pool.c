@@ -357,9 +357,9 @@ void admd_pool_run(const admd_pool_env *env, adm_cached_model *cm, const adm_spo
         }
         record_finished(&P);
         total_busy_s += adm_now() - t0;
+        write_rate(&P, &last_rate, 0);    /* before the progress: a job with progress has its pool's rate */
         write_progress(&P);
         if (env->tick) env->tick(env->user);
-        write_rate(&P, &last_rate, 0);
         adm_notify_progress("pool: %d image%s of %d job%s in flight (%lld images, %lld passes)", P.nslots,
                             P.nslots == 1 ? "" : "s", P.njobs, P.njobs == 1 ? "" : "s",
                             (long long)(total_images - images0), (long long)(total_passes - passes0));

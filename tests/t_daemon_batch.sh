@@ -20,6 +20,9 @@ M=$(pwd)/models/mnist
 if [ ! -f "$M/unet.safetensors" ]; then fail batch_mnist_model "models/mnist/unet.safetensors missing"; exit 1; fi
 need "$ADMCTL"
 
+check batch_heartbeat_bounds sh -c "'$ADMD' --db '$T/x.db' --heartbeat 0.01 2>&1 | grep -q 'heartbeat must be' &&
+  '$ADMD' --db '$T/x.db' --lease 10 --heartbeat 10 2>&1 | grep -q 'heartbeat must be'"
+
 # new_spool NAME: an empty spool in $T/NAME with the MNIST pair as 'mnist'; sets DB.
 new_spool() {
   mkdir -p "$T/$1"; DB=$T/$1/spool.db
@@ -99,9 +102,9 @@ wait_for 60 state_is 1 running
 second=$!; PIDS="$PIDS $second"
 wait_for 30 grep -q "ready:" "$T/lease/b.log"
 wait_for 60 step_at_least 1 1
-"$ADMCTL" status --db "$DB" > "$T/status.out" 2>&1
+status_shows_rate() { "$ADMCTL" status --db "$DB" > "$T/status.out" 2>&1 && grep -q "^pool: worker .*:$first:.* images/s" "$T/status.out"; }
+check batch_status_images_per_s wait_for 30 status_shows_rate
 grep "^pool:" "$T/status.out" | sed 's/^/  /'
-check batch_status_images_per_s grep -q "^pool: worker .*:$first:.* images/s" "$T/status.out"
 wait_for 180 state_is 1 done
 stop_admd; kill -TERM "$second"; wait "$second"
 echo "  job: $(q "SELECT state || ', attempts ' || attempts || ', worker ' || worker FROM jobs WHERE id = 1");" \
