@@ -10,11 +10,14 @@
 #   provenance  batch_min/batch_max/passes/passes_shared as the runs were
 #   started     12 one-image jobs under --batch 12 --drain all start before
 #               the first finishes (their recorded times), in 5 shared passes
+#   order       a job of another model at the head of the queue waits for the
+#               pool to drain, and so does the job behind it
 #   lease       a pass longer than the 1 s lease: a second worker reaping
 #               every 0.5 s never steals the live job (the heartbeat thread)
 #   cancel      cancelling one job mid-pool leaves the others intact; a job
 #               whose image cannot be written fails alone
 #   status      `admctl status` shows the pool's images/s
+#   SIGTERM     every job of the pool back in the queue, no attempt spent
 . tests/daemon_common.sh
 M=$(pwd)/models/mnist
 if [ ! -f "$M/unet.safetensors" ]; then fail batch_mnist_model "models/mnist/unet.safetensors missing"; exit 1; fi
@@ -91,6 +94,18 @@ check batch_twelve_shared_passes [ "$(q "SELECT count(*) FROM provenance WHERE b
 check batch_twelve_rate_row_gone [ "$(q "SELECT count(*) FROM worker_rates")" = 0 ]
 rates_refused() { out=$(sqlite3 "$DB" "INSERT INTO worker_rates (worker) VALUES ('x')" 2>&1); [ $? != 0 ] && echo "$out" | grep -q 'written by the daemon only'; }
 check batch_rates_daemon_only rates_refused
+
+# ---- queue order: a job of another model at the head of the queue stops the pool from
+# claiming (the job behind it waits too); it runs once the pool has drained
+new_spool models || exit 1
+q "INSERT INTO models (name, unet_path, unet_config, classifier_path, classifier_config, num_classes)
+     SELECT 'mnist2', unet_path, unet_config, classifier_path, classifier_config, num_classes FROM models WHERE name = 'mnist';
+   INSERT INTO jobs (model, class, count, seed) VALUES ('mnist', 1, 1, 61), ('mnist2', 2, 1, 62), ('mnist', 3, 1, 63)"
+drain models --batch 12
+check batch_models_all_done [ "$rc $(q "SELECT count(*) FROM jobs WHERE state = 'done'")" = "0 3" ]
+check batch_models_not_shared [ "$(q "SELECT group_concat(passes_shared) FROM provenance")" = "0,0,0" ]
+check batch_models_queue_order [ "$(q "SELECT (SELECT started_at FROM jobs WHERE id = 2) > (SELECT finished_at FROM jobs WHERE id = 1)
+                                      AND (SELECT started_at FROM jobs WHERE id = 3) > (SELECT finished_at FROM jobs WHERE id = 2)")" = 1 ]
 
 # ---- lease: passes longer than the 1 s lease, a second worker reaping every 0.5 s
 new_spool lease || exit 1
