@@ -305,7 +305,38 @@ static int ends_png(const char *name) {
     return n > 4 && (!strcmp(name + n - 4, ".png") || !strcmp(name + n - 4, ".PNG"));
 }
 
-static int given_images(admd_stage_job *sj, const adm_spool_job *job, adm_cached_model *cm, adm_spool_provenance *p) {
+/* The inputs' sizes and sha256s into job_inputs; a job resumed after a
+ * restart whose inputs changed since they were first read is failed (its
+ * images would mix two sets of inputs). */
+static int record_inputs(admd_stage_job *sj, adm_spool *s, int64_t job_id, char **files, int nf) {
+    adm_spool_input *now = adm_malloc(sizeof *now * (size_t)nf), *was = NULL;
+    int nwas = 0, rc = 0;
+    if (!now) return fail(sj, "out of memory");
+    for (int i = 0; rc == 0 && i < nf; i++) {
+        struct stat st;
+        now[i].index = i;
+        snprintf(now[i].path, sizeof now[i].path, "%s", files[i]);
+        if (stat(files[i], &st) != 0) rc = fail(sj, "jobs.input_path: %s: %s", files[i], strerror(errno));
+        else if (adm_sha256_file(files[i], now[i].sha256) != 0) rc = fail(sj, "jobs.input_path: %s", adm_last_error());
+        else now[i].bytes = (int64_t)st.st_size;
+    }
+    if (rc == 0 && adm_spool_job_inputs(s, job_id, &was, &nwas) != 0) rc = fail(sj, "%s", adm_last_error());
+    for (int k = 0; rc == 0 && k < nwas; k++) {
+        const adm_spool_input *w = &was[k];
+        if (w->index >= nf) rc = fail(sj, "jobs.input_path: %d input PNGs now, but input %d was recorded when the job started",
+                                      nf, w->index);
+        else if (strcmp(w->sha256, now[w->index].sha256) != 0 || strcmp(w->path, now[w->index].path) != 0)
+            rc = fail(sj, "jobs.input_path: input %d changed since the job started (%s, sha256 %.16s... then; %s, %.16s... now)",
+                      w->index, w->path, w->sha256, now[w->index].path, now[w->index].sha256);
+    }
+    if (rc == 0 && adm_spool_record_inputs(s, job_id, now, nf) != 0) rc = fail(sj, "%s", adm_last_error());
+    free(now);
+    free(was);
+    return rc;
+}
+
+static int given_images(admd_stage_job *sj, adm_spool *s, const adm_spool_job *job, adm_cached_model *cm,
+                        adm_spool_provenance *p) {
     const char *in = sj->st.input_path;
     snprintf(p->input_path, sizeof p->input_path, "%s", in);
     if (!cm->info.superres)
@@ -371,6 +402,7 @@ static int given_images(admd_stage_job *sj, const adm_spool_job *job, adm_cached
         }
         free(scratch);
     }
+    if (rc == 0) rc = record_inputs(sj, s, job->id, files, nf);
     for (int i = 0; i < nf; i++) free(files[i]);
     free(files);
     return rc;
@@ -393,7 +425,7 @@ int admd_stages_begin(admd_stage_job *sj, adm_spool *s, adm_model_cache *cache, 
     sj->first = job->images_done;
     sj->n = job->req.count - job->images_done;
     if (sj->st.upsampler[0]) return two_stage(sj, s, cache, root, job, cm, p, on_step, step_user);
-    return given_images(sj, job, *cm, p);
+    return given_images(sj, s, job, *cm, p);
 }
 
 void admd_stages_request(const admd_stage_job *sj, adm_gen_request *req) {

@@ -244,6 +244,19 @@ int adm_spool_stages_get(adm_spool *s, int64_t job_id, adm_spool_stages *st);
 int adm_spool_record_stage1(adm_spool *s, const adm_spool_output *o);
 /* Stage-1 images of a job by index (malloc'd; free()). */
 int adm_spool_stage1_outputs(adm_spool *s, int64_t job_id, adm_spool_output **outs, int *n);
+/* The given images of a super-resolution job (schema 011 job_inputs): each
+ * input PNG as the daemon read it. */
+typedef struct {
+    int index;                             /* the image's index in the job */
+    char path[ADM_SPOOL_PATH];
+    int64_t bytes;
+    char sha256[ADM_SPOOL_SHA];
+} adm_spool_input;
+/* Record a job's inputs in one transaction (the daemon's connection); rows
+ * already recorded are kept as they are. */
+int adm_spool_record_inputs(adm_spool *s, int64_t job_id, const adm_spool_input *in, int n);
+/* A job's recorded inputs by index (malloc'd; free(); *n = 0 when none). */
+int adm_spool_job_inputs(adm_spool *s, int64_t job_id, adm_spool_input **in, int *n);
 /* (spool internal: provenance's stage columns, written and read with the row) */
 
 /* ---- the daemon's side ---- */

@@ -1,7 +1,7 @@
 /* spool_stages.c — the spool side of two-stage jobs (base model, then an
  * upsampler) and of super-resolution of given images (schema/008): the
- * stage columns of a job, the stage-1 images (stage_outputs) and the stage
- * columns of a job's provenance. */
+ * stage columns of a job, the stage-1 images (stage_outputs), the given
+ * images as read (job_inputs) and the stage columns of a job's provenance. */
 #include "spool_internal.h"
 #include "util.h"
 #include <math.h>
@@ -70,6 +70,46 @@ int adm_spool_stage1_outputs(adm_spool *s, int64_t job_id, adm_spool_output **ou
     void *items;
     int rc = spool_collect(s, st, sizeof **outs, row_stage_output, &items, n, "read stage-1 outputs");
     *outs = items;
+    return rc;
+}
+
+int adm_spool_record_inputs(adm_spool *s, int64_t job_id, const adm_spool_input *in, int n) {
+    sqlite3_stmt *st;
+    if (spool_begin(s) != 0) return -1;
+    if (spool_prepare(s, "INSERT OR IGNORE INTO job_inputs (job_id, idx, path, bytes, sha256) VALUES (?1,?2,?3,?4,?5)",
+                      &st) != 0) { spool_rollback(s); return -1; }
+    int rc = SQLITE_DONE;
+    for (int i = 0; i < n && rc == SQLITE_DONE; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, job_id);
+        sqlite3_bind_int(st, 2, in[i].index);
+        sqlite3_bind_text(st, 3, in[i].path, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, in[i].bytes);
+        sqlite3_bind_text(st, 5, in[i].sha256, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { spool_fail(s, "record job inputs"); spool_rollback(s); return -1; }
+    return spool_commit(s);
+}
+
+static void row_input(sqlite3_stmt *st, void *item) {
+    adm_spool_input *in = item;
+    in->index = sqlite3_column_int(st, 0);
+    spool_col_text(st, 1, in->path, sizeof in->path);
+    in->bytes = sqlite3_column_int64(st, 2);
+    spool_col_text(st, 3, in->sha256, sizeof in->sha256);
+}
+
+int adm_spool_job_inputs(adm_spool *s, int64_t job_id, adm_spool_input **in, int *n) {
+    *in = NULL; *n = 0;
+    sqlite3_stmt *st;
+    if (spool_prepare(s, "SELECT idx, path, bytes, sha256 FROM job_inputs WHERE job_id = ?1 ORDER BY idx", &st) != 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, job_id);
+    void *items;
+    int rc = spool_collect(s, st, sizeof **in, row_input, &items, n, "read job inputs");
+    *in = items;
     return rc;
 }
 

@@ -2,7 +2,8 @@
 # t_superres_input.sh — super-resolution of given images (jobs.input_path)
 # through a real admd: a folder of PNGs and a single PNG inside the allowed
 # input root are enlarged by superres_a (16 -> 32) and audit to identical
-# bytes; every bad input (missing, outside the roots, wrong size, gray for
+# bytes, their sizes and sha256s recorded (job_inputs) and checked by audit;
+# every bad input (missing, outside the roots, wrong size, gray for
 # an RGB model, not a PNG, truncated, huge, count mismatch, a base model)
 # fails its own job with its own message, the daemon keeps running and
 # nothing else in the spool changes.
@@ -58,6 +59,16 @@ check input_in_provenance [ "$(q "SELECT input_path FROM provenance WHERE job_id
 "$A" audit --db "$DB" 2 > "$T/audit2" 2>&1; rc=$?
 grep "audit:" "$T/audit2" | sed 's/^/  /'
 check audit_given_images [ "$rc" = 0 ]
+check audit_inputs_unchanged grep -q "inputs: 3 PNGs as the job read them" "$T/audit2"
+i=0; ok_rows=1
+while [ $i -lt 3 ]; do
+  row=$(q "SELECT path || ' ' || bytes || ' ' || sha256 FROM job_inputs WHERE job_id = 2 AND idx = $i")
+  [ "$row" = "$IN/set/img$i.png $(stat -c %s "$IN/set/img$i.png") $(sha256sum < "$IN/set/img$i.png" | cut -d' ' -f1)" ] || ok_rows=0
+  i=$((i + 1))
+done
+check job_inputs_recorded [ "$ok_rows" = 1 -a "$(q "SELECT count(*) FROM job_inputs WHERE job_id = 2")" = 3 ]
+q "INSERT INTO job_inputs (job_id, idx, path, bytes, sha256) VALUES (2, 9, '/x', 1, '$(printf '%064d' 0)')" 2> "$T/e"
+check job_inputs_daemon_only grep -q "job_inputs: rows are written by the daemon only" "$T/e"
 "$A" submit --db "$DB" --model up --input "$IN/one.png" --seed 4 > /dev/null 2> "$T/e"
 wait_for 120 state_is 3 done
 check single_png_done [ "$(q "SELECT state || ' ' || count FROM jobs WHERE id = 3")" = "done 1" ]
@@ -116,3 +127,7 @@ wait_for 120 state_is $next done
 check good_job_after_bad_ones [ "$(q "SELECT state FROM jobs WHERE id = $next")" = done ]
 stop_admd
 check daemon_exit0 [ "$rc" = 0 ]
+# an input that changed after the job ran: audit names it and fails
+cp "$IN/set/img0.png" "$IN/set/img1.png"
+"$A" audit --db "$DB" 2 > "$T/audit2b" 2>&1; rc=$?
+check audit_names_changed_input sh -c "[ $rc != 0 ] && grep -q 'input 1: CHANGED since the job ran: $IN/set/img1.png' '$T/audit2b'"

@@ -102,6 +102,28 @@ static int read_lows(const adm_spool_output *src, int n_src, const char *const *
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The PNGs of a given-images job, sorted as the daemon took them. */
+/* The input PNGs now against their sizes and sha256s as admd read them
+ * (job_inputs; jobs made before schema 011 have none): one line per
+ * input that changed.  The number changed, or -1 on a spool error. */
+static int check_inputs(adm_spool *s, int64_t job_id, char **files, int nfiles) {
+    adm_spool_input *was;
+    int n, changed = 0;
+    if (adm_spool_job_inputs(s, job_id, &was, &n) != 0) { admctl_fail("%s", adm_last_error()); return -1; }
+    if (n == 0) printf("  inputs: no sha256s recorded (a job from before schema 011): checked by regenerating only\n");
+    for (int k = 0; k < n; k++) {
+        char sha[65] = "(unreadable)";
+        int i = was[k].index;
+        if (i >= nfiles || adm_sha256_file(files[i], sha) != 0 || strcmp(sha, was[k].sha256) != 0) {
+            printf("  input %d: CHANGED since the job ran: %s, sha256 %.16s... then; %s, %.16s... now\n", i, was[k].path,
+                   was[k].sha256, i < nfiles ? files[i] : "(missing)", sha);
+            changed++;
+        }
+    }
+    if (n > 0 && changed == 0) printf("  inputs: %d PNG%s as the job read them (sha256)\n", n, n == 1 ? "" : "s");
+    free(was);
+    return changed;
+}
+
 static char **input_files(const char *in, int *n) {
     *n = 0;
     char **v = calloc(10001, sizeof *v);
@@ -168,6 +190,7 @@ int admctl_audit_stages(adm_spool *s, const adm_spool_job *job, const adm_spool_
         files = input_files(st->input_path, &nfiles);
         if (!files) { admctl_fail("input: %s", adm_last_error()); goto done; }
         if (nfiles != job->req.count) { admctl_fail("input %s holds %d PNGs now, the job had %d", st->input_path, nfiles, job->req.count); goto done; }
+        if (check_inputs(s, job->id, files, nfiles) < 0) goto done;
         adm_png_image probe;
         if (adm_png_read(files[0], &probe) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
         int size = probe.w;
