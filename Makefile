@@ -37,9 +37,11 @@ override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-de
 LDLIBS    += -lclblast -lOpenCL $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
 LIB_SRC   := $(wildcard base/*.c kernels/*.c model/*.c spool/*.c output/*.c fleet/*.c daemon/lib_*.c)
-LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/cl_sources.o $(BUILD)/gen/schema_sql.o
+LIB_OBJ   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/cl_sources.o $(BUILD)/gen/schema_sql.o \
+             $(BUILD)/gen/label_sources.o
 CL_SRC    := $(sort $(wildcard kernels/*.cl))
 SQL_SRC   := $(sort $(wildcard schema/*.sql))
+LABEL_SRC := models/imagenet/imagenet_classes.txt models/mnist/mnist_classes.txt
 ADMD_SRC  := $(filter-out daemon/lib_%.c,$(wildcard daemon/*.c))
 ADMCTL_SRC:= $(wildcard tools/*.c)
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -62,11 +64,14 @@ $(BUILD)/model/sampler.o $(BUILD)/kernels/ops_step.o: kernels/step.cl
 $(BUILD)/gen:
 	@mkdir -p $@
 
-# OpenCL sources and SQL migrations are embedded as C string tables.
+# OpenCL sources, SQL migrations and the built-in class names (model/labels.c)
+# are embedded as C string tables.
 $(BUILD)/gen/cl_sources.c: $(CL_SRC) tools/embed.sh | $(BUILD)/gen
 	sh tools/embed.sh adm_cl_sources $(CL_SRC) > $@
 $(BUILD)/gen/schema_sql.c: $(SQL_SRC) tools/embed.sh | $(BUILD)/gen
 	sh tools/embed.sh adm_schema_sql $(SQL_SRC) > $@
+$(BUILD)/gen/label_sources.c: $(LABEL_SRC) tools/embed.sh | $(BUILD)/gen
+	sh tools/embed.sh adm_label_sources $(LABEL_SRC) > $@
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 

@@ -286,6 +286,15 @@ static int begin_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, con
     p.seed = r->seed;
     p.klass = r->klass;
     p.count = r->count;
+    /* the model's class names, for the images' adm:class-name chunks (kept
+     * until the next job: the PNG writers read them through p.labels) */
+    static char *labels;
+    free(labels);
+    if (adm_spool_model_labels(s, row->name, &labels) != 0) {
+        adm_log(ADM_LOG_WARNING, "model %s: %s (its images get no class-name chunk)", row->name, adm_last_error());
+        labels = NULL;
+    }
+    p.labels = labels;
     snprintf(p.noise_algorithm, sizeof p.noise_algorithm, "%s", ADM_NOISE_ALGORITHM);
     double wait = parse_ts(job->started_at) - parse_ts(job->created_at);
     p.queue_wait_s = isfinite(wait) && wait > 0 ? wait : 0;

@@ -1,6 +1,7 @@
 /* job_files.c — job file layout, PNG provenance chunks, device provenance
  * and orphan cleanup (see job_files.h). */
 #include "job_files.h"
+#include "labels.h"
 #include "util.h"
 #include <clblast_c.h>
 #include <dirent.h>
@@ -132,6 +133,13 @@ int adm_job_clean_unrecorded(adm_spool *s, const char *root, time_t before) {
 /* ---- provenance ---- */
 
 void adm_job_png_texts(adm_job_texts *tx, const adm_spool_provenance *p, int64_t job_id, int index, int klass) {
+    char name[ADM_LABEL_MAX + 1];
+    int named = klass >= 0 && adm_labels_line(p->labels, klass, name, sizeof name) == 0;
+    adm_job_png_texts_named(tx, p, job_id, index, klass, named ? name : NULL);
+}
+
+void adm_job_png_texts_named(adm_job_texts *tx, const adm_spool_provenance *p, int64_t job_id, int index, int klass,
+                             const char *class_name) {
     tx->n = 0;
 #define TEXT(k, ...) do { snprintf(tx->buf[tx->n], sizeof tx->buf[0], __VA_ARGS__); \
         tx->t[tx->n].key = (k); tx->t[tx->n].value = tx->buf[tx->n]; tx->n++; } while (0)
@@ -140,6 +148,7 @@ void adm_job_png_texts(adm_job_texts *tx, const adm_spool_provenance *p, int64_t
     TEXT("adm:index", "%d", index);
     TEXT("adm:seed", "%lld", (long long)p->seed);
     TEXT("adm:class", "%d", klass);
+    if (class_name && *class_name) TEXT("adm:class-name", "%s", class_name);
     TEXT("adm:model", "%s", p->model);
     TEXT("adm:unet-sha256", "%s", p->unet_sha256);
     if (p->classifier_sha256[0]) TEXT("adm:classifier-sha256", "%s", p->classifier_sha256);

@@ -49,8 +49,14 @@ typedef struct {
 } adm_job_texts;
 /* From the job's provenance (seed, model, hashes, sampler, respacing, eta,
  * scale, admd version, noise algorithm), the job id, the image index and
- * the class used: the same inputs give the same bytes. */
+ * the class used: the same inputs give the same bytes.  The class's name
+ * from p->labels (when it has one) goes beside the number as
+ * adm:class-name. */
 void adm_job_png_texts(adm_job_texts *tx, const adm_spool_provenance *p, int64_t job_id, int index, int klass);
+/* The same with the class name given (NULL: no adm:class-name chunk), as
+ * `admctl audit` rebuilds a recorded file's chunks. */
+void adm_job_png_texts_named(adm_job_texts *tx, const adm_spool_provenance *p, int64_t job_id, int index, int klass,
+                             const char *class_name);
 
 /* Device, driver, versions and kernel hash into p. */
 void adm_job_device_provenance(const adm_cl *cl, adm_spool_provenance *p);

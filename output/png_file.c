@@ -75,7 +75,10 @@ int adm_png_encode(const uint8_t *pixels, int w, int h, int c, const adm_png_tex
         pt = calloc((size_t)n_texts, sizeof *pt);
         if (!pt) png_error(png, "out of memory");
         for (int i = 0; i < n_texts; i++) {
-            pt[i].compression = PNG_TEXT_COMPRESSION_NONE;
+            /* tEXt is Latin-1: a value with other bytes (a UTF-8 class name) goes in iTXt */
+            int ascii = 1;
+            for (const char *q = texts[i].value; *q; q++) if ((unsigned char)*q >= 0x80) ascii = 0;
+            pt[i].compression = ascii ? PNG_TEXT_COMPRESSION_NONE : PNG_ITXT_COMPRESSION_NONE;
             pt[i].key = (png_charp)texts[i].key;
             pt[i].text = (png_charp)texts[i].value;
             pt[i].text_length = strlen(texts[i].value);

@@ -1,7 +1,8 @@
 /* png_file.h — the PNG files admd writes for every generated image, and a
  * reader for tests and tools.
  *
- *   adm_png_encode       8-bit gray/RGB pixels + tEXt chunks -> PNG bytes in memory
+ *   adm_png_encode       8-bit gray/RGB pixels + tEXt chunks (iTXt for a value
+ *                        with non-ASCII bytes: UTF-8) -> PNG bytes in memory
  *   adm_png_save         encode + adm_file_write_atomic (util.h: temp file,
  *                        fsync, rename, fsync the folder), plus the file's
  *                        sha256 and size

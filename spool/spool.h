@@ -100,6 +100,13 @@ int adm_spool_model_set_info(adm_spool *s, const char *name, const char *unet_sh
                              const char *classifier_sha256, int image_size, int channels,
                              int num_classes);
 
+/* models.labels, the model's class names (model/labels.h: one per line,
+ * line k = class k): *labels malloc'd (free()), NULL when it has none;
+ * -1 with "unknown model NAME" when absent. */
+int adm_spool_model_labels(adm_spool *s, const char *name, char **labels);
+/* Set them (NULL: none). */
+int adm_spool_model_set_labels(adm_spool *s, const char *name, const char *labels);
+
 /* A model path as the daemon opens it: absolute paths unchanged, relative
  * ones joined to the spool's folder.  Returns out. */
 char *adm_spool_resolve(const adm_spool *s, const char *path, char *out, int out_len);
@@ -215,6 +222,9 @@ typedef struct {
      * the smallest and largest device pass its images ran in, the passes
      * that held its images and, of those, the passes shared with other jobs */
     int batch_min, batch_max, passes, passes_shared;
+    /* Not a column: the model's class names (models.labels) for the PNG
+     * chunks (output/job_files.h), set by whoever writes them; NULL: none. */
+    const char *labels;
 } adm_spool_provenance;
 
 /* 1 when the job has no provenance row (not finished yet). */

@@ -1,5 +1,6 @@
-/* spool_models.c — the models table: register, look up, list, remove, and
- * the facts the daemon learns when it loads a model (hashes, sizes). */
+/* spool_models.c — the models table: register, look up, list, remove, the
+ * facts the daemon learns when it loads a model (hashes, sizes), and the
+ * model's class names (models.labels, schema 006). */
 #include "spool_internal.h"
 #include "util.h"
 #include <stdlib.h>
@@ -130,5 +131,35 @@ int adm_spool_model_set_info(adm_spool *s, const char *name, const char *unet_sh
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return adm_error("model '%s': %s", name, sqlite3_errmsg(s->db));
+    return 0;
+}
+
+int adm_spool_model_labels(adm_spool *s, const char *name, char **labels) {
+    *labels = NULL;
+    sqlite3_stmt *st;
+    if (spool_prepare(s, "SELECT labels FROM models WHERE name = ?1", &st) != 0) return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        if (t && *t && !(*labels = strdup(t))) ret = adm_error("out of memory for the class names of model '%s'", name);
+    } else if (rc == SQLITE_DONE) {
+        ret = adm_error("unknown model '%s' in %s", name, s->path);
+    } else if (rc != SQLITE_ROW) {
+        ret = spool_fail(s, "read class names");
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int adm_spool_model_set_labels(adm_spool *s, const char *name, const char *labels) {
+    sqlite3_stmt *st;
+    if (spool_prepare(s, "UPDATE models SET labels = ?2 WHERE name = ?1", &st) != 0) return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    spool_bind_text(st, 2, labels);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return adm_error("model '%s': class names: %s", name, sqlite3_errmsg(s->db));
+    if (sqlite3_changes(s->db) == 0) return adm_error("unknown model '%s' in %s", name, s->path);
     return 0;
 }
