@@ -13,4 +13,9 @@ int admctl_audit_stages(adm_spool *s, const adm_spool_job *job, const adm_spool_
                         const adm_spool_stages *st, const adm_spool_output *outs, int n_outs, int only, adm_cl *cl,
                         const char *which);
 
+/* The adm:class-name chunk of a recorded PNG (a name written then is
+ * checked as written, even if the model's names changed since): 1 with it
+ * in out, 0 when the file has none, -1 when the file cannot be read. */
+int admctl_recorded_class_name(const char *path, char *out, size_t n);
+
 #endif

@@ -116,3 +116,10 @@ int admctl_json_print(json_object *o) {
     json_object_put(o);
     return ok ? ADMCTL_OK : admctl_fail("cannot write the JSON document to stdout");
 }
+
+json_object *admctl_json_class_names(const adm_labels *l) {
+    if (!l || l->n == 0) return NULL;
+    json_object *a = json_object_new_array();
+    for (int k = 0; a && k < l->n; k++) json_object_array_add(a, json_object_new_string(l->name[k]));
+    return a;
+}

@@ -203,14 +203,25 @@ void admctl_print_job_line(FILE *f, const adm_spool_job *j) {
             cls, j->req.count, j->req.scale, j->req.sampler, steps, seed, prog);
 }
 
-void admctl_cell_label(int klass, double scale, char *buf, size_t len) {
+void admctl_cell_label(int klass, const char *name, double scale, char *buf, size_t len) {
     char sc[32];
     snprintf(sc, sizeof sc, "%.2f", scale);
     /* trim trailing zeros: 4.00 -> 4, 2.50 -> 2.5 */
     char *e = sc + strlen(sc) - 1;
     while (e > sc && *e == '0') *e-- = 0;
     if (*e == '.') *e = 0;
+    /* the name in the sheet's ASCII font: a UTF-8 character becomes one '?' */
+    char nm[ADMCTL_CELL_NAME + 1];
+    size_t n = 0;
+    const unsigned char *p = (const unsigned char *)(name ? name : "");
+    for (; *p && n < sizeof nm - 1; p++)
+        if (*p < 0x80) nm[n++] = (char)*p;
+        else if ((*p & 0xc0) != 0x80) nm[n++] = '?';
+    while ((*p & 0xc0) == 0x80) p++;               /* the rest of a character */
+    nm[n] = 0;
+    if (*p) nm[n - 1] = '.';                       /* cut: say so */
     if (klass < 0) snprintf(buf, len, "rnd\ns=%s", sc);
+    else if (n) snprintf(buf, len, "%d %s\ns=%s", klass, nm, sc);
     else snprintf(buf, len, "%d\ns=%s", klass, sc);
 }
 

@@ -41,9 +41,11 @@ void admctl_print_job_line(FILE *f, const adm_spool_job *j);
 /* "step 12/50, image 3/10" style progress text of a job. */
 void admctl_job_progress(const adm_spool_job *j, char *buf, size_t len);
 
-/* Label text under an image in contact sheets: "7\ns=4" ("rnd" when the
- * class was random, scale with up to 2 decimals). */
-void admctl_cell_label(int klass, double scale, char *buf, size_t len);
+/* Label text under an image in contact sheets: "7\ns=4", "7 seven\ns=4"
+ * with a name (NULL: none; at most ADMCTL_CELL_NAME characters of it, in
+ * ASCII), "rnd" when the class was random, scale with up to 2 decimals. */
+#define ADMCTL_CELL_NAME 14
+void admctl_cell_label(int klass, const char *name, double scale, char *buf, size_t len);
 
 /* Contact sheet of the outputs of jobs ids[0..n) (in that order, then by
  * image index), labelled with class and scale, written to out (cmd_sheet.c).

@@ -4,6 +4,7 @@
  * (locally at the INSERT, on a box for a fleet message), with their own
  * messages.  Only what the spool API cannot express is refused here. */
 #include "admctl.h"
+#include "admctl_classes.h"
 #include "admctl_spool.h"
 #include "admctl_submit_args.h"
 #include "util.h"
@@ -26,8 +27,10 @@ void admctl_submit_usage(FILE *f, int fleet) {
         "%s"
         "\n"
         "%s"
-        "  --class C       a class label, a list (\"0-9\", \"1,4,7\": one job per class, same\n"
-        "                  seed), or \"random\" (drawn per image; the default)\n"
+        "  --class C       a class number, a list (\"0-9\", \"1,4,7\": one job per class, same\n"
+        "                  seed), \"random\" (drawn per image; the default), or a class name\n"
+        "                  of the model (\"Pembroke Welsh Corgi\", \"seven\": the exact name,\n"
+        "                  else a synonym, else a unique part of one, case ignored)\n"
         "  --count N       images per job (default 1)\n"
         "  --scale S       classifier guidance scale (default: the model's)\n"
         "  --sampler S     ddpm, ddim, or the DPM-Solver samplers dpm++2m, dpm++3m (multistep\n"
@@ -119,6 +122,29 @@ static int parse_stages(const char *upsampler, const char *up_sampler, const cha
     return ADMCTL_OK;
 }
 
+/* One seed for the whole class list, so that the jobs differ only by class. */
+static void share_seed(admctl_submit_args *a) {
+    if (a->seed_given || a->n_classes < 2) return;
+    char hex[65];
+    char src[64];
+    snprintf(src, sizeof src, "%f-%d", adm_now(), (int)getpid());
+    adm_sha256_hex(src, strlen(src), hex);
+    a->r.seed = (int64_t)(strtoull(hex + 48, NULL, 16) & 0x7fffffff);
+    fprintf(stderr, "admctl: %d jobs share seed %lld\n", a->n_classes, (long long)a->r.seed);
+}
+
+int admctl_submit_classes(admctl_submit_args *a, adm_spool *s) {
+    if (!a->class_names) return ADMCTL_OK;
+    adm_labels l;
+    if (admctl_load_labels(s, a->r.model, &l) != 0) return admctl_fail("%s", adm_last_error());
+    a->n_classes = admctl_resolve_classes(a->class_names, &l, a->r.model, a->classes, 1000);
+    adm_labels_free(&l);
+    if (a->n_classes < 0) return admctl_fail("--class: %s", adm_last_error());
+    if (a->r.outdir[0] && a->n_classes > 1) return admctl_fail("--outdir names one folder: submit one class at a time with it");
+    share_seed(a);
+    return ADMCTL_OK;
+}
+
 int admctl_submit_parse(int argc, char **argv, int fleet, admctl_submit_args *a) {
     memset(a, 0, sizeof *a);
     const char *model = NULL, *klass = "random", *count = NULL, *scale = NULL, *sampler = NULL;
@@ -163,8 +189,15 @@ int admctl_submit_parse(int argc, char **argv, int fleet, admctl_submit_args *a)
     adm_spool_request_init(rq);
     adm_spool_stages_init(&a->st);
     double v;
-    a->n_classes = admctl_parse_classes(klass, a->classes, 1000);
-    if (a->n_classes < 0) { admctl_fail("--class: %s", adm_last_error()); return ADMCTL_USAGE; }
+    if (admctl_classes_numeric(klass)) {
+        a->n_classes = admctl_parse_classes(klass, a->classes, 1000);
+        if (a->n_classes < 0) { admctl_fail("--class: %s", adm_last_error()); return ADMCTL_USAGE; }
+    } else if (fleet) {
+        admctl_fail("%s: --class '%s': give class numbers (names are looked up in a spool's models)", cmd, klass);
+        return ADMCTL_USAGE;
+    } else {
+        a->class_names = klass;      /* looked up in the model's names once the spool is open */
+    }
     if (strlen(model) >= sizeof rq->model) { admctl_fail("--model '%s': name too long", model); return ADMCTL_USAGE; }
     snprintf(rq->model, sizeof rq->model, "%s", model);
     if (count) { if (parse_int("--count", count, -1e9, 1e9, &v)) return ADMCTL_USAGE; rq->count = (int)v; }
@@ -192,14 +225,6 @@ int admctl_submit_parse(int argc, char **argv, int fleet, admctl_submit_args *a)
     if (respacing) snprintf(rq->respacing, sizeof rq->respacing, "%s", respacing);
     if (outdir && a->n_classes > 1) { admctl_fail("--outdir names one folder: submit one class at a time with it"); return ADMCTL_USAGE; }
     if (outdir) snprintf(rq->outdir, sizeof rq->outdir, "%s", outdir);
-    /* one seed for the whole class list, so that the jobs differ only by class */
-    if (!seed && a->n_classes > 1) {
-        char hex[65];
-        char src[64];
-        snprintf(src, sizeof src, "%f-%d", adm_now(), (int)getpid());
-        adm_sha256_hex(src, strlen(src), hex);
-        rq->seed = (int64_t)(strtoull(hex + 48, NULL, 16) & 0x7fffffff);
-        fprintf(stderr, "admctl: %d jobs share seed %lld\n", a->n_classes, (long long)rq->seed);
-    }
+    share_seed(a);
     return parse_stages(upsampler, up_sampler, up_respacing, up_steps, up_eta, input, count, a);
 }

@@ -84,7 +84,10 @@ static int on_image(void *user, int index, int klass, const uint8_t *px, int h, 
         if (im->out->index != index) continue;
         im->regenerated = 1;
         adm_job_texts tx;
-        adm_job_png_texts(&tx, a->prov, a->job_id, index, klass);
+        if (im->file.pixels)        /* the class name as the file has it (or none, as in files made before names) */
+            adm_job_png_texts_named(&tx, a->prov, a->job_id, index, klass, adm_png_text_get(&im->file, "adm:class-name"));
+        else
+            adm_job_png_texts(&tx, a->prov, a->job_id, index, klass);
         uint8_t *data;
         size_t len;
         if (adm_png_encode(px, w, h, c, tx.t, tx.n, &data, &len) != 0) return -1;
@@ -118,10 +121,13 @@ static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device,
     adm_cl cl;
     int cl_open = 0;
     adm_model *model = NULL;
+    char *labels = NULL;
     if (adm_spool_job_get(s, job_id, &job) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     int prc = adm_spool_provenance_get(s, job_id, &prov);
     if (prc < 0) { admctl_fail("%s", adm_last_error()); goto done; }
     if (prc == 1) { admctl_fail("job %lld has no provenance record (it is %s)", (long long)job_id, job.state); goto done; }
+    if (adm_spool_model_labels(s, prov.model, &labels) != 0) labels = NULL;   /* a model since removed: no names */
+    prov.labels = labels;
     if (adm_spool_outputs(s, job_id, &outs, &n_outs) != 0) { admctl_fail("%s", adm_last_error()); goto done; }
     imgs = calloc((size_t)(n_outs ? n_outs : 1), sizeof *imgs);
     if (!imgs) { admctl_fail("out of memory"); goto done; }
@@ -263,6 +269,7 @@ static int audit_job(adm_spool *s, int64_t job_id, int only, const char *device,
            env_diff ? "; the environment differs from the recording (see above)" : "");
     rc = identical == n && !files_bad && !record_bad ? ADMCTL_OK : ADMCTL_FAIL;
 done:
+    free(labels);
     for (int i = 0; i < n; i++) adm_png_free(&imgs[i].file);
     free(imgs);
     free(outs);
@@ -317,4 +324,13 @@ int cmd_audit(int argc, char **argv) {
     admctl_ids_free(&ids);
     adm_spool_close(s);
     return rc == ADMCTL_OK && bad ? ADMCTL_FAIL : rc;
+}
+
+int admctl_recorded_class_name(const char *path, char *out, size_t n) {
+    adm_png_image img;
+    if (adm_png_read(path, &img) != 0) return -1;
+    const char *v = adm_png_text_get(&img, "adm:class-name");
+    if (v) snprintf(out, n, "%s", v);
+    adm_png_free(&img);
+    return v != NULL;
 }

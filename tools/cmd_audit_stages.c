@@ -14,6 +14,7 @@
 #include "admctl_audit.h"
 #include "generate.h"
 #include "job_files.h"
+#include "labels.h"
 #include "png_file.h"
 #include "util.h"
 #include <dirent.h>
@@ -41,7 +42,10 @@ static int regen_image(void *user, int index, int klass, const uint8_t *px, int 
     for (int i = 0; i < r->n_outs; i++) if (r->outs[i].index == index) o = &r->outs[i];
     if (!o) return 0;
     adm_job_texts tx;
-    adm_job_png_texts(&tx, r->texts, r->job_id, index, klass);
+    char name[ADM_LABEL_MAX + 1];
+    int named = admctl_recorded_class_name(o->path, name, sizeof name);
+    if (named >= 0) adm_job_png_texts_named(&tx, r->texts, r->job_id, index, klass, named ? name : NULL);
+    else adm_job_png_texts(&tx, r->texts, r->job_id, index, klass);   /* no file: the model's names now */
     if (r->stage1_text && tx.n < ADM_JOB_TEXTS) {
         snprintf(tx.buf[tx.n], sizeof tx.buf[0], "1");
         tx.t[tx.n].key = "adm:stage";

@@ -14,6 +14,7 @@
  * --steps N: the respacing "N" for ddpm/ddim, N network passes for dpm*.
  */
 #include "admctl.h"
+#include "admctl_classes.h"
 #include "admctl_spool.h"
 #include "cl_runtime.h"
 #include "dpm_solver.h"
@@ -34,7 +35,9 @@ static int usage(FILE *f) {
         "                       [--scale S] [--sampler S] [--batch B] [--device D] [--db PATH] [--force]\n"
         "  one-shot sampling to DIR/000000.png, DIR/000001.png, ... (no spool job, no daemon)\n"
         "  -m, --model M    a model registered in the spool, or mnist (the embedded default model)\n"
-        "  -c, --class C    the class of every image (default: drawn per image from seed and index)\n"
+        "  -c, --class C    the class of every image, a number or one of the model's class names\n"
+        "                   (\"seven\", \"Pembroke Welsh Corgi\"; default: drawn per image from\n"
+        "                   seed and index)\n"
         "  -n, --count N    images (default 1)\n"
         "  -s, --seed N     Philox seed (default 42); image k depends only on (seed, k)\n"
         "      --steps N    ddpm/ddim: respacing to N steps; dpm*: N network passes\n"
@@ -61,14 +64,19 @@ static int int_arg(const char *s, const char *what, long long lo, long long hi, 
 }
 
 /* The model: registered in the spool (if there is one), else the embedded
- * "mnist".  Paths and config file names resolved as admd opens them. */
-static int find_model(const char *db, const char *name, adm_spool_model *m) {
+ * "mnist".  Paths and config file names resolved as admd opens them; its
+ * class names into *labels (NULL: none; the embedded model's digits). */
+static int find_model(const char *db, const char *name, adm_spool_model *m, char **labels) {
     if (!db || !*db) db = getenv(ADMCTL_DB_ENV);
     if ((!db || !*db) && access(ADMCTL_DB_SYSTEM, F_OK) == 0) db = ADMCTL_DB_SYSTEM;
     if (db && *db) {
         adm_spool *s = admctl_spool_open(db, ADM_SPOOL_READONLY);
         if (!s) return -1;
         int found = adm_spool_model_get(s, name, m) == 0;
+        if (found && adm_spool_model_labels(s, name, labels) != 0) {
+            adm_spool_close(s);
+            return admctl_fail("generate: %s", adm_last_error());
+        }
         if (found) {
             char p[ADM_SPOOL_PATH];
             adm_spool_resolve(s, m->unet_path, p, sizeof p);
@@ -92,7 +100,8 @@ static int find_model(const char *db, const char *name, adm_spool_model *m) {
                            "the embedded model mnist is known", name, ADMCTL_DB_ENV);
     }
     char dir[4096];
-    if (!admctl_default_model_dir(dir, sizeof dir) || admctl_default_model(dir, m) != 0)
+    if (!admctl_default_model_dir(dir, sizeof dir) || admctl_default_model(dir, m) != 0 ||
+        !(*labels = adm_labels_builtin("mnist")))
         return admctl_fail("generate: %s", adm_last_error());
     return 0;
 }
@@ -136,7 +145,8 @@ static int on_image(void *user, int index, int klass, const uint8_t *px, int h, 
     return 0;
 }
 
-int cmd_generate(int argc, char **argv) {
+/* The command; *labels (the model's class names) is freed by cmd_generate. */
+static int generate(int argc, char **argv, char **labels) {
     const char *model = NULL, *class_s = NULL, *count_s = NULL, *seed_s = NULL, *steps_s = NULL, *out = NULL,
                *scale_s = NULL, *sampler = NULL, *batch_s = NULL, *device = NULL, *db = NULL;
     int force = 0;
@@ -157,7 +167,8 @@ int cmd_generate(int argc, char **argv) {
     }
     if (!model || !out) { admctl_fail("generate: %s is required (see --help)", !model ? "-m MODEL" : "-o DIR"); return ADMCTL_USAGE; }
     long long klass = -1, count = 1, seed = 42, steps = 0, batch = 0;
-    if ((class_s && int_arg(class_s, "--class", 0, 1000000, &klass)) || (count_s && int_arg(count_s, "--count", 1, 1000000, &count)) ||
+    int by_name = class_s && !admctl_classes_numeric(class_s);
+    if ((class_s && !by_name && int_arg(class_s, "--class", 0, 1000000, &klass)) || (count_s && int_arg(count_s, "--count", 1, 1000000, &count)) ||
         (seed_s && int_arg(seed_s, "--seed", 0, INT64_MAX, &seed)) || (steps_s && int_arg(steps_s, "--steps", 1, 100000, &steps)) ||
         (batch_s && int_arg(batch_s, "--batch", 1, 4096, &batch)))
         return ADMCTL_USAGE;
@@ -172,7 +183,16 @@ int cmd_generate(int argc, char **argv) {
     }
 
     adm_spool_model m;
-    if (find_model(db, model, &m) != 0) return ADMCTL_FAIL;
+    if (find_model(db, model, &m, labels) != 0) return ADMCTL_FAIL;
+    if (by_name) {                     /* --class "Pembroke Welsh Corgi": the model's names */
+        adm_labels l;
+        int c = -1;
+        if (adm_labels_parse(*labels, &l) != 0) return admctl_fail("generate: %s", adm_last_error());
+        int found = adm_labels_find(&l, class_s, m.name, &c);
+        adm_labels_free(&l);
+        if (found != 0) return admctl_fail("generate: --class: %s", adm_last_error());
+        klass = c;
+    }
     /* the request as a job's row would hold it (schema defaults included) */
     if (!sampler) sampler = m.default_sampler[0] ? m.default_sampler : "ddpm";
     adm_dpm_kind dk;
@@ -234,6 +254,7 @@ int cmd_generate(int argc, char **argv) {
     p.seed = seed;
     p.klass = (int)klass;
     p.count = (int)count;
+    p.labels = *labels;
     snprintf(p.noise_algorithm, sizeof p.noise_algorithm, "%s", ADM_NOISE_ALGORITHM);
     if (klass >= 0) {
         if (!(classes = malloc(sizeof *classes * (size_t)count))) { admctl_fail("out of memory"); goto done; }
@@ -262,5 +283,12 @@ done:
     free(classes);
     if (am) adm_model_free(am);
     adm_cl_close(&cl);
+    return rc;
+}
+
+int cmd_generate(int argc, char **argv) {
+    char *labels = NULL;
+    int rc = generate(argc, argv, &labels);
+    free(labels);
     return rc;
 }

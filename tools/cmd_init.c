@@ -1,9 +1,11 @@
 /* cmd_init.c — `admctl init`: create a spool (the SQLite database with
  * every migration applied) and register the embedded default model
- * "mnist" in it, with the sha256 of its files. */
+ * "mnist" in it, with the sha256 of its files and its class names (the
+ * digits zero..nine, models/mnist/mnist_classes.txt). */
 #include "admctl.h"
 #include "admctl_spool.h"
 #include "config.h"
+#include "labels.h"
 #include "util.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -34,14 +36,30 @@ static int make_parent(const char *path) {
     return adm_mkdir_p(dir, 0775);
 }
 
+/* The digits' names for model mnist (kept when it has names already, unless force). */
+static int default_names(adm_spool *s, int force) {
+    char *have = NULL;
+    if (adm_spool_model_labels(s, "mnist", &have) != 0) return -1;
+    int keep = have && !force;
+    free(have);
+    if (keep) return 0;
+    char *names = adm_labels_builtin("mnist");
+    if (!names) return -1;
+    int rc = adm_spool_model_set_labels(s, "mnist", names);
+    free(names);
+    if (rc == 0 && !force) printf("model mnist: class names zero..nine added\n");
+    return rc;
+}
+
 /* Register the embedded model, hashing its files.  An existing "mnist"
- * (perhaps with defaults someone tuned) is kept unless force is set. */
+ * (perhaps with defaults someone tuned) is kept unless force is set; it
+ * gets the digits' names if it has none (a spool made before them). */
 static int register_default(adm_spool *s, int force) {
     char dir[ADM_SPOOL_PATH];
     adm_spool_model m;
     if (!force && adm_spool_model_get(s, "mnist", &m) == 0) {
         printf("model mnist: already registered, kept (--force-model registers it afresh)\n");
-        return 0;
+        return m.num_classes == 10 || m.num_classes < 0 ? default_names(s, 0) : 0;
     }
     if (!admctl_default_model_dir(dir, sizeof dir) || admctl_default_model(dir, &m) != 0) return -1;
     /* the sizes let the schema check a job's class at INSERT time */
@@ -51,7 +69,8 @@ static int register_default(adm_spool *s, int force) {
     if (adm_sha256_file(m.classifier_path, m.classifier_sha256) != 0) return -1;
     if (adm_spool_model_add(s, &m, 1) != 0) return -1;
     if (adm_spool_model_set_info(s, m.name, m.unet_sha256, m.classifier_sha256, cfg.image_size, cfg.in_channels,
-                                 cfg.num_classes) != 0)
+                                 cfg.num_classes) != 0 ||
+        default_names(s, 1) != 0)
         return -1;
     printf("model mnist: %s (sha256 %.16s...)\n             classifier %s (sha256 %.16s...)\n", m.unet_path,
            m.unet_sha256, m.classifier_path, m.classifier_sha256);

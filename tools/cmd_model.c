@@ -1,11 +1,14 @@
-/* cmd_model.c — `admctl model add|list|rm|presets`: the models table.
+/* cmd_model.c — `admctl model add|list|show|labels|rm|presets`: the models
+ * table.
  *
  * A model is a UNet checkpoint with its configuration (a key=value file,
  * a MODEL_FLAGS string, or the preset name of a released OpenAI
- * checkpoint) and optionally a noisy classifier for guidance.  `add`
- * checks the configuration parses, makes paths absolute and records the
- * sha256 of every file (the daemon re-checks them at load). */
+ * checkpoint), optionally a noisy classifier for guidance, and its class
+ * names (model/labels.h; a 1000-class model gets ImageNet's by default).
+ * `add` checks the configuration parses, makes paths absolute and records
+ * the sha256 of every file (the daemon re-checks them at load). */
 #include "admctl.h"
+#include "admctl_classes.h"
 #include "admctl_json.h"
 #include "admctl_spool.h"
 #include "config.h"
@@ -23,8 +26,10 @@ static void usage(FILE *f) {
         "usage: admctl model add NAME (--preset P | --config SPEC) [--unet FILE]\n"
         "                        [--classifier FILE] [--classifier-preset P | --classifier-config SPEC]\n"
         "                        [--dir DIR] [--sampler S] [--respacing R] [--steps N] [--scale S]\n"
-        "                        [--replace] [--check] [--db PATH]\n"
+        "                        [--labels FILE | --no-labels] [--replace] [--check] [--db PATH]\n"
         "       admctl model list [--json] [--db PATH]\n"
+        "       admctl model show NAME [--json] [--db PATH]\n"
+        "       admctl model labels NAME (FILE | --none) [--db PATH]\n"
         "       admctl model rm NAME [--db PATH]\n"
         "       admctl model presets [--flags]\n"
         "\n"
@@ -37,7 +42,13 @@ static void usage(FILE *f) {
         "          dpm++3m or dpm3s; default ddpm), --respacing (ddpm/ddim; default 50),\n"
         "          --steps (dpm* network passes, 1..1000; default 20), --scale (default 1\n"
         "          with a classifier, else 0).\n"
+        "          --labels FILE: the class names, one per line, line k = class k ('#'\n"
+        "          lines are comments); a model with 1000 classes gets the ImageNet names\n"
+        "          unless --labels or --no-labels says otherwise.  Jobs may then ask for\n"
+        "          --class \"Pembroke Welsh Corgi\".\n"
         "list      the registered models\n"
+        "show      one model, with all its class names\n"
+        "labels    set (FILE) or remove (--none) a registered model's class names\n"
         "rm        remove a model (refused while queued or running jobs use it)\n"
         "presets   the released OpenAI checkpoints admd knows, and their files\n"
         ADMCTL_DB_HELP);
@@ -96,11 +107,24 @@ static int check_weights(const char *path, const adm_config *cfg) {
     return adm_error("%s: %s", path, msg);
 }
 
+/* A label file, checked against the model's number of classes (< 0: not known). */
+static int read_labels(const char *path, int num_classes, char **labels) {
+    int n = 0;
+    if (num_classes == 0) return adm_error("%s: the model is unconditional: it has no classes to name", path);
+    if (adm_labels_read_file(path, labels, &n) != 0) return -1;
+    if (num_classes > 0 && n != num_classes) {
+        free(*labels);
+        *labels = NULL;
+        return adm_error("%s has %d class name%s, the model has %d classes", path, n, n == 1 ? "" : "s", num_classes);
+    }
+    return 0;
+}
+
 static int model_add(int argc, char **argv) {
     const char *db = NULL, *name = NULL, *preset = NULL, *config = NULL, *unet = NULL, *classifier = NULL;
     const char *cpreset = NULL, *cconfig = NULL, *dir = ".", *sampler = NULL, *respacing = NULL, *scale = NULL;
-    const char *steps = NULL;
-    int replace = 0, check = 0;
+    const char *steps = NULL, *labels_file = NULL;
+    int replace = 0, check = 0, no_labels = 0;
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--preset", &preset) ||
             admctl_opt(argc, argv, &i, "--config", &config) || admctl_opt(argc, argv, &i, "--unet", &unet) ||
@@ -110,7 +134,8 @@ static int model_add(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--sampler", &sampler) || admctl_opt(argc, argv, &i, "--respacing", &respacing) ||
             admctl_opt(argc, argv, &i, "--steps", &steps) ||
             admctl_opt(argc, argv, &i, "--scale", &scale) || admctl_flag(argv, i, "--replace", &replace) ||
-            admctl_flag(argv, i, "--check", &check))
+            admctl_flag(argv, i, "--check", &check) || admctl_opt(argc, argv, &i, "--labels", &labels_file) ||
+            admctl_flag(argv, i, "--no-labels", &no_labels))
             continue;
         if (argv[i][0] != '-' && !name) { name = argv[i]; continue; }
         usage(stderr);
@@ -124,6 +149,7 @@ static int model_add(int argc, char **argv) {
         return ADMCTL_USAGE;
     }
     if (cpreset && cconfig) { admctl_fail("model add: --classifier-preset and --classifier-config exclude each other"); return ADMCTL_USAGE; }
+    if (labels_file && no_labels) { admctl_fail("model add: --labels and --no-labels exclude each other"); return ADMCTL_USAGE; }
 
     adm_spool_model m;
     adm_spool_model_init(&m);
@@ -179,26 +205,94 @@ static int model_add(int argc, char **argv) {
         if (*end || end == scale || !isfinite(m.default_scale) || m.default_scale < 0)
             return admctl_fail("--scale '%s' is not a number >= 0", scale);
     }
-    if (check) {
-        if (check_weights(m.unet_path, &ucfg) != 0) return admctl_fail("%s", adm_last_error());
-        if (classifier && check_weights(m.classifier_path, &ccfg) != 0) return admctl_fail("%s", adm_last_error());
+    /* the class names: given, ImageNet's for 1000 classes, or none (--replace keeps the old ones) */
+    char *labels = NULL;
+    int set_labels = labels_file || no_labels;
+    if (labels_file && read_labels(labels_file, ucfg.num_classes, &labels) != 0) return admctl_fail("%s", adm_last_error());
+    if (!set_labels && adm_labels_default(ucfg.num_classes)) {
+        if (!(labels = adm_labels_builtin(adm_labels_default(ucfg.num_classes)))) return admctl_fail("%s", adm_last_error());
+        set_labels = 1;
     }
-    if (adm_sha256_file(m.unet_path, m.unet_sha256) != 0) return admctl_fail("%s", adm_last_error());
-    if (classifier && adm_sha256_file(m.classifier_path, m.classifier_sha256) != 0) return admctl_fail("%s", adm_last_error());
+    if (check) {
+        if (check_weights(m.unet_path, &ucfg) != 0) { free(labels); return admctl_fail("%s", adm_last_error()); }
+        if (classifier && check_weights(m.classifier_path, &ccfg) != 0) { free(labels); return admctl_fail("%s", adm_last_error()); }
+    }
+    if (adm_sha256_file(m.unet_path, m.unet_sha256) != 0 ||
+        (classifier && adm_sha256_file(m.classifier_path, m.classifier_sha256) != 0)) {
+        free(labels);
+        return admctl_fail("%s", adm_last_error());
+    }
 
     adm_spool *s = admctl_spool_open(db, 0);
-    if (!s) return ADMCTL_FAIL;
+    if (!s) { free(labels); return ADMCTL_FAIL; }
     int rc = ADMCTL_OK;
     if (adm_spool_model_add(s, &m, replace) != 0 ||
         adm_spool_model_set_info(s, m.name, m.unet_sha256, classifier ? m.classifier_sha256 : NULL, ucfg.image_size,
-                                 ucfg.in_channels, ucfg.num_classes) != 0)
+                                 ucfg.in_channels, ucfg.num_classes) != 0 ||
+        (set_labels && adm_spool_model_set_labels(s, m.name, labels) != 0))
         rc = admctl_fail("%s", adm_last_error());
     adm_spool_close(s);
     if (rc == ADMCTL_OK) {
         printf("model %s: %s (sha256 %.16s...)\n", m.name, m.unet_path, m.unet_sha256);
         if (classifier) printf("  classifier %s (sha256 %.16s...)\n", m.classifier_path, m.classifier_sha256);
+        if (labels) {
+            adm_labels l;
+            if (adm_labels_parse(labels, &l) == 0) {
+                printf("  class names %d (%s%s)\n", l.n, labels_file ? labels_file : "ImageNet's",
+                       labels_file ? "" : ", from the npm package @tensorflow-models/mobilenet");
+                adm_labels_free(&l);
+            }
+        }
     }
+    free(labels);
     return rc;
+}
+
+/* A model's block of `model list`. */
+static void print_model(const adm_spool_model *m) {
+    printf("%s\n  unet        %s\n  config      %s\n  sha256      %s\n", m->name, m->unet_path, m->unet_config,
+           m->unet_sha256[0] ? m->unet_sha256 : "(not hashed yet)");
+    if (m->classifier_path[0])
+        printf("  classifier  %s\n  config      %s\n  sha256      %s\n", m->classifier_path, m->classifier_config,
+               m->classifier_sha256[0] ? m->classifier_sha256 : "(not hashed yet)");
+    else
+        printf("  classifier  none (no guidance)\n");
+    if (!strncmp(m->default_sampler, "dpm", 3))
+        printf("  defaults    sampler %s, %d steps, scale %g", m->default_sampler, m->default_steps,
+               m->default_scale);
+    else
+        printf("  defaults    sampler %s, respacing %s, scale %g", m->default_sampler, m->default_respacing,
+               m->default_scale);
+    if (m->image_size > 0) printf("; %dx%d, %d channel(s), %d classes", m->image_size, m->image_size, m->channels, m->num_classes);
+    printf("\n");
+}
+
+/* "  names       1000: tench, goldfish, great white shark, ..." */
+static void print_names_line(adm_spool *s, const char *name) {
+    adm_labels l;
+    if (admctl_load_labels(s, name, &l) != 0) { printf("  names       (%s)\n", adm_last_error()); return; }
+    if (l.n == 0) { printf("  names       none (classes are numbers; admctl model labels %s FILE adds names)\n", name); return; }
+    char line[160];
+    size_t len = (size_t)snprintf(line, sizeof line, "%d:", l.n);
+    int k = 0;
+    for (; k < l.n && len < 60; k++) {
+        char sh[64];
+        adm_labels_short(&l, k, sh, sizeof sh);
+        len += (size_t)snprintf(line + len, sizeof line - len, "%s %s", k ? "," : "", sh);
+    }
+    printf("  names       %s%s\n", line, k < l.n ? ", ..." : "");
+    adm_labels_free(&l);
+}
+
+/* A model's JSON object with its class names ("class_names": [...] or null). */
+static json_object *json_model(adm_spool *s, const adm_spool_model *m) {
+    json_object *o = admctl_json_model(m);
+    adm_labels l;
+    if (o && admctl_load_labels(s, m->name, &l) == 0) {
+        json_object_object_add(o, "class_names", admctl_json_class_names(&l));
+        adm_labels_free(&l);
+    }
+    return o;
 }
 
 static int model_list(int argc, char **argv) {
@@ -220,33 +314,84 @@ static int model_list(int argc, char **argv) {
     }
     if (json) {
         json_object *arr = json_object_new_array();
-        for (int k = 0; k < n; k++) json_object_array_add(arr, admctl_json_model(&ms[k]));
+        for (int k = 0; k < n; k++) json_object_array_add(arr, json_model(s, &ms[k]));
         free(ms);
         adm_spool_close(s);
         return admctl_json_print(arr);
     }
     if (n == 0) printf("no models (add one with: admctl model add NAME --preset P)\n");
     for (int k = 0; k < n; k++) {
-        const adm_spool_model *m = &ms[k];
-        printf("%s\n  unet        %s\n  config      %s\n  sha256      %s\n", m->name, m->unet_path, m->unet_config,
-               m->unet_sha256[0] ? m->unet_sha256 : "(not hashed yet)");
-        if (m->classifier_path[0])
-            printf("  classifier  %s\n  config      %s\n  sha256      %s\n", m->classifier_path, m->classifier_config,
-                   m->classifier_sha256[0] ? m->classifier_sha256 : "(not hashed yet)");
-        else
-            printf("  classifier  none (no guidance)\n");
-        if (!strncmp(m->default_sampler, "dpm", 3))
-            printf("  defaults    sampler %s, %d steps, scale %g", m->default_sampler, m->default_steps,
-                   m->default_scale);
-        else
-            printf("  defaults    sampler %s, respacing %s, scale %g", m->default_sampler, m->default_respacing,
-                   m->default_scale);
-        if (m->image_size > 0) printf("; %dx%d, %d channel(s), %d classes", m->image_size, m->image_size, m->channels, m->num_classes);
-        printf("\n");
+        print_model(&ms[k]);
+        if (ms[k].num_classes != 0) print_names_line(s, ms[k].name);
     }
     free(ms);
     adm_spool_close(s);
     return ADMCTL_OK;
+}
+
+/* One model's block as `list` prints it, then every class name. */
+static int model_show(int argc, char **argv) {
+    const char *db = NULL, *name = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--json", &json)) continue;
+        if (argv[i][0] != '-' && !name) { name = argv[i]; continue; }
+        usage(stderr);
+        admctl_fail("model show: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (!name) { usage(stderr); admctl_fail("model show: which model?"); return ADMCTL_USAGE; }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    adm_spool_model m;
+    adm_labels l;
+    if (adm_spool_model_get(s, name, &m) != 0 || admctl_load_labels(s, name, &l) != 0) {
+        adm_spool_close(s);
+        return admctl_fail("%s", adm_last_error());
+    }
+    int rc = ADMCTL_OK;
+    if (json) {
+        json_object *o = admctl_json_model(&m);
+        if (o) json_object_object_add(o, "class_names", admctl_json_class_names(&l));
+        rc = admctl_json_print(o);
+    } else {
+        print_model(&m);
+        print_names_line(s, name);
+        for (int k = 0; k < l.n; k++) printf("  %5d  %s\n", k, l.name[k]);
+    }
+    adm_labels_free(&l);
+    adm_spool_close(s);
+    return rc;
+}
+
+/* `model labels NAME FILE|--none` */
+static int model_labels(int argc, char **argv) {
+    const char *db = NULL, *name = NULL, *file = NULL;
+    int none = 0;
+    for (int i = 1; i < argc; i++) {
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--none", &none)) continue;
+        if (argv[i][0] != '-' && !name) { name = argv[i]; continue; }
+        if (argv[i][0] != '-' && !file) { file = argv[i]; continue; }
+        usage(stderr);
+        admctl_fail("model labels: unexpected argument '%s'", argv[i]);
+        return ADMCTL_USAGE;
+    }
+    if (!name || !file == !none) { usage(stderr); admctl_fail("model labels: give NAME and a FILE of class names, or --none"); return ADMCTL_USAGE; }
+    adm_spool *s = admctl_spool_open(db, 0);
+    if (!s) return ADMCTL_FAIL;
+    adm_spool_model m;
+    char *labels = NULL;
+    int rc = ADMCTL_OK;
+    if (adm_spool_model_get(s, name, &m) != 0 || (file && read_labels(file, m.num_classes, &labels) != 0) ||
+        adm_spool_model_set_labels(s, name, labels) != 0)
+        rc = admctl_fail("%s", adm_last_error());
+    else if (labels)
+        printf("model %s: class names from %s\n", name, file);
+    else
+        printf("model %s: no class names (classes are numbers)\n", name);
+    free(labels);
+    adm_spool_close(s);
+    return rc;
 }
 
 static int model_rm(int argc, char **argv) {
@@ -275,6 +420,8 @@ int cmd_model(int argc, char **argv) {
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     if (!strcmp(argv[1], "add")) return model_add(argc - 1, argv + 1);
     if (!strcmp(argv[1], "list")) return model_list(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "show")) return model_show(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "labels")) return model_labels(argc - 1, argv + 1);
     if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove")) return model_rm(argc - 1, argv + 1);
     if (!strcmp(argv[1], "presets")) {
         int flags = 0;
@@ -286,6 +433,6 @@ int cmd_model(int argc, char **argv) {
         return list_presets(flags);
     }
     usage(stderr);
-    admctl_fail("model: unknown action '%s' (add, list, rm, presets)", argv[1]);
+    admctl_fail("model: unknown action '%s' (add, list, show, labels, rm, presets)", argv[1]);
     return ADMCTL_USAGE;
 }

@@ -12,6 +12,7 @@
  *                 [--low-res low.npy [--stage 2]] --out final.npy [--png-dir DIR] [--device D]
  */
 #include "admctl.h"
+#include "admctl_classes.h"
 #include "cl_runtime.h"
 #include "dpm_solver.h"
 #include "generate.h"
@@ -33,7 +34,7 @@ static void usage(FILE *f) {
         "usage: admctl sample --unet M.pt --unet-config C [--classifier K.pt --classifier-config C2]\n"
         "                     (--respacing SPEC --sampler ddpm|ddim [--eta E] |\n"
         "                      --sampler dpm++2m|dpm++3m|dpm3s --steps N [--skip K] [--thresholding T])\n"
-        "                     [--scale S] (--y y.npy | --class N)\n"
+        "                     [--scale S] (--y y.npy | --class C) [--labels FILE]\n"
         "                     (--seed N --count N | --x-T x_T.npy [--noise noise.npy])\n"
         "                     [--low-res low.npy [--stage 1|2]] --out final.npy [--png-dir DIR] [--device D]\n"
         "\n"
@@ -49,6 +50,9 @@ static void usage(FILE *f) {
         "  --scale S       classifier guidance scale (default 0: unguided; > 0 needs --classifier)\n"
         "  --y / --class   one class per image (int64/int32 .npy) or the same class for all;\n"
         "                  without either, each image's class is drawn from (seed, index)\n"
+        "                  --class takes a number or a class name (\"Pembroke Welsh Corgi\")\n"
+        "  --labels FILE   the class names, one per line (default: ImageNet's for a model\n"
+        "                  of 1000 classes); the PNGs carry them (admd:class-name)\n"
         "  --seed/--count  Philox noise (%s): image k depends only on (seed, k)\n"
         "  --first-index K the job's images K .. K+count-1 (default 0)\n"
         "  --x-T/--noise   replay recorded noise: x_T [B,C,H,W], noise [steps,B,C,H,W]\n"
@@ -127,7 +131,7 @@ static int progress(void *user, int step, int total, int done, int all) {
 }
 
 static int write_pngs(const char *dir, const float *x, const int64_t *y, int first, int B, int C, int H, int W,
-                      const char *params) {
+                      const char *params, const adm_labels *names) {
     if (mkdir(dir, 0777) && errno != EEXIST) return admctl_fail("%s: %s", dir, strerror(errno));
     uint8_t *px = malloc((size_t)C * H * W);
     if (!px) return admctl_fail("out of memory");
@@ -138,8 +142,10 @@ static int write_pngs(const char *dir, const float *x, const int64_t *y, int fir
         char path[4096], cls[32];
         snprintf(path, sizeof path, "%s/sample_%05d.png", dir, first + b);
         snprintf(cls, sizeof cls, "%lld", y ? (long long)y[b] : -1LL);
-        adm_png_text texts[3] = {{"admd:class", cls}, {"admd:noise", ADM_NOISE_ALGORITHM}, {"admd:params", params}};
-        if (adm_png_save(path, NULL, px, W, H, C, texts, 3, NULL, NULL)) {
+        const char *name = y ? adm_labels_name(names, (int)y[b]) : NULL;
+        adm_png_text texts[4] = {{"admd:class", cls}, {"admd:noise", ADM_NOISE_ALGORITHM}, {"admd:params", params},
+                                 {"admd:class-name", name}};
+        if (adm_png_save(path, NULL, px, W, H, C, texts, name ? 4 : 3, NULL, NULL)) {
             free(px);
             return admctl_fail("%s", adm_last_error());
         }
@@ -148,12 +154,29 @@ static int write_pngs(const char *dir, const float *x, const int64_t *y, int fir
     return 0;
 }
 
+/* The class names: --labels FILE, else the built-in list for the number of
+ * classes (ImageNet's for 1000), else none. */
+static int load_names(const char *file, int num_classes, adm_labels *l) {
+    char *text = NULL;
+    int n = 0;
+    if (file && adm_labels_read_file(file, &text, &n) != 0) return -1;
+    if (file && n != num_classes) {
+        free(text);
+        return adm_error("%s has %d class names, the model has %d classes", file, n, num_classes);
+    }
+    if (!file && adm_labels_default(num_classes) && !(text = adm_labels_builtin(adm_labels_default(num_classes))))
+        return -1;
+    int rc = adm_labels_parse(text, l);
+    free(text);
+    return rc;
+}
+
 int cmd_sample(int argc, char **argv) {
     const char *unet = NULL, *ucfg = NULL, *clf = NULL, *ccfg = NULL, *resp = NULL, *sampler = NULL,
                *eta_s = NULL, *scale_s = NULL, *y_path = NULL, *class_s = NULL, *seed_s = NULL, *count_s = NULL,
                *xt_path = NULL, *noise_path = NULL, *out = NULL, *png_dir = NULL, *device = NULL, *batch_s = NULL,
                *sched_s = NULL, *steps_s = NULL, *first_s = NULL, *nfe_s = NULL, *skip_s = NULL, *thr_s = NULL,
-               *lr_path = NULL, *stage_s = NULL;
+               *lr_path = NULL, *stage_s = NULL, *labels_s = NULL;
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--unet", &unet) || admctl_opt(argc, argv, &i, "--unet-config", &ucfg) ||
@@ -169,7 +192,8 @@ int cmd_sample(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--diffusion-steps", &steps_s) ||
             admctl_opt(argc, argv, &i, "--first-index", &first_s) || admctl_opt(argc, argv, &i, "--steps", &nfe_s) ||
             admctl_opt(argc, argv, &i, "--skip", &skip_s) || admctl_opt(argc, argv, &i, "--thresholding", &thr_s) ||
-            admctl_opt(argc, argv, &i, "--low-res", &lr_path) || admctl_opt(argc, argv, &i, "--stage", &stage_s))
+            admctl_opt(argc, argv, &i, "--low-res", &lr_path) || admctl_opt(argc, argv, &i, "--stage", &stage_s) ||
+            admctl_opt(argc, argv, &i, "--labels", &labels_s))
             continue;
         admctl_fail("sample: unknown argument '%s' (see admctl sample --help)", argv[i]);
         return ADMCTL_USAGE;
@@ -221,7 +245,8 @@ int cmd_sample(int argc, char **argv) {
     if (count_s) { if (parse_ll(count_s, "--count", 1, 1000000, &v)) return ADMCTL_USAGE; count = (int)v; }
     if (first_s) { if (parse_ll(first_s, "--first-index", 0, 2000000000, &v)) return ADMCTL_USAGE; first = (int)v; }
     if (batch_s) { if (parse_ll(batch_s, "--batch", 1, 4096, &v)) return ADMCTL_USAGE; batch = (int)v; }
-    if (class_s) { if (parse_ll(class_s, "--class", 0, 1000000, &v)) return ADMCTL_USAGE; klass = (int)v; }
+    int by_name = class_s && !admctl_classes_numeric(class_s);     /* a name: looked up once the model is known */
+    if (class_s && !by_name) { if (parse_ll(class_s, "--class", 0, 1000000, &v)) return ADMCTL_USAGE; klass = (int)v; }
     if (steps_s) { if (parse_ll(steps_s, "--diffusion-steps", 2, 100000, &v)) return ADMCTL_USAGE; dsteps = (int)v; }
     if (stage_s) { if (parse_ll(stage_s, "--stage", 1, 2, &v)) return ADMCTL_USAGE; req.stage = (int)v - 1; }
 
@@ -235,11 +260,17 @@ int cmd_sample(int argc, char **argv) {
     float *x = NULL, *noise = NULL;
     int64_t *y = NULL;
     adm_tensor xt = {0}, nz = {0}, lr = {0};
+    adm_labels names = {0};
     float *low = NULL;
     if (!m) { admctl_fail("%s", adm_last_error()); goto done; }
     if ((sched_s || dsteps) && adm_model_set_diffusion(m, sched_s, dsteps)) { admctl_fail("%s", adm_last_error()); goto done; }
     adm_model_info info;
     adm_model_get_info(m, &info);
+    if (load_names(labels_s, info.num_classes, &names) != 0) { admctl_fail("sample: %s", adm_last_error()); goto done; }
+    if (by_name && adm_labels_find(&names, class_s, ucfg, &klass) != 0) {
+        admctl_fail("sample: --class: %s%s", adm_last_error(), names.n ? "" : " (or give --labels FILE)");
+        goto done;
+    }
     int C = info.channels, H = info.image_size, W = H;
     size_t per = (size_t)C * H * W;
     int noise_steps = 0;
@@ -308,11 +339,12 @@ have_x_T:
         else
             snprintf(params, sizeof params, "sampler=%s respacing=%s eta=%g scale=%g seed=%s", sampler, resp, req.eta,
                      req.scale, replay ? "replay" : seed_s);
-        if (write_pngs(png_dir, x, have_y ? y : NULL, first, count, C, H, W, params)) goto done;
+        if (write_pngs(png_dir, x, have_y ? y : NULL, first, count, C, H, W, params, &names)) goto done;
     }
     printf("wrote %s [%d, %d, %d, %d]%s%s\n", out, count, C, H, W, png_dir ? " and PNGs in " : "", png_dir ? png_dir : "");
     rc = ADMCTL_OK;
 done:
+    adm_labels_free(&names);
     free(x);
     free(y);
     adm_tensor_free(&xt);

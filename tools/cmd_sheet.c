@@ -1,9 +1,11 @@
 /* cmd_sheet.c — `admctl sheet JOB... [--out F.png]`: a contact sheet of a
- * job's images (or several jobs'), each labelled with its class and
- * guidance scale, decoded from the PNG files the daemon recorded.  A
+ * job's images (or several jobs'), each labelled with its class (and the
+ * class's short name when the model has names) and guidance scale, decoded
+ * from the PNG files the daemon recorded.  A
  * two-stage job's images come in pairs, stage 1 (enlarged to stage 2's
  * size, nearest neighbour) beside stage 2. */
 #include "admctl.h"
+#include "admctl_classes.h"
 #include "admctl_ids.h"
 #include "admctl_spool.h"
 #include "picture.h"
@@ -15,8 +17,9 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: admctl sheet JOB... [--out F.png] [--cols N] [--title TEXT] [--db PATH]\n"
         "\n"
-        "Write a contact sheet: every image of the jobs, in order, with its class and\n"
-        "guidance scale under it; two-stage jobs: stage 1 beside stage 2 for every image.\n"
+        "Write a contact sheet: every image of the jobs, in order, with its class (and\n"
+        "its name, when the model has class names) and guidance scale under it;\n"
+        "two-stage jobs: stage 1 beside stage 2 for every image.\n"
         "  --out F.png   where (default: sheet-job<FIRST>.png in the current folder)\n"
         "  --cols N      images per row (default: up to 10)\n"
         "  --title TEXT  the line above the grid (default: the jobs, model and sampler)\n"
@@ -44,9 +47,10 @@ int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, 
     int cap = 0, total = 0, missing = 0, rc = 0;
     adm_image *imgs = NULL;
     adm_sheet_cell *cells = NULL;
-    char (*labels)[32] = NULL;
-    char auto_title[256];
+    char (*labels)[32 + ADMCTL_CELL_NAME] = NULL;
+    char auto_title[256 + ADM_LABEL_MAX];
     adm_spool_job first;
+    adm_labels names = {0}, first_names = {0};
     if (images) *images = 0;
     for (int k = 0; k < n; k++) {
         adm_spool_job j;
@@ -57,7 +61,9 @@ int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, 
         if (adm_spool_stages_get(s, ids[k], &st) != 0 ||
             (st.upsampler[0] && adm_spool_stage1_outputs(s, ids[k], &s1, &n1) != 0)) { free(outs); rc = -1; goto done; }
         int pairs = st.upsampler[0] != 0;
-        if (k == 0) first = j;
+        adm_labels_free(&names);
+        if (admctl_load_labels(s, j.req.model, &names) != 0) memset(&names, 0, sizeof names);   /* a model since removed */
+        if (k == 0) { first = j; admctl_load_labels(s, j.req.model, &first_names); }
         if (m == 0) fprintf(stderr, "admctl: job %lld has no images yet (%s)\n", (long long)ids[k], j.state);
         if (total + 2 * m > cap) {
             cap = (total + 2 * m) * 2;
@@ -84,7 +90,9 @@ int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, 
                 total++;
             }
             adm_sheet_cell *cell = &cells[total];
-            admctl_cell_label(outs[i].klass, j.req.scale, labels[total], sizeof labels[total]);
+            char sh[ADM_LABEL_MAX + 1];
+            adm_labels_short(&names, outs[i].klass, sh, sizeof sh);
+            admctl_cell_label(outs[i].klass, sh[0] ? sh : NULL, j.req.scale, labels[total], sizeof labels[total]);
             if (pairs && outs[i].klass >= 0) snprintf(labels[total], sizeof labels[total], "stage 2\nclass %d", outs[i].klass);
             else if (pairs) snprintf(labels[total], sizeof labels[total], "stage 2");
             cell->label = NULL;   /* label and img point into labels[] and imgs[] once they stop moving */
@@ -111,6 +119,11 @@ int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, 
                              first.req.model, first.req.sampler, first.req.respacing, (long long)first.req.seed);
         else snprintf(auto_title, sizeof auto_title, "%d jobs: %s, %s %.40s", n, first.req.model, first.req.sampler,
                       first.req.respacing);
+        const char *cname = n == 1 ? adm_labels_name(&first_names, first.req.klass) : NULL;
+        if (cname) {                  /* one class: its whole name above the grid */
+            size_t tl = strlen(auto_title);
+            snprintf(auto_title + tl, sizeof auto_title - tl, ", class %d %s", first.req.klass, cname);
+        }
         title = auto_title;
     }
     adm_image sheet;
@@ -124,6 +137,8 @@ done:
     free(imgs);
     free(cells);
     free(labels);
+    adm_labels_free(&names);
+    adm_labels_free(&first_names);
     return rc;
 }
 

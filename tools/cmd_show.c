@@ -1,7 +1,9 @@
 /* cmd_show.c — `admctl show JOBS`: everything the spool knows about a job:
  * the request, its state, the provenance record (device, driver, versions,
- * file hashes, timings) and every output with its seed and sha256. */
+ * file hashes, timings) and every output with its seed and sha256; classes
+ * with their names when the model has them. */
 #include "admctl.h"
+#include "admctl_classes.h"
 #include "admctl_ids.h"
 #include "admctl_json.h"
 #include "admctl_spool.h"
@@ -21,13 +23,29 @@ static void usage(FILE *f) {
         ADMCTL_DB_HELP);
 }
 
-static void show_job(const adm_spool_job *j) {
+/* The job's model's class names (none when it has none or is gone). */
+static void job_labels(adm_spool *s, const adm_spool_job *j, adm_labels *l) {
+    if (admctl_load_labels(s, j->req.model, l) != 0) memset(l, 0, sizeof *l);
+}
+
+/* " (name)" or "" */
+static const char *paren_name(const adm_labels *l, int k, char *buf, size_t n) {
+    const char *name = adm_labels_name(l, k);
+    if (!name) return "";
+    snprintf(buf, n, " (%s)", name);
+    return buf;
+}
+
+static void show_job(const adm_spool_job *j, const adm_labels *l) {
     char prog[ADM_SPOOL_TEXT + 64];
     admctl_job_progress(j, prog, sizeof prog);
     printf("job %lld: %s (%s)\n", (long long)j->id, j->state, prog);
     printf("  model       %s\n", j->req.model);
     if (j->req.klass < 0) printf("  class       random per image\n");
-    else printf("  class       %d\n", j->req.klass);
+    else {
+        char nm[ADM_LABEL_MAX + 4];
+        printf("  class       %d%s\n", j->req.klass, paren_name(l, j->req.klass, nm, sizeof nm));
+    }
     char how[ADM_SPOOL_SPEC + 128];
     printf("  count       %d\n  scale       %g\n  sampler     %s\n", j->req.count, j->req.scale,
            adm_spool_sampling_text(j->req.sampler, j->req.respacing, j->req.eta, j->req.steps, j->req.skip,
@@ -44,7 +62,7 @@ static void show_job(const adm_spool_job *j) {
     if (j->error[0]) printf("  error       %s\n", j->error);
 }
 
-static void show_provenance(const adm_spool_provenance *p) {
+static void show_provenance(const adm_spool_provenance *p, const adm_labels *l) {
     printf("provenance (attempt %d, recorded %s)\n", p->attempt, p->recorded_at);
     printf("  host        %s  worker %s\n", p->host, p->worker);
     printf("  device      %s (%s)\n  driver      %s, %s\n", p->device_name, p->device_vendor, p->driver_version,
@@ -58,9 +76,10 @@ static void show_provenance(const adm_spool_provenance *p) {
                p->classifier_sha256, p->classifier_config);
     char how[ADM_SPOOL_SPEC + 128];
     adm_spool_sampling_text(p->sampler, p->respacing, p->eta, p->steps, p->skip, p->thresholding, how, sizeof how);
-    printf("  sampling    %s, scale %g, seed %lld, class %d, %d image(s) %dx%dx%d, batch %d\n", how, p->scale,
-           (long long)p->seed, p->klass, p->count, p->image_size, p->image_size,
-           p->channels, p->batch);
+    char nm[ADM_LABEL_MAX + 4];
+    printf("  sampling    %s, scale %g, seed %lld, class %d%s, %d image(s) %dx%dx%d, batch %d\n", how, p->scale,
+           (long long)p->seed, p->klass, paren_name(l, p->klass, nm, sizeof nm), p->count, p->image_size,
+           p->image_size, p->channels, p->batch);
     printf("  noise       %s\n", p->noise_algorithm);
     printf("  timings     queue wait %.2f s, model load %.2f s, steps %.2f s, encode %.2f s, total %.2f s\n",
            p->queue_wait_s, p->model_load_s, p->steps_s, p->encode_s, p->total_s);
@@ -91,7 +110,13 @@ static void show_stage_provenance(const adm_spool_provenance *p) {
     if (p->input_path[0]) printf("  input       %s\n", p->input_path);
 }
 
-/* One job as JSON: its fields, provenance (or null) and outputs; NULL + error. */
+static json_object *name_json(const adm_labels *l, int k) {
+    const char *name = adm_labels_name(l, k);
+    return name ? json_object_new_string(name) : NULL;
+}
+
+/* One job as JSON: its fields, the class's name (or null), provenance (or
+ * null) and outputs (each with its class_name); NULL + error. */
 static json_object *job_json(adm_spool *s, int64_t id) {
     adm_spool_job j;
     adm_spool_provenance p;
@@ -99,9 +124,17 @@ static json_object *job_json(adm_spool *s, int64_t id) {
     int n = 0, prc;
     if (adm_spool_job_get(s, id, &j) != 0 || (prc = adm_spool_provenance_get(s, id, &p)) < 0 ||
         adm_spool_outputs(s, id, &outs, &n) != 0) return NULL;
+    adm_labels l;
+    job_labels(s, &j, &l);
     json_object *o = admctl_json_job(&j), *arr = json_object_new_array();
+    json_object_object_add(o, "class_name", name_json(&l, j.req.klass));
     json_object_object_add(o, "provenance", prc == 0 ? admctl_json_provenance(&p) : NULL);
-    for (int k = 0; k < n; k++) json_object_array_add(arr, admctl_json_output(&outs[k]));
+    for (int k = 0; k < n; k++) {
+        json_object *out = admctl_json_output(&outs[k]);
+        json_object_object_add(out, "class_name", name_json(&l, outs[k].klass));
+        json_object_array_add(arr, out);
+    }
+    adm_labels_free(&l);
     json_object_object_add(o, "outputs", arr);
     free(outs);
     adm_spool_stages st;
@@ -131,26 +164,21 @@ static json_object *job_json(adm_spool *s, int64_t id) {
     return o;
 }
 
-/* Everything about one job (or with paths, its PNG paths only). */
-static int show_one(adm_spool *s, int64_t id, int paths) {
-    adm_spool_job j;
+/* show_one's text: the job, its provenance and outputs. */
+static int show_details(adm_spool *s, const adm_spool_job *jp, const adm_labels *l) {
+    const adm_spool_job j = *jp;
+    int64_t id = j.id;
     adm_spool_provenance p;
     adm_spool_output *outs = NULL;
     int n = 0, rc = ADMCTL_OK, prc;
-    if (adm_spool_job_get(s, id, &j) != 0) return admctl_fail("%s", adm_last_error());
-    if (paths) {
-        if (adm_spool_outputs(s, id, &outs, &n) != 0) return admctl_fail("%s", adm_last_error());
-        for (int k = 0; k < n; k++) printf("%s\n", outs[k].path);
-        free(outs);
-        return ADMCTL_OK;
-    }
-    show_job(&j);
+    char nm[ADM_LABEL_MAX + 4];
+    show_job(&j, l);
     adm_spool_stages st;
     if (adm_spool_stages_get(s, id, &st) != 0) return admctl_fail("%s", adm_last_error());
     show_stages(&st, j.req.count);
     prc = adm_spool_provenance_get(s, id, &p);
     if (prc < 0) return admctl_fail("%s", adm_last_error());
-    if (prc == 0) { show_provenance(&p); show_stage_provenance(&p); }
+    if (prc == 0) { show_provenance(&p, l); show_stage_provenance(&p); }
     else printf("provenance  (none yet: recorded when the job ends)\n");
     if (adm_spool_outputs(s, id, &outs, &n) != 0) return admctl_fail("%s", adm_last_error());
     if (st.upsampler[0]) {             /* both stages side by side, per image */
@@ -161,7 +189,8 @@ static int show_one(adm_spool *s, int64_t id, int paths) {
         for (int k = 0; k < j.req.count; k++) {
             const adm_spool_output *a = k < n1 && s1[k].index == k ? &s1[k] : NULL, *b = k < n && outs[k].index == k ? &outs[k] : NULL;
             if (!a && !b) continue;
-            printf("  %4d  seed %-12lld class %d", k, (long long)(a ? a->seed : b->seed), a ? a->klass : b->klass);
+            printf("  %4d  seed %-12lld class %d%s", k, (long long)(a ? a->seed : b->seed), a ? a->klass : b->klass,
+                   paren_name(l, a ? a->klass : b->klass, nm, sizeof nm));
             if (a && b && b->klass != a->klass) printf(" (stage 2: %d, drawn from the seed: the base model is unconditional)", b->klass);
             printf("\n");
             if (a) printf("        stage 1 %6.2f s  %7lld B  sha256 %.16s...  %s\n", a->seconds, (long long)a->bytes, a->sha256, a->path);
@@ -172,10 +201,34 @@ static int show_one(adm_spool *s, int64_t id, int paths) {
         return rc;
     }
     printf("outputs (%d)\n", n);
-    for (int k = 0; k < n; k++)
-        printf("  %4d  class %-3d seed %-12lld %6.2f s  %7lld B  sha256 %.16s...  %s\n", outs[k].index, outs[k].klass,
-               (long long)outs[k].seed, outs[k].seconds, (long long)outs[k].bytes, outs[k].sha256, outs[k].path);
+    for (int k = 0; k < n; k++) {
+        char sh[80] = "";
+        adm_labels_short(l, outs[k].klass, sh + 1, sizeof sh - 2);
+        if (sh[1]) { sh[0] = '('; strcat(sh, ")"); }
+        printf("  %4d  class %-3d %-10s seed %-12lld %6.2f s  %7lld B  sha256 %.16s...  %s\n", outs[k].index,
+               outs[k].klass, sh, (long long)outs[k].seed, outs[k].seconds, (long long)outs[k].bytes, outs[k].sha256,
+               outs[k].path);
+    }
     free(outs);
+    return rc;
+}
+
+/* Everything about one job (or with paths, its PNG paths only). */
+static int show_one(adm_spool *s, int64_t id, int paths) {
+    adm_spool_job j;
+    adm_spool_output *outs = NULL;
+    int n = 0;
+    if (adm_spool_job_get(s, id, &j) != 0) return admctl_fail("%s", adm_last_error());
+    if (paths) {
+        if (adm_spool_outputs(s, id, &outs, &n) != 0) return admctl_fail("%s", adm_last_error());
+        for (int k = 0; k < n; k++) printf("%s\n", outs[k].path);
+        free(outs);
+        return ADMCTL_OK;
+    }
+    adm_labels l;
+    job_labels(s, &j, &l);
+    int rc = show_details(s, &j, &l);
+    adm_labels_free(&l);
     return rc;
 }
 

@@ -15,10 +15,10 @@ int cmd_submit(int argc, char **argv) {
     admctl_submit_args a;
     int parsed = admctl_submit_parse(argc, argv, 0, &a);
     if (parsed != ADMCTL_OK) return parsed;
-    adm_spool_request r = a.r;
-
     adm_spool *s = admctl_spool_open(a.db, 0);
     if (!s) return ADMCTL_FAIL;
+    if (admctl_submit_classes(&a, s) != ADMCTL_OK) { adm_spool_close(s); return ADMCTL_FAIL; }
+    adm_spool_request r = a.r;
     int rc = ADMCTL_OK;
     json_object *ids = a.json ? json_object_new_array() : NULL;
     for (int k = 0; k < a.n_classes; k++) {

@@ -23,6 +23,7 @@
  * Inception when $ADMD_INCEPTION names its weights, else of the model's
  * classifier at t = 0), stored in the evaluations table. */
 #include "admctl.h"
+#include "admctl_classes.h"
 #include "admctl_ids.h"
 #include "admctl_eval.h"
 #include "admctl_spool.h"
@@ -58,8 +59,8 @@ static void usage(FILE *f) {
         "same class (diversity).  Writes DIR/sweep.png (the chart), DIR/sheet-scale-S.png\n"
         "per scale and DIR/sweep.tsv.\n"
         "  --count N       images per scale (default 20)\n"
-        "  --class C       one class for every image (default: random per image, the\n"
-        "                  same classes at every scale)\n"
+        "  --class C       one class for every image, a number or a class name (default:\n"
+        "                  random per image, the same classes at every scale)\n"
         "  --seed N        the shared seed (default 1)\n"
         "  --out-dir DIR   where the pictures go (default sweep-<model>)\n"
         "  --drain         run `admd --db PATH --drain` here instead of waiting for a\n"
@@ -380,8 +381,8 @@ static int judge_rows(adm_spool *s, const adm_spool_model *m, const char *device
 
 /* The table (stdout and DIR/sweep.tsv), the chart and one sheet per row. */
 static int write_results(adm_spool *s, const sweep_row *rows, int n, const char *outdir, const char *model,
-                         const char *sampler_used, const sweep_ref *ref) {
-    char path[PATH_MAX], jobs_txt[64], title[128];
+                         const char *class_txt, const char *sampler_used, const sweep_ref *ref) {
+    char path[PATH_MAX], jobs_txt[64], title[160 + ADM_LABEL_MAX];
     if (make_dir(outdir) != 0) return -1;
     snprintf(path, sizeof path, "%s/sweep.tsv", outdir);
     FILE *tsv = fopen(path, "w");
@@ -433,7 +434,7 @@ static int write_results(adm_spool *s, const sweep_row *rows, int n, const char 
     double dmax = 0;
     for (int k = 0; k < n; k++) if (isfinite(div[k]) && div[k] > dmax) dmax = div[k];
     dmax = dmax > 0 ? ceil(dmax * 1.25 * 20) / 20 : 1;
-    snprintf(title, sizeof title, "%s: guidance sweep", model);
+    snprintf(title, sizeof title, "%s%s: guidance sweep", model, class_txt);
     adm_chart_series series[4] = {
         {"classifier accuracy at t=0 (left axis: fraction recognised)", acc, 0x1060c0, 0},
         {"diversity (right axis: mean |a-b|/255 within a class)", div, 0xd04010, 1},
@@ -451,8 +452,8 @@ static int write_results(adm_spool *s, const sweep_row *rows, int n, const char 
     printf("chart: %s\n", path);
     for (int k = 0; k < n; k++) {
         snprintf(path, sizeof path, "%s/sheet-scale-%g.png", outdir, rows[k].scale);
-        snprintf(title, sizeof title, "%s, scale %g: %d/%d recognised", model, rows[k].scale, rows[k].correct,
-                 rows[k].images);
+        snprintf(title, sizeof title, "%s%s, scale %g: %d/%d recognised", model, class_txt, rows[k].scale,
+                 rows[k].correct, rows[k].images);
         if (admctl_sheet_jobs(s, rows[k].jobs, rows[k].n_jobs, path, 10, title, NULL) != 0) return -1;
         printf("sheet: %s\n", path);
     }
@@ -491,7 +492,7 @@ int cmd_sweep(int argc, char **argv) {
     long long seed = strtoll(seed_s, &end, 10);
     if (*end || end == seed_s || seed < 0) { admctl_fail("--seed '%s': expected an integer >= 0", seed_s); return ADMCTL_USAGE; }
     int klass = -1;
-    if (class_s) {
+    if (class_s && admctl_classes_numeric(class_s)) {     /* a name is looked up once the model is known */
         klass = (int)strtol(class_s, &end, 10);
         if (*end || end == class_s || klass < 0) { admctl_fail("--class '%s': expected one class label", class_s); return ADMCTL_USAGE; }
     }
@@ -518,6 +519,8 @@ int cmd_sweep(int argc, char **argv) {
     sweep_ref ref = {0};
     char ref_buf[ADM_SPOOL_PATH];
     char sampler_used[2 * ADM_SPOOL_SPEC] = "", outbuf[ADM_SPOOL_NAME + 16], model_buf[ADM_SPOOL_NAME];
+    char class_txt[ADM_LABEL_MAX + 32] = "";
+    adm_labels names = {0};
 
     /* the jobs: those given, or one per scale (submitted, then run or waited for) */
     if (jobs_s) {
@@ -527,6 +530,22 @@ int cmd_sweep(int argc, char **argv) {
     }
     if (adm_spool_model_get(s, model, &m) != 0) goto fail;
     if (!m.classifier_path[0]) { adm_error("model %s has no classifier: a sweep needs one to guide and to judge", model); goto fail; }
+    if (admctl_load_labels(s, model, &names) != 0) goto fail;
+    if (class_s && !admctl_classes_numeric(class_s) && adm_labels_find(&names, class_s, model, &klass) != 0) {
+        adm_error_prefix("--class");
+        goto fail;
+    }
+    /* the chart and sheets name the class when every job asked for the same one */
+    int one_class = jobs_s ? -2 : klass;
+    for (int k = 0; jobs_s && k < n_ids; k++) {
+        adm_spool_job j;
+        if (adm_spool_job_get(s, ids[k], &j) != 0) goto fail;
+        one_class = one_class == -2 || one_class == j.req.klass ? j.req.klass : -1;
+    }
+    if (one_class >= 0) {
+        const char *nm = adm_labels_name(&names, one_class);
+        snprintf(class_txt, sizeof class_txt, ", class %d%s%s%s", one_class, nm ? " (" : "", nm ? nm : "", nm ? ")" : "");
+    }
     if (!jobs_s) {
         adm_spool_request r;
         adm_spool_request_init(&r);
@@ -563,7 +582,7 @@ int cmd_sweep(int argc, char **argv) {
         adm_error("--ref auto: no ref_batch*.npz next to model %s's UNet file", model);
         goto fail;
     }
-    if (judge_rows(s, &m, device, rows, n, &ref) != 0 || write_results(s, rows, n, outdir, model, sampler_used, &ref) != 0)
+    if (judge_rows(s, &m, device, rows, n, &ref) != 0 || write_results(s, rows, n, outdir, model, class_txt, sampler_used, &ref) != 0)
         goto fail;
     rc = ADMCTL_OK;
     goto done;
@@ -572,6 +591,7 @@ fail:
 done:
     adm_features_free(&ref.feat);
     adm_batch_free(&ref.batch);
+    adm_labels_free(&names);
     if (s) adm_spool_close(s);
     free(ids);
     return rc;
