@@ -449,7 +449,7 @@ static int write_results(adm_spool *s, const sweep_row *rows, int n, const char 
     int rc = adm_image_save_png(&im, path);
     adm_image_free(&im);
     if (rc != 0) return -1;
-    printf("chart: %s\n", path);
+    printf("chart: %s (%s)\n", path, title);
     for (int k = 0; k < n; k++) {
         snprintf(path, sizeof path, "%s/sheet-scale-%g.png", outdir, rows[k].scale);
         snprintf(title, sizeof title, "%s%s, scale %g: %d/%d recognised", model, class_txt, rows[k].scale,
