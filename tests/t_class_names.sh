@@ -7,7 +7,8 @@
 # name fails with the candidates and a non-zero exit, numbers and lists keep
 # working; a real admd job asked for "seven" writes PNGs whose adm:class-name
 # chunk (read back by a PNG chunk parser that checks every CRC) says so, and
-# `show`, `show --json`, `sheet`, `audit`, `sweep` and `generate` use the name.
+# `show`, `show --json`, `sheet`, `audit`, `sweep`, `generate` and `sample`
+# use the name.
 . tests/daemon_common.sh
 need "$ADMCTL" python3
 A=$ADMCTL
@@ -140,4 +141,14 @@ chunks "$T/g/000000.png" > "$T/gchunks" 2>&1
 check names_generate sh -c "[ $rc = 0 ] && grep -qx 'adm:class=7' '$T/gchunks' && grep -qx 'adm:class-name=sieben' '$T/gchunks'"
 CMD=generate
 expect_fail names_generate_unknown "no class of model mnist is called 'elf'" -m mnist -c elf -n 1 --steps 2 -o "$T/g2"
+CMD=
+
+# sample (checkpoint files, no spool): --class by name from --labels FILE, admd:class-name in its PNGs
+run sample --unet "$M/unet.safetensors" --unet-config "$M/unet.config.txt" --sampler ddpm --respacing 2 \
+  --seed 1 --count 1 --class sieben --labels "$T/de.txt" --out "$T/s.npy" --png-dir "$T/sp" $DEVICE_ARGS
+chunks "$T/sp/sample_00000.png" > "$T/schunks" 2>&1
+check names_sample sh -c "[ $rc = 0 ] && grep -qx 'admd:class=7' '$T/schunks' && grep -qx 'admd:class-name=sieben' '$T/schunks'"
+CMD=sample
+expect_fail names_sample_without_names "has no class names" --unet "$M/unet.safetensors" --unet-config "$M/unet.config.txt" \
+  --sampler ddpm --respacing 2 --seed 1 --count 1 --class sieben --out "$T/s2.npy"
 CMD=
