@@ -11,8 +11,10 @@ need "$ADMCTL"
 M=$(pwd)/models/mnist
 if [ ! -f "$M/unet.safetensors" ]; then fail generate_mnist_model "models/mnist/unet.safetensors missing"; exit 1; fi
 make_spool || { fail generate_spool "admd could not create the spool"; exit 1; }
-q "INSERT INTO models (name, unet_path, unet_config, classifier_path, classifier_config, num_classes, default_respacing)
-   VALUES ('mnist', '$M/unet.safetensors', '$M/unet.config.txt', '$M/classifier.safetensors', '$M/classifier.config.txt', 10, '2');
+# registered as `admctl init` registers it, class names included (the embedded model's are the same)
+q "INSERT INTO models (name, unet_path, unet_config, classifier_path, classifier_config, num_classes, default_respacing, labels)
+   VALUES ('mnist', '$M/unet.safetensors', '$M/unet.config.txt', '$M/classifier.safetensors', '$M/classifier.config.txt', 10, '2',
+           replace('zero one two three four five six seven eight nine', ' ', char(10)));
    INSERT INTO jobs(model, class, count, scale, seed, respacing) VALUES ('mnist', 7, 2, 2.0, 5, '2');"
 G="-c 7 -n 2 -s 5 --steps 2 --scale 2 $DEVICE_ARGS"
 
@@ -22,7 +24,8 @@ check generate_exit0 [ "$rc" = 0 ]
 check generate_two_pngs [ -s "$T/g/000000.png" -a -s "$T/g/000001.png" -a ! -e "$T/g/000002.png" ]
 check generate_said_wrote grep -q "wrote 2 PNGs to $T/g" "$T/g.out"
 check generate_progress_bar grep -q "generating.*100%.*4/4 steps" "$T/g.err"
-check generate_chunks sh -c "grep -q 'adm:unet-sha256' '$T/g/000000.png' && grep -q 'adm:class' '$T/g/000000.png'"
+check generate_chunks sh -c "grep -q 'adm:unet-sha256' '$T/g/000000.png' && grep -q 'adm:class' '$T/g/000000.png' &&
+  grep -aq 'adm:class-name.seven' '$T/g/000000.png'"
 check generate_spool_untouched [ "$(q "SELECT state FROM jobs WHERE id = 1")" = queued ]
 
 # the same request as a daemon job: same bytes but adm:job (1 there, 0 here: one byte + the chunk's CRC)

@@ -93,7 +93,8 @@ int admctl_sheet_jobs(adm_spool *s, const int64_t *ids, int n, const char *out, 
             char sh[ADM_LABEL_MAX + 1];
             adm_labels_short(&names, outs[i].klass, sh, sizeof sh);
             admctl_cell_label(outs[i].klass, sh[0] ? sh : NULL, j.req.scale, labels[total], sizeof labels[total]);
-            if (pairs && outs[i].klass >= 0) snprintf(labels[total], sizeof labels[total], "stage 2\nclass %d", outs[i].klass);
+            if (pairs && outs[i].klass >= 0)
+                snprintf(labels[total], sizeof labels[total], "stage 2\nclass %d%s%.14s", outs[i].klass, sh[0] ? " " : "", sh);
             else if (pairs) snprintf(labels[total], sizeof labels[total], "stage 2");
             cell->label = NULL;   /* label and img point into labels[] and imgs[] once they stop moving */
             cell->img = NULL;
