@@ -20,7 +20,7 @@ typedef int (*admctl_cmd_fn)(int argc, char **argv);
     X(generate, "one-shot: -m MODEL -c CLASS -n N -s SEED --steps N -o DIR, PNGs as admd writes them") \
     X(guidance, "guidance scale experiment: accuracy and diversity per scale, grid PNG") \
     X(init,     "create a spool (database) and register the default model") \
-    X(model,    "add, list or remove models (presets for the released checkpoints)") \
+    X(model,    "add, list, show or remove models, their class names, presets") \
     X(submit,   "queue a job: class, count, guidance scale, sampler, seed") \
     X(fleet,    "many boxes over NATS JetStream: submit, status, collect") \
     X(list,     "jobs, newest first, with progress") \
