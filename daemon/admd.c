@@ -260,6 +260,28 @@ static void resume_claims(adm_spool *s) {
     if (adm_spool_pause(s, NULL, 0) != 0) adm_log(ADM_LOG_WARNING, "cannot clear the pause: %s", adm_last_error());
 }
 
+/* The model's class names for the images' adm:class-name chunks (NULL:
+ * none).  Each distinct list is kept for the daemon's life, so a pointer
+ * in a provenance (a pooled job's copy too) never dangles; lists change
+ * rarely, so they take little memory. */
+static const char *job_labels(adm_spool *s, const char *model) {
+    static struct kept { struct kept *next; char *text; } *kept;
+    char *text = NULL;
+    if (adm_spool_model_labels(s, model, &text) != 0) {
+        adm_log(ADM_LOG_WARNING, "model %s: %s (its images get no class-name chunk)", model, adm_last_error());
+        return NULL;
+    }
+    if (!text) return NULL;
+    for (struct kept *k = kept; k; k = k->next)
+        if (!strcmp(k->text, text)) { free(text); return k->text; }
+    struct kept *k = malloc(sizeof *k);
+    if (!k) { free(text); return NULL; }
+    k->text = text;
+    k->next = kept;
+    kept = k;
+    return text;
+}
+
 /* A claimed job, up to its sampling: provenance, the model (from the
  * cache, or the pool's model pool_cm), the checks the schema could not
  * make, the output folder.  0 ready (*cmp, *pp); -1 the job was ended
@@ -286,15 +308,7 @@ static int begin_job(adm_spool *s, adm_model_cache *cache, const adm_cl *cl, con
     p.seed = r->seed;
     p.klass = r->klass;
     p.count = r->count;
-    /* the model's class names, for the images' adm:class-name chunks (kept
-     * until the next job: the PNG writers read them through p.labels) */
-    static char *labels;
-    free(labels);
-    if (adm_spool_model_labels(s, row->name, &labels) != 0) {
-        adm_log(ADM_LOG_WARNING, "model %s: %s (its images get no class-name chunk)", row->name, adm_last_error());
-        labels = NULL;
-    }
-    p.labels = labels;
+    p.labels = job_labels(s, row->name);
     snprintf(p.noise_algorithm, sizeof p.noise_algorithm, "%s", ADM_NOISE_ALGORITHM);
     double wait = parse_ts(job->started_at) - parse_ts(job->created_at);
     p.queue_wait_s = isfinite(wait) && wait > 0 ? wait : 0;

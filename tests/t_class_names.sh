@@ -5,7 +5,8 @@
 # FILE (its count checked) and --no-labels; `model show/list` print them;
 # `submit --class "Pembroke Welsh Corgi"` finds 263, an ambiguous or unknown
 # name fails with the candidates and a non-zero exit, numbers and lists keep
-# working; a real admd job asked for "seven" writes PNGs whose adm:class-name
+# working; a real admd job asked for "seven" (one-job path and --batch pool)
+# writes PNGs whose adm:class-name
 # chunk (read back by a PNG chunk parser that checks every CRC) says so, and
 # `show`, `show --json`, `sheet`, `audit`, `sweep`, `generate` and `sample`
 # use the name.
@@ -111,6 +112,17 @@ for k in 0 1; do
   chunks "$(q "SELECT path FROM outputs WHERE job_id = $rid AND idx = $k")" > "$T/chunks$k"
   check "names_png_chunk_random_$k" grep -qx "adm:class-name=$want" "$T/chunks$k"
 done
+# admd's pool (--batch): two jobs of the model in one pass, each image with its own class's name
+run submit --model mnist --class "seven, two" --count 1 --respacing 3 --seed 5 --scale 2 --json
+pids=$(python3 -c "import json; print(','.join(str(i) for i in json.load(open('$tmp/o'))['ids']))")
+"$ADMD" --db "$DB" --drain --batch 4 $DEVICE_ARGS > "$T/admd-pool.log" 2>&1
+check names_pool_jobs_done [ "$(q "SELECT group_concat(state) FROM jobs WHERE id IN ($pids)")" = "done,done" ]
+for j in $(echo "$pids" | tr , ' '); do
+  c=$(q "SELECT class FROM outputs WHERE job_id = $j AND idx = 0")
+  want=$(q "SELECT labels FROM models WHERE name = 'mnist'" | sed -n "$((c + 1))p")
+  chunks "$(q "SELECT path FROM outputs WHERE job_id = $j AND idx = 0")" > "$T/pchunks"
+  check "names_pool_png_chunk_$c" grep -qx "adm:class-name=$want" "$T/pchunks"
+done
 run show "$id"
 check names_show sh -c "[ $rc = 0 ] && grep -q '^  class       7 (seven)$' '$tmp/o' && grep -q 'class 7 (seven), 2 image' '$tmp/o' &&
   grep -q '^     0  class 7   (seven) ' '$tmp/o'"
@@ -131,9 +143,10 @@ run show "$id"
 check names_show_renamed grep -q '^  class       7 (sieben)$' "$tmp/o"
 
 # sweep: --class by name, the class named in the chart's title
+last=$(q "SELECT max(id) FROM jobs")
 run sweep --model mnist --scales 0,2 --count 1 --class sieben --respacing 3 --seed 2 --drain --out-dir "$T/sw" $DEVICE_ARGS
 check names_sweep sh -c "[ $rc = 0 ] && grep -q 'chart: $T/sw/sweep.png (mnist, class 7 (sieben): guidance sweep)' '$tmp/o' &&
-  [ \"\$(sqlite3 '$DB' \"SELECT group_concat(DISTINCT class) FROM jobs WHERE id > $rid\")\" = 7 ]"
+  [ \"\$(sqlite3 '$DB' \"SELECT group_concat(DISTINCT class) FROM jobs WHERE id > $last\")\" = 7 ]"
 
 # generate: a name, the same image as admd's (bar the job number) with the same chunk
 run generate -m mnist -c sieben -n 1 -s 5 --steps 3 --scale 2 -o "$T/g" $DEVICE_ARGS
