@@ -6,10 +6,9 @@
 # `submit --class "Pembroke Welsh Corgi"` finds 263, an ambiguous or unknown
 # name fails with the candidates and a non-zero exit, numbers and lists keep
 # working; a real admd job asked for "seven" (one-job path and --batch pool)
-# writes PNGs whose adm:class-name
-# chunk (read back by a PNG chunk parser that checks every CRC) says so, and
-# `show`, `show --json`, `sheet`, `audit`, `sweep`, `generate` and `sample`
-# use the name.
+# writes PNGs whose adm:class-name chunk (read back by a PNG chunk parser
+# that checks every CRC) says so, and `show`, `show --json`, `sheet`,
+# `audit`, `sweep`, `generate` and `sample` use the name.
 . tests/daemon_common.sh
 need "$ADMCTL" python3
 A=$ADMCTL
