@@ -91,6 +91,8 @@ check batch_twelve_done [ "$rc $(q "SELECT count(*) FROM jobs WHERE state = 'don
 echo "  last start $(q "SELECT max(started_at) FROM jobs"), first finish $(q "SELECT min(finished_at) FROM jobs")"
 check batch_twelve_all_started_before_first_finished [ "$(q "SELECT max(started_at) < min(finished_at) FROM jobs")" = 1 ]
 check batch_twelve_shared_passes [ "$(q "SELECT count(*) FROM provenance WHERE batch_min = 12 AND batch_max = 12 AND passes = 5 AND passes_shared = 5")" = 12 ]
+check batch_show_pool_line sh -c "'$ADMCTL' show --db '$DB' 1 | grep -q '^  pool        5 device passes of 12 to 12 images, 5 of them shared with other jobs'"
+check batch_show_json_pool sh -c "'$ADMCTL' show --db '$DB' --json 1 | jq -e '.[0].provenance.passes == 5 and .[0].provenance.batch_max == 12 and .[0].provenance.passes_shared == 5' > /dev/null"
 check batch_twelve_rate_row_gone [ "$(q "SELECT count(*) FROM worker_rates")" = 0 ]
 rates_refused() { out=$(sqlite3 "$DB" "INSERT INTO worker_rates (worker) VALUES ('x')" 2>&1); [ $? != 0 ] && echo "$out" | grep -q 'written by the daemon only'; }
 check batch_rates_daemon_only rates_refused

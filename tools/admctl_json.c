@@ -81,6 +81,11 @@ json_object *admctl_json_provenance(const adm_spool_provenance *p) {
     add(o, "class", opt64(p->klass));
     I(count); I(batch); I(image_size); I(channels); T(noise_algorithm); N(queue_wait_s); N(model_load_s);
     N(steps_s); N(encode_s); N(total_s); T(engine); T(recorded_at);
+    /* the pool's batch provenance (schema 010; null on the one-job path) */
+    add(o, "batch_min", p->passes > 0 ? i64(p->batch_min) : NULL);
+    add(o, "batch_max", p->passes > 0 ? i64(p->batch_max) : NULL);
+    add(o, "passes", p->passes > 0 ? i64(p->passes) : NULL);
+    add(o, "passes_shared", p->passes > 0 ? i64(p->passes_shared) : NULL);
 #undef T
 #undef N
 #undef I

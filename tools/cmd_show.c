@@ -80,6 +80,9 @@ static void show_provenance(const adm_spool_provenance *p, const adm_labels *l) 
     printf("  sampling    %s, scale %g, seed %lld, class %d%s, %d image(s) %dx%dx%d, batch %d\n", how, p->scale,
            (long long)p->seed, p->klass, paren_name(l, p->klass, nm, sizeof nm), p->count, p->image_size,
            p->image_size, p->channels, p->batch);
+    if (p->passes > 0)
+        printf("  pool        %d device passes of %d to %d images, %d of them shared with other jobs\n", p->passes,
+               p->batch_min, p->batch_max, p->passes_shared);
     printf("  noise       %s\n", p->noise_algorithm);
     printf("  timings     queue wait %.2f s, model load %.2f s, steps %.2f s, encode %.2f s, total %.2f s\n",
            p->queue_wait_s, p->model_load_s, p->steps_s, p->encode_s, p->total_s);
