@@ -52,13 +52,18 @@ typedef struct {
     int64_t timeout_ms;
 } adm_fleet_conn;
 
-/* Connect.  retry = 1: return at once even when the server is down (the
- * client keeps trying in the background and reconnects forever); 0: fail
- * with the reason.  A credentials file must be readable and not readable by
- * others (-1 with the reason otherwise). */
+/* Connect.  retry = 1: return at once even when the server cannot be
+ * reached (the client keeps trying in the background and reconnects
+ * forever); 0: fail with the reason.  In both, a server that refuses the
+ * credentials or the TLS handshake is an error at once.  A credentials file
+ * must be readable, not readable by others, and hold a user JWT and an nkey
+ * seed (-1 with the reason otherwise). */
 int adm_fleet_connect(const adm_fleet_options *o, int retry, adm_fleet_conn **out);
 void adm_fleet_close(adm_fleet_conn *c);
 int adm_fleet_connected(adm_fleet_conn *c);
+/* 0 unless the server answers that the account has no JetStream (then
+ * -1 with the reason); a server that does not answer passes. */
+int adm_fleet_check_account(adm_fleet_conn *c);
 /* Streams and the consumer as fleet.h describes them (existing ones kept). */
 int adm_fleet_setup(adm_fleet_conn *c, double ack_wait_s);
 /* adm_error("what: <nats status text> (<server's JetStream error code>)"); -1. */

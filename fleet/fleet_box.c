@@ -435,6 +435,7 @@ int adm_fleet_box_start(const adm_fleet_options *o, const char *db_path, const c
                 n == 1 ? "" : "s");
     b->next_release = adm_now() + 30;
     if (adm_fleet_connect(&b->o, 1, &b->c) != 0) goto fail;
+    if (adm_fleet_connected(b->c) && adm_fleet_check_account(b->c) != 0) goto fail;
     if (pthread_create(&b->th, NULL, box_main, b) != 0) { adm_error("cannot start the fleet thread"); goto fail; }
     *out = b;
     return 0;

@@ -12,10 +12,24 @@
 #include <sys/stat.h>
 #include <time.h>
 
-int adm_fleet_fail(const char *what, natsStatus s, jsErrCode jerr) {
+/* The client's last error without its "(file.c:123): " source prefix. */
+static const char *last_error(natsStatus s) {
     const char *last = nats_GetLastError(NULL);
-    if (jerr) return adm_error("%s: %s (JetStream error %d)", what, last && *last ? last : natsStatus_GetText(s), (int)jerr);
-    return adm_error("%s: %s", what, last && *last ? last : natsStatus_GetText(s));
+    if (!last || !*last) return natsStatus_GetText(s);
+    if (last[0] == '(') {
+        const char *end = strstr(last, "): ");
+        if (end && end[3]) return end + 3;
+    }
+    return last;
+}
+
+int adm_fleet_fail(const char *what, natsStatus s, jsErrCode jerr) {
+    if (jerr == JSNotEnabledForAccountErr || jerr == JSNotEnabledErr)
+        return adm_error("%s: JetStream is not enabled for this account (JetStream error %d): the server's operator "
+                         "must enable it for the account the credentials belong to", what, (int)jerr);
+    const char *last = last_error(s);
+    if (jerr) return adm_error("%s: %s (JetStream error %d)", what, last, (int)jerr);
+    return adm_error("%s: %s", what, last);
 }
 
 void adm_fleet_new_id(char out[33]) {
@@ -61,7 +75,37 @@ static int check_creds(const char *path) {
     if (!S_ISREG(sb.st_mode)) return adm_error("--nats-creds %s: %s, not a credentials file", path, adm_file_kind(sb.st_mode));
     if (sb.st_mode & S_IROTH)
         return adm_error("--nats-creds %s: readable by others (chmod o-r: it holds a secret key)", path);
+    if (sb.st_size > (1 << 20)) return adm_error("--nats-creds %s: %lld bytes, not a credentials file", path, (long long)sb.st_size);
+    uint8_t *data = NULL;
+    size_t n = 0;
+    if (adm_read_file(path, &data, &n) != 0) return adm_error("--nats-creds: %s", adm_last_error());
+    const char *text = (const char *)data;
+    int jwt = strstr(text, "-----BEGIN NATS USER JWT-----") != NULL, seed = strstr(text, "NKEY SEED-----") != NULL;
+    free(data);
+    if (!jwt || !seed)
+        return adm_error("--nats-creds %s: not a NATS credentials file (no %s block; `nsc generate creds` makes one)", path,
+                         !jwt ? "\"BEGIN NATS USER JWT\"" : "\"NKEY SEED\"");
     return 0;
+}
+
+/* Why a first connect failed, in words an operator can act on. */
+static int connect_fail(const adm_fleet_options *o, natsStatus s) {
+    if (s == NATS_CONNECTION_AUTH_FAILED && o->creds)
+        return adm_error("%s: the server refused the credentials in %s (%s): the user or its account is not one "
+                         "this server trusts (another operator or account, revoked, or expired)", o->url, o->creds,
+                         last_error(s));
+    if (s == NATS_CONNECTION_AUTH_FAILED)
+        return adm_error("%s: the server wants credentials (%s): give --nats-creds FILE", o->url, last_error(s));
+    if (o->creds && strstr(last_error(s), o->creds))
+        return adm_error("--nats-creds %s: %s", o->creds, last_error(s));
+    return adm_fleet_fail(o->url, s, 0);
+}
+
+/* Failures that may pass on their own (the server down or unreachable for
+ * now); any other (credentials, TLS) needs the operator. */
+static int transient(natsStatus s) {
+    return s == NATS_NO_SERVER || s == NATS_TIMEOUT || s == NATS_IO_ERROR || s == NATS_CONNECTION_CLOSED ||
+           s == NATS_CONNECTION_DISCONNECTED || s == NATS_STALE_CONNECTION;
 }
 
 /* With a callback, a first connect that fails goes on in the background
@@ -83,14 +127,21 @@ int adm_fleet_connect(const adm_fleet_options *o, int retry, adm_fleet_conn **ou
     if (s == NATS_OK) s = natsOptions_SetTimeout(c->opts, 2000);
     if (s == NATS_OK) s = natsOptions_SetPingInterval(c->opts, 5000);
     if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(c->opts, 2);
-    if (s == NATS_OK && retry) s = natsOptions_SetRetryOnFailedConnect(c->opts, true, on_connected, NULL);
     if (s == NATS_OK && o->creds) s = natsOptions_SetUserCredentialsFromFiles(c->opts, o->creds, NULL);
     if (s == NATS_OK && (!strncmp(o->url, "tls://", 6) || o->ca)) s = natsOptions_SetSecure(c->opts, true);
     if (s == NATS_OK && o->ca) s = natsOptions_LoadCATrustedCertificates(c->opts, o->ca);
     if (s != NATS_OK) { adm_fleet_fail("NATS options", s, 0); adm_fleet_close(c); return -1; }
+    /* A first try in the foreground: credentials or TLS the server refuses
+     * are an error now, not a silent retry forever.  Only a server that
+     * cannot be reached yet is retried in the background (with retry). */
     s = natsConnection_Connect(&c->nc, c->opts);
-    if (s != NATS_OK && !(retry && s == NATS_NOT_YET_CONNECTED)) {
-        adm_fleet_fail(o->url, s, 0);
+    if (s != NATS_OK && retry && transient(s)) {
+        s = natsOptions_SetRetryOnFailedConnect(c->opts, true, on_connected, NULL);
+        if (s == NATS_OK) s = natsConnection_Connect(&c->nc, c->opts);
+        if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;
+    }
+    if (s != NATS_OK) {
+        connect_fail(o, s);
         adm_fleet_close(c);
         return -1;
     }
@@ -113,6 +164,15 @@ void adm_fleet_close(adm_fleet_conn *c) {
 
 int adm_fleet_connected(adm_fleet_conn *c) {
     return c && c->nc && natsConnection_Status(c->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+int adm_fleet_check_account(adm_fleet_conn *c) {
+    jsAccountInfo *ai = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetAccountInfo(&ai, c->js, NULL, &jerr);
+    if (s == NATS_OK) { jsAccountInfo_Destroy(ai); return 0; }
+    if (jerr == JSNotEnabledForAccountErr || jerr == JSNotEnabledErr) return adm_fleet_fail("JetStream", s, jerr);
+    return 0;
 }
 
 /* The stream name with its subjects, if missing. */

@@ -5,7 +5,7 @@ PKGS="build-essential pkg-config libsqlite3-dev sqlite3 ocl-icd-opencl-dev openc
  opencl-clhpp-headers libclblast-dev libpng-dev libsystemd-dev pocl-opencl-icd libzip-dev libssl-dev libjson-c-dev jq
  clang libclang-rt-14-dev clinfo systemd xz-utils strace oclgrind unzip bsdutils
  liblapacke-dev libopenblas-dev
- time python3 nats-server libnats-dev"
+ time python3 python3-nacl nats-server libnats-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
