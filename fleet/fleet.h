@@ -64,6 +64,9 @@ int adm_fleet_connected(adm_fleet_conn *c);
 /* 0 unless the server answers that the account has no JetStream (then
  * -1 with the reason); a server that does not answer passes. */
 int adm_fleet_check_account(adm_fleet_conn *c);
+/* 1 when the connection's last failure was the server refusing the
+ * credentials (text: the server's words), else 0. */
+int adm_fleet_refused(adm_fleet_conn *c, const char **text);
 /* Streams and the consumer as fleet.h describes them (existing ones kept). */
 int adm_fleet_setup(adm_fleet_conn *c, double ack_wait_s);
 /* adm_error("what: <nats status text> (<server's JetStream error code>)"); -1. */

@@ -63,6 +63,7 @@ struct adm_fleet_box {
     atomic_int stop;
     double pub_retry_at, pub_backoff, next_report, next_warn, next_release;
     int was_connected;
+    int refusal_logged;        /* the server's refusal of the credentials was logged since the last connect */
     int64_t taken, refused, acked, published, report_n;
 };
 
@@ -390,6 +391,13 @@ static void *box_main(void *arg) {
             /* back after an outage (maybe a server restart): tell the server
              * at once that the held jobs are still in progress */
             for (int i = 0; connected && i < b->nheld; i++) b->held[i].last_progress = -1e9;
+        }
+        const char *why = NULL;
+        if (connected) b->refusal_logged = 0;
+        else if (!b->refusal_logged && adm_fleet_refused(b->c, &why)) {   /* retried, but an operator must act */
+            blog(b, 3, "fleet: %s refuses the credentials in %s (%s): the user or its account is not one it trusts",
+                 b->url, b->o.creds ? b->o.creds : "(none given)", why);
+            b->refusal_logged = 1;
         }
         if (connected && !b->sub && subscribe(b) != 0) warn_limited(b, "setting up");
         if (adm_now() >= b->next_release) {

@@ -166,6 +166,13 @@ int adm_fleet_connected(adm_fleet_conn *c) {
     return c && c->nc && natsConnection_Status(c->nc) == NATS_CONN_STATUS_CONNECTED;
 }
 
+int adm_fleet_refused(adm_fleet_conn *c, const char **text) {
+    const char *t = NULL;
+    if (!c || !c->nc || natsConnection_GetLastError(c->nc, &t) != NATS_CONNECTION_AUTH_FAILED) return 0;
+    *text = t && *t ? t : "authorization violation";
+    return 1;
+}
+
 int adm_fleet_check_account(adm_fleet_conn *c) {
     jsAccountInfo *ai = NULL;
     jsErrCode jerr = 0;

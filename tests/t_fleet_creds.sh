@@ -98,3 +98,16 @@ sha=$(sqlite3 "$T/out/fleet.db" "SELECT sha256 FROM fleet_results WHERE job = '$
 check fleet_creds_collect sh -c "[ $rc = 0 ] && [ -s '$T/out/$ID/0.png' ] && [ \"\$(sha256sum '$T/out/$ID/0.png' | cut -c1-64)\" = '$sha' ]"
 kill -TERM $BP; wait $BP; rc=$?
 check fleet_creds_box_stop [ $rc = 0 ]
+
+# a box started while the server is down waits for it, and logs the server's
+# refusal of its credentials once it is back (an operator must act)
+kill -TERM $NP; wait $NP 2>/dev/null
+"$ADMD" --db "$DB" $DEVICE_ARGS --nats "$URL" --nats-creds "$T/rogue.creds" --poll 1 > "$T/rogue.log" 2>&1 &
+RP=$!; PIDS="$PIDS $RP"
+sleep 1
+nats-server -c "$T/nats.conf" > "$T/nats.2.log" 2>&1 &
+NP=$!; PIDS="$PIDS $NP"
+if wait_for 30 grep -q "refuses the credentials in .*rogue.creds" "$T/rogue.log"; then pass fleet_creds_refusal_logged
+else fail fleet_creds_refusal_logged "no refusal in the box log:"; tail -5 "$T/rogue.log" | sed 's/^/    log: /'; fi
+kill -TERM $RP; wait $RP; rc=$?
+check fleet_creds_refused_box_stop [ $rc = 0 ]

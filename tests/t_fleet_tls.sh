@@ -3,7 +3,8 @@
 # self-signed certificate for 127.0.0.1 (made here with openssl) on a
 # loopback port; admctl fleet with --nats-ca trusts it and works, without
 # the CA the handshake is refused with a message, a box started with
-# tls:// and the CA connects and reports.
+# tls:// and the CA connects and reports; one without the CA stops with the
+# handshake's error (not a silent retry).
 . tests/lib.sh
 BUILD=${ADM_BUILD:-build}
 ADMD=$BUILD/admd
@@ -52,6 +53,8 @@ DB=$T/box/spool.db
 M=$(pwd)/models/mnist
 "$ADMD" --db "$DB" --drain $DEVICE_ARGS > "$T/init.log" 2>&1 || { echo "FAIL fleet_tls_spool: $(cat "$T/init.log")"; exit 1; }
 sqlite3 "$DB" "INSERT INTO models (name, unet_path, unet_config, default_respacing) VALUES ('mnist', '$M/unet.safetensors', '$M/unet.config.txt', '2');"
+timeout 60 "$ADMD" --db "$DB" $DEVICE_ARGS --nats "$URL" --poll 1 > "$T/untrusted.log" 2>&1; rc=$?
+check fleet_tls_box_untrusted_refused sh -c "[ $rc = 1 ] && grep -q 'SSL handshake' '$T/untrusted.log'"
 ID=$("$ADMCTL" fleet submit --nats "$URL" --nats-ca "$T/cert.pem" --model mnist)
 "$ADMD" --db "$DB" $DEVICE_ARGS --nats "$URL" --nats-ca "$T/cert.pem" --poll 1 > "$T/box.log" 2>&1 &
 BP=$!; PIDS="$PIDS $BP"
