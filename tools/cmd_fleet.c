@@ -341,6 +341,72 @@ static int take_result(collect_ctx *x, natsMsg *head, const uint8_t *data, size_
     return 0;
 }
 
+/* ADM_RESULTS read in batches from a stream sequence on, through an
+ * ephemeral pull consumer without acks (nothing the boxes or another collect
+ * see changes; the server deletes it when collect unsubscribes or is gone):
+ * one request per batch instead of one js_GetMsg per message. */
+#define COLLECT_BATCH 256
+#define COLLECT_BATCH_BYTES (16 << 20)
+
+typedef struct {
+    natsSubscription *sub;
+    natsMsgList list;
+    int at;
+    int64_t timeout_ms;
+    int last_batch;         /* the server said nothing is left after the last message fetched */
+} results_reader;
+
+static int reader_open(results_reader *r, adm_fleet_conn *c, uint64_t from) {
+    memset(r, 0, sizeof *r);
+    r->timeout_ms = c->timeout_ms;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = ADM_FLEET_RESULTS_STREAM;
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = from;
+    so.Config.AckPolicy = js_AckNone;
+    jsErrCode jerr = 0;
+    natsStatus s = js_PullSubscribe(&r->sub, c->js, ADM_FLEET_RESULTS_PREFIX ".>", NULL, NULL, &so, &jerr);
+    return s == NATS_OK ? 0 : adm_fleet_fail("results", s, jerr);
+}
+
+/* The next message and its stream sequence: 1, or 0 when none is left up to
+ * seq `last`, -1 on error. */
+static int reader_next(results_reader *r, uint64_t last, natsMsg **m, uint64_t *seq) {
+    *m = NULL;
+    while (r->at >= r->list.Count) {
+        natsMsgList_Destroy(&r->list);
+        memset(&r->list, 0, sizeof r->list);
+        r->at = 0;
+        if (r->last_batch) return 0;
+        jsFetchRequest req;
+        jsFetchRequest_Init(&req);
+        req.Batch = COLLECT_BATCH;
+        req.MaxBytes = COLLECT_BATCH_BYTES;
+        req.Expires = r->timeout_ms * 1000000LL;
+        req.NoWait = true;                     /* what is there now, not a full batch */
+        natsStatus s = natsSubscription_FetchRequest(&r->list, r->sub, &req);
+        if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND) return 0;     /* the rest up to `last` was deleted */
+        if (s != NATS_OK) return adm_fleet_fail("results", s, 0);
+    }
+    natsMsg *msg = r->list.Msgs[r->at];
+    r->list.Msgs[r->at++] = NULL;
+    jsMsgMetaData *meta = NULL;
+    natsStatus s = natsMsg_GetMetaData(&meta, msg);
+    if (s != NATS_OK) { natsMsg_Destroy(msg); return adm_fleet_fail("results message", s, 0); }
+    *seq = meta->Sequence.Stream;
+    if (meta->NumPending == 0 || *seq >= last) r->last_batch = 1;
+    jsMsgMetaData_Destroy(meta);
+    if (*seq > last) { natsMsg_Destroy(msg); r->at = r->list.Count; return 0; }   /* newer than this run */
+    *m = msg;
+    return 1;
+}
+
+static void reader_close(results_reader *r) {
+    natsMsgList_Destroy(&r->list);
+    if (r->sub) { natsSubscription_Unsubscribe(r->sub); natsSubscription_Destroy(r->sub); }
+}
+
 static int fleet_collect(int argc, char **argv) {
     const char *url = NULL, *creds = NULL, *ca = NULL, *out = NULL, *dbp = NULL;
     for (int i = 1; i < argc; i++) {
@@ -378,12 +444,16 @@ static int fleet_collect(int argc, char **argv) {
     memset(asm_, 0, sizeof asm_);
     uint64_t done_upto = from;     /* every message up to here is taken in whole */
     int64_t messages = 0;
+    results_reader rd;
+    memset(&rd, 0, sizeof rd);
     if (adm_collect_begin(x.db) != 0) { rc = admctl_fail("%s", adm_last_error()); goto out; }
-    for (; q <= last && q > 0; q++) {
+    if (q <= last && q > 0 && reader_open(&rd, c, q) != 0) { rc = admctl_fail("%s", adm_last_error()); goto out; }
+    for (uint64_t seq = 0; q <= last && q > 0; q = seq + 1) {
         natsMsg *m = NULL;
-        s = js_GetMsg(&m, c->js, ADM_FLEET_RESULTS_STREAM, q, NULL, &jerr);
-        if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) { jerr = 0; continue; }   /* deleted */
-        if (s != NATS_OK) { adm_fleet_fail("results", s, jerr); rc = admctl_fail("%s", adm_last_error()); break; }
+        int got = reader_next(&rd, last, &m, &seq);
+        if (got < 0) { rc = admctl_fail("%s", adm_last_error()); break; }
+        if (got == 0) { q = last + 1; break; }
+        q = seq;
         messages++;
         int k = 0, n = 0;
         if (sscanf(hdr(m, "Adm-Part"), "%d/%d", &k, &n) != 2 || k < 1 || n < 1 || k > n || n > 100000) k = n = 1;
@@ -432,6 +502,7 @@ static int fleet_collect(int argc, char **argv) {
     done_upto = q > 0 ? q - 1 : 0;
     for (int i = 0; i < 16; i++)
         if (asm_[i].head) { if (asm_[i].first_seq - 1 < done_upto) done_upto = asm_[i].first_seq - 1; assembly_free(&asm_[i]); }
+    reader_close(&rd);
     if (rc == ADMCTL_OK && (adm_collect_set_last_seq(x.db, done_upto) != 0 || adm_collect_commit(x.db) != 0))
         rc = admctl_fail("%s", adm_last_error());
     if (rc == ADMCTL_OK) {
