@@ -28,7 +28,7 @@ BUILD     ?= build
 CC        ?= cc
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-PKGS      := sqlite3 libpng libsystemd libzip libcrypto json-c lapacke openblas libnats
+PKGS      := sqlite3 libpng libsystemd libzip libcrypto json-c smartcols lapacke openblas libnats
 CPPFLAGS  += -I. -Ibase -Ikernels -Imodel -Ispool -Ioutput -Ifleet -Idaemon -I$(BUILD) -DADM_VERSION='"$(VERSION)"' \
              -DCL_TARGET_OPENCL_VERSION=120 -D_GNU_SOURCE
 CFLAGS    ?= -O2 -g

@@ -184,12 +184,16 @@ void admctl_job_progress(const adm_spool_job *j, char *buf, size_t len) {
         snprintf(buf, len, "%d/%d images", j->images_done, j->req.count);
 }
 
-void admctl_print_job_header(FILE *f) {
-    fprintf(f, "%6s  %-9s  %-12s %5s %5s %6s  %-7s %-8s %-20s  %s\n", "JOB", "STATE", "MODEL", "CLASS",
-            "COUNT", "SCALE", "SAMP", "STEPS", "SEED", "PROGRESS");
+int admctl_job_columns(admctl_table *t) {
+    static const struct { const char *name; int flags; } cols[] = {
+        {"JOB", ADMCTL_COL_RIGHT}, {"STATE", 0}, {"MODEL", 0}, {"CLASS", ADMCTL_COL_RIGHT}, {"COUNT", ADMCTL_COL_RIGHT},
+        {"SCALE", ADMCTL_COL_RIGHT}, {"SAMP", 0}, {"STEPS", 0}, {"SEED", 0}, {"PROGRESS", 0}};
+    for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
+        if (admctl_table_column(t, cols[k].name, cols[k].flags) != 0) return -1;
+    return 0;
 }
 
-void admctl_print_job_line(FILE *f, const adm_spool_job *j) {
+int admctl_job_row(admctl_table *t, const adm_spool_job *j) {
     char cls[16], seed[24], prog[ADM_SPOOL_TEXT + 64], steps[ADM_SPOOL_SPEC];
     if (j->req.klass < 0) snprintf(cls, sizeof cls, "rnd");
     else snprintf(cls, sizeof cls, "%d", j->req.klass);
@@ -199,8 +203,17 @@ void admctl_print_job_line(FILE *f, const adm_spool_job *j) {
     /* ddpm/ddim: the respacing; the DPM-Solver samplers: their passes and spacing */
     if (j->req.steps > 0) snprintf(steps, sizeof steps, "%d %s", j->req.steps, j->req.skip);
     else snprintf(steps, sizeof steps, "%s", j->req.respacing);
-    fprintf(f, "%6lld  %-9s  %-12s %5s %5d %6g  %-7s %-8s %-20s  %s\n", (long long)j->id, j->state, j->req.model,
-            cls, j->req.count, j->req.scale, j->req.sampler, steps, seed, prog);
+    if (admctl_table_row(t) != 0) return -1;
+    admctl_table_cell(t, 0, "%lld", (long long)j->id);
+    admctl_table_cell(t, 1, "%s", j->state);
+    admctl_table_cell(t, 2, "%s", j->req.model);
+    admctl_table_cell(t, 3, "%s", cls);
+    admctl_table_cell(t, 4, "%d", j->req.count);
+    admctl_table_cell(t, 5, "%g", j->req.scale);
+    admctl_table_cell(t, 6, "%s", j->req.sampler);
+    admctl_table_cell(t, 7, "%s", steps);
+    admctl_table_cell(t, 8, "%s", seed);
+    return admctl_table_cell(t, 9, "%s", prog);
 }
 
 void admctl_cell_label(int klass, const char *name, double scale, char *buf, size_t len) {

@@ -3,6 +3,7 @@
  * model, parsing class lists, and printing jobs. */
 #ifndef ADM_ADMCTL_SPOOL_H
 #define ADM_ADMCTL_SPOOL_H
+#include "admctl_table.h"
 #include "spool.h"
 #include <stdio.h>
 
@@ -35,9 +36,10 @@ int admctl_parse_doubles(const char *spec, double *values, int max);
 /* A job id argument ("12"); -1 + error when not a positive integer. */
 int admctl_parse_job_id(const char *s, int64_t *id);
 
-/* One line of a job for list/status, and its header. */
-void admctl_print_job_header(FILE *f);
-void admctl_print_job_line(FILE *f, const adm_spool_job *j);
+/* The jobs table of list and status (tools/admctl_table.h): its columns,
+ * then a row per job.  0, or -1 when out of memory. */
+int admctl_job_columns(admctl_table *t);
+int admctl_job_row(admctl_table *t, const adm_spool_job *j);
 /* "step 12/50, image 3/10" style progress text of a job. */
 void admctl_job_progress(const adm_spool_job *j, char *buf, size_t len);
 

@@ -14,6 +14,7 @@
 #include "admctl_eval.h"
 #include "admctl_ids.h"
 #include "admctl_spool.h"
+#include "admctl_table.h"
 #include "cl_runtime.h"
 #include "evaluate.h"
 #include "picture.h"
@@ -34,7 +35,7 @@ static void usage(FILE *f) {
         "usage: admctl eval REF SAMPLES [--inception FILE | --classifier MODEL] [--json] [--is-split N]\n"
         "                   [--device D] [--db PATH] [--no-record]\n"
         "       admctl eval REF --jobs LIST [same options]\n"
-        "       admctl eval --list [--json] [--db PATH]\n"
+        "       admctl eval --list [--json | --raw | --noheadings] [--db PATH]\n"
         "       admctl eval --ref-features R.npy --sample-features S.npy [--sample-softmax P.npy]\n"
         "                   [--is-split N] [--json]\n"
         "\n"
@@ -56,7 +57,10 @@ static void usage(FILE *f) {
         "  --device D        the OpenCL device for the features\n"
         "  --no-record       do not store the result in the spool's evaluations table\n"
         "                    (stored when a spool is given by --db or $ADMD_DB, or with --jobs)\n"
-        "  --list            the stored evaluations\n"
+        "  --list            the stored evaluations, a table (ID TIME FID SFID IS PREC\n"
+        "                    RECALL SAMPLES FEATURE-NET REFERENCE STATS SAMPLE-SET; STATS:\n"
+        "                    npz when REF's own mu/sigma gave FID, else computed)\n"
+        ADMCTL_TABLE_HELP
         ADMCTL_DB_HELP);
 }
 
@@ -279,7 +283,33 @@ done:
 
 /* ---- --list ------------------------------------------------------------- */
 
-static int list_evals(const char *db, int json) {
+static int eval_table(const adm_spool_evaluation *e, int n, const admctl_table_opts *topt) {
+    static const char *cols[] = {"ID", "TIME", "FID", "SFID", "IS", "PREC", "RECALL", "SAMPLES", "FEATURE-NET",
+                                 "REFERENCE", "STATS", "SAMPLE-SET"};
+    admctl_table *t = admctl_table_new(stdout, topt);
+    if (!t) return ADMCTL_FAIL;
+    for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
+        admctl_table_column(t, cols[k], k != 1 && k < 8 ? ADMCTL_COL_RIGHT : 0);
+    for (int i = 0; i < n; i++) {
+        admctl_table_row(t);
+        admctl_table_cell(t, 0, "%lld", (long long)e[i].id);
+        admctl_table_cell(t, 1, "%s", e[i].created_at);
+        admctl_table_cell(t, 2, "%.3f", e[i].fid);
+        if (isfinite(e[i].sfid)) admctl_table_cell(t, 3, "%.3f", e[i].sfid);
+        else admctl_table_cell(t, 3, "n/a");
+        admctl_table_cell(t, 4, "%.3f", e[i].inception_score);
+        admctl_table_cell(t, 5, "%.3f", e[i].precision);
+        admctl_table_cell(t, 6, "%.3f", e[i].recall);
+        admctl_table_cell(t, 7, "%lld", (long long)e[i].sample_count);
+        admctl_table_cell(t, 8, "%s", e[i].feature_net);
+        admctl_table_cell(t, 9, "%s", e[i].reference);
+        admctl_table_cell(t, 10, "%s", e[i].reference_stats);
+        admctl_table_cell(t, 11, "%s", e[i].samples);
+    }
+    return admctl_table_print(t, 0);
+}
+
+static int list_evals(const char *db, int json, const admctl_table_opts *topt) {
     adm_spool *s = admctl_spool_open(db, ADM_SPOOL_MIGRATE);
     if (!s) return ADMCTL_FAIL;
     adm_spool_evaluation *e = NULL;
@@ -292,22 +322,15 @@ static int list_evals(const char *db, int json) {
         json_object *a = json_object_new_array();
         for (int i = 0; i < n; i++) json_object_array_add(a, eval_json(&e[i], NULL));
         print_json(a);
-    } else {
-        printf("%4s %-23s %9s %9s %8s %6s %6s %7s  %s | %s | %s\n", "id", "time", "FID", "sFID", "IS", "prec", "recall",
-               "samples", "feature network", "reference", "sample set");
-        for (int i = 0; i < n; i++) {
-            char sf[32] = "n/a";
-            if (isfinite(e[i].sfid)) snprintf(sf, sizeof sf, "%.3f", e[i].sfid);
-            printf("%4lld %-23s %9.3f %9s %8.3f %6.3f %6.3f %7lld  %s | %s%s | %s\n", (long long)e[i].id, e[i].created_at,
-                   e[i].fid, sf, e[i].inception_score, e[i].precision, e[i].recall, (long long)e[i].sample_count,
-                   e[i].feature_net, e[i].reference, strcmp(e[i].reference_stats, "npz") ? "" : " (its mu/sigma)",
-                   e[i].samples);
-        }
-        if (n == 0) printf("(no evaluations yet: admctl eval REF SAMPLES)\n");
+        free(e);
+        adm_spool_close(s);
+        return ADMCTL_OK;
     }
+    int rc = n > 0 ? eval_table(e, n, topt) : ADMCTL_OK;
+    if (n == 0) fprintf(admctl_table_plain(topt) ? stderr : stdout, "(no evaluations yet: admctl eval REF SAMPLES)\n");
     free(e);
     adm_spool_close(s);
-    return ADMCTL_OK;
+    return rc;
 }
 
 /* ---- the feature network ----------------------------------------------- */
@@ -357,6 +380,7 @@ int cmd_eval(int argc, char **argv) {
     const char *db = NULL, *inception = NULL, *classifier = NULL, *split_s = "5000", *device = NULL, *jobs_s = NULL;
     const char *rfeat = NULL, *sfeat = NULL, *sprob = NULL, *pos[2] = {NULL, NULL};
     int json = 0, list = 0, no_record = 0, npos = 0;
+    admctl_table_opts topt = {0};
     if (admctl_wants_help(argc, argv)) { usage(stdout); return ADMCTL_OK; }
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_opt(argc, argv, &i, "--inception", &inception) ||
@@ -365,7 +389,8 @@ int cmd_eval(int argc, char **argv) {
             admctl_opt(argc, argv, &i, "--ref-features", &rfeat) ||
             admctl_opt(argc, argv, &i, "--sample-features", &sfeat) ||
             admctl_opt(argc, argv, &i, "--sample-softmax", &sprob) || admctl_flag(argv, i, "--json", &json) ||
-            admctl_flag(argv, i, "--list", &list) || admctl_flag(argv, i, "--no-record", &no_record))
+            admctl_flag(argv, i, "--list", &list) || admctl_flag(argv, i, "--no-record", &no_record) ||
+            admctl_table_flag(argv, i, &topt))
             continue;
         if (argv[i][0] != '-' && npos < 2) { pos[npos++] = argv[i]; continue; }
         usage(stderr);
@@ -377,7 +402,12 @@ int cmd_eval(int argc, char **argv) {
     if (*end || end == split_s || split < 1) { admctl_fail("--is-split '%s': expected a split size >= 1", split_s); return ADMCTL_USAGE; }
     if (list) {
         if (npos || rfeat || sfeat || jobs_s) { admctl_fail("eval --list takes no inputs"); return ADMCTL_USAGE; }
-        return list_evals(db, json);
+        if (json && admctl_table_plain(&topt)) { admctl_fail("eval --list: --json or a table option, not both"); return ADMCTL_USAGE; }
+        return list_evals(db, json, &topt);
+    }
+    if (admctl_table_plain(&topt)) {
+        admctl_fail("eval: --raw and --noheadings go with --list");
+        return ADMCTL_USAGE;
     }
     if (rfeat || sfeat || sprob) {
         if (!rfeat || !sfeat || npos || jobs_s || inception || classifier) {

@@ -11,6 +11,7 @@
 #include "admctl_classes.h"
 #include "admctl_json.h"
 #include "admctl_spool.h"
+#include "admctl_table.h"
 #include "config.h"
 #include "tensor.h"
 #include "util.h"
@@ -27,11 +28,11 @@ static void usage(FILE *f) {
         "                        [--classifier FILE] [--classifier-preset P | --classifier-config SPEC]\n"
         "                        [--dir DIR] [--sampler S] [--respacing R] [--steps N] [--scale S]\n"
         "                        [--labels FILE | --no-labels] [--replace] [--check] [--db PATH]\n"
-        "       admctl model list [--json] [--db PATH]\n"
+        "       admctl model list [--json | --raw | --noheadings] [--db PATH]\n"
         "       admctl model show NAME [--json] [--db PATH]\n"
         "       admctl model labels NAME (FILE | --none) [--db PATH]\n"
         "       admctl model rm NAME [--db PATH]\n"
-        "       admctl model presets [--flags]\n"
+        "       admctl model presets [--flags] [--raw | --noheadings]\n"
         "\n"
         "add       register a checkpoint.  With a preset, --unet defaults to DIR/<the\n"
         "          released file name> (DIR: --dir, default .), likewise the classifier\n"
@@ -46,11 +47,16 @@ static void usage(FILE *f) {
         "          lines are comments); a model with 1000 classes gets the ImageNet names\n"
         "          unless --labels or --no-labels says otherwise.  Jobs may then ask for\n"
         "          --class \"Pembroke Welsh Corgi\".\n"
-        "list      the registered models\n"
+        "list      the registered models, a block each; --raw / --noheadings: a row\n"
+        "          each (NAME SAMPLER STEPS SCALE SIZE CHANNELS CLASSES UNET UNET-CONFIG\n"
+        "          UNET-SHA256 CLASSIFIER CLASSIFIER-CONFIG CLASSIFIER-SHA256 NAMES; \"-\"\n"
+        "          for none; NAMES: how many class names it has)\n"
+        ADMCTL_TABLE_HELP
         "show      one model, with all its class names\n"
         "labels    set (FILE) or remove (--none) a registered model's class names\n"
         "rm        remove a model (refused while queued or running jobs use it)\n"
         "presets   the released OpenAI checkpoints admd knows, and their files\n"
+        "          (--flags: and the README's MODEL_FLAGS)\n"
         ADMCTL_DB_HELP);
 }
 
@@ -60,15 +66,22 @@ static const adm_preset *find_preset(const char *name) {
     return NULL;
 }
 
-static int list_presets(int flags) {
-    printf("%-22s %-11s %s\n", "PRESET", "KIND", flags ? "FILE and FLAGS" : "FILE (--flags: the README flags too)");
+static int list_presets(int flags, const admctl_table_opts *topt) {
+    admctl_table *t = admctl_table_new(stdout, topt);
+    if (!t) return ADMCTL_FAIL;
+    admctl_table_column(t, "PRESET", 0);
+    admctl_table_column(t, "KIND", 0);
+    admctl_table_column(t, "FILE", 0);
+    if (flags) admctl_table_column(t, "FLAGS", 0);
     for (const adm_preset *p = adm_presets; p->name; p++) {
-        printf("%-22s %-11s %s\n", p->name,
-               p->kind == ADM_KIND_CLASSIFIER ? "classifier" : p->kind == ADM_KIND_SUPERRES ? "superres" : "unet",
-               p->file ? p->file : "-");
-        if (flags && p->flags) printf("%35s%s\n", "", p->flags);
+        admctl_table_row(t);
+        admctl_table_cell(t, 0, "%s", p->name);
+        admctl_table_cell(t, 1, "%s", p->kind == ADM_KIND_CLASSIFIER ? "classifier"
+                                      : p->kind == ADM_KIND_SUPERRES ? "superres" : "unet");
+        admctl_table_cell(t, 2, "%s", p->file ? p->file : "-");
+        if (flags) admctl_table_cell(t, 3, "%s", p->flags ? p->flags : "-");
     }
-    return ADMCTL_OK;
+    return admctl_table_print(t, 1);
 }
 
 /* A config spec as stored: a file becomes an absolute path; flags and
@@ -295,15 +308,58 @@ static json_object *json_model(adm_spool *s, const adm_spool_model *m) {
     return o;
 }
 
+/* model list --raw / --noheadings: a row per model. */
+static int model_table(adm_spool *s, const adm_spool_model *ms, int n, const admctl_table_opts *topt) {
+    static const char *cols[] = {"NAME", "SAMPLER", "STEPS", "SCALE", "SIZE", "CHANNELS", "CLASSES", "UNET", "UNET-CONFIG",
+                                 "UNET-SHA256", "CLASSIFIER", "CLASSIFIER-CONFIG", "CLASSIFIER-SHA256", "NAMES"};
+    admctl_table *t = admctl_table_new(stdout, topt);
+    if (!t) return ADMCTL_FAIL;
+    for (size_t k = 0; k < sizeof cols / sizeof *cols; k++)
+        admctl_table_column(t, cols[k], (k >= 2 && k <= 6) || k == 13 ? ADMCTL_COL_RIGHT : 0);
+    for (int k = 0; k < n; k++) {
+        const adm_spool_model *m = &ms[k];
+        admctl_table_row(t);
+        admctl_table_cell(t, 0, "%s", m->name);
+        admctl_table_cell(t, 1, "%s", m->default_sampler);
+        /* ddpm/ddim: the respacing; the DPM-Solver samplers: their passes */
+        if (!strncmp(m->default_sampler, "dpm", 3)) admctl_table_cell(t, 2, "%d", m->default_steps);
+        else admctl_table_cell(t, 2, "%s", m->default_respacing);
+        admctl_table_cell(t, 3, "%g", m->default_scale);
+        if (m->image_size > 0) {
+            admctl_table_cell(t, 4, "%d", m->image_size);
+            admctl_table_cell(t, 5, "%d", m->channels);
+            admctl_table_cell(t, 6, "%d", m->num_classes);
+        }
+        admctl_table_cell(t, 7, "%s", m->unet_path);
+        admctl_table_cell(t, 8, "%s", m->unet_config);
+        admctl_table_cell(t, 9, "%s", m->unet_sha256);
+        admctl_table_cell(t, 10, "%s", m->classifier_path);
+        admctl_table_cell(t, 11, "%s", m->classifier_config);
+        admctl_table_cell(t, 12, "%s", m->classifier_sha256);
+        adm_labels l;
+        if (admctl_load_labels(s, m->name, &l) != 0) {
+            admctl_table_free(t);
+            return admctl_fail("%s", adm_last_error());
+        }
+        if (l.n > 0) admctl_table_cell(t, 13, "%d", l.n);
+        adm_labels_free(&l);
+    }
+    return admctl_table_print(t, 0);
+}
+
 static int model_list(int argc, char **argv) {
     const char *db = NULL;
     int json = 0;
+    admctl_table_opts topt = {0};
     for (int i = 1; i < argc; i++) {
-        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--json", &json)) continue;
+        if (admctl_opt(argc, argv, &i, "--db", &db) || admctl_flag(argv, i, "--json", &json) ||
+            admctl_table_flag(argv, i, &topt))
+            continue;
         usage(stderr);
         admctl_fail("model list: unexpected argument '%s'", argv[i]);
         return ADMCTL_USAGE;
     }
+    if (json && admctl_table_plain(&topt)) { admctl_fail("model list: --json or a table option, not both"); return ADMCTL_USAGE; }
     adm_spool *s = admctl_spool_open(db, 0);
     if (!s) return ADMCTL_FAIL;
     adm_spool_model *ms = NULL;
@@ -318,6 +374,12 @@ static int model_list(int argc, char **argv) {
         free(ms);
         adm_spool_close(s);
         return admctl_json_print(arr);
+    }
+    if (admctl_table_plain(&topt)) {
+        int rc = model_table(s, ms, n, &topt);
+        free(ms);
+        adm_spool_close(s);
+        return rc;
     }
     if (n == 0) printf("no models (add one with: admctl model add NAME --preset P)\n");
     for (int k = 0; k < n; k++) {
@@ -425,12 +487,13 @@ int cmd_model(int argc, char **argv) {
     if (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove")) return model_rm(argc - 1, argv + 1);
     if (!strcmp(argv[1], "presets")) {
         int flags = 0;
+        admctl_table_opts topt = {0};
         for (int i = 2; i < argc; i++)
-            if (!admctl_flag(argv, i, "--flags", &flags)) {
+            if (!admctl_flag(argv, i, "--flags", &flags) && !admctl_table_flag(argv, i, &topt)) {
                 admctl_fail("model presets: unexpected argument '%s'", argv[i]);
                 return ADMCTL_USAGE;
             }
-        return list_presets(flags);
+        return list_presets(flags, &topt);
     }
     usage(stderr);
     admctl_fail("model: unknown action '%s' (add, list, show, labels, rm, presets)", argv[1]);
