@@ -63,13 +63,25 @@ void adm_sha256_hex(const void *data, size_t len, char out[65]) {
     hex(md, n, out);
 }
 
+static adm_read_progress_fn read_progress;
+static void *read_progress_ctx;
+
+void adm_read_set_progress(adm_read_progress_fn fn, void *ctx) { read_progress = fn; read_progress_ctx = ctx; }
+
 int adm_sha256_file(const char *path, char out[65]) {
     FILE *f = fopen(path, "rb");
     if (!f) return adm_error("%s: %s", path, strerror(errno));
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    struct stat st;
+    size_t size = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, done = 0;
     unsigned char buf[1 << 16]; size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(ctx, buf, got);
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
+        EVP_DigestUpdate(ctx, buf, got);
+        done += got;
+        if (read_progress && done % (1u << 20) < got) read_progress(read_progress_ctx, path, done, size);   /* each MiB */
+    }
+    if (read_progress && done % (1u << 20) != 0) read_progress(read_progress_ctx, path, done, size);
     int bad = ferror(f);
     fclose(f);
     unsigned char md[EVP_MAX_MD_SIZE]; unsigned n = 0;
@@ -88,10 +100,6 @@ void adm_read_set_stop(const volatile sig_atomic_t *flag) { read_stop = flag; }
 
 static int stopped(void) { return read_stop && *read_stop; }
 
-static adm_read_progress_fn read_progress;
-static void *read_progress_ctx;
-
-void adm_read_set_progress(adm_read_progress_fn fn, void *ctx) { read_progress = fn; read_progress_ctx = ctx; }
 
 const char *adm_file_kind(mode_t mode) {
     if (S_ISDIR(mode)) return "a directory";

@@ -42,8 +42,9 @@ int adm_read_untrusted(const char *path, size_t max_bytes, uint8_t **data, size_
 /* The flag (e.g. the daemon's SIGTERM flag) that ends adm_read_untrusted early. */
 void adm_read_set_stop(const volatile sig_atomic_t *flag);
 /* Called after every chunk adm_read_untrusted reads (bytes so far, file
- * size): the daemon's watchdog pings come from here, so a read that stops
- * making progress stops them.  NULL: none. */
+ * size), and after each MiB adm_sha256_file hashes: the daemon's watchdog
+ * pings come from here, so a read that stops making progress stops them;
+ * admctl draws its progress bars.  NULL: none. */
 typedef void (*adm_read_progress_fn)(void *ctx, const char *path, size_t got, size_t size);
 void adm_read_set_progress(adm_read_progress_fn fn, void *ctx);
 /* "a directory", "a FIFO", "a character device", ... for a stat mode. */

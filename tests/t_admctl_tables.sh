@@ -1,11 +1,13 @@
 #!/bin/sh
-# t_admctl_tables.sh — admctl's tables (libsmartcols) against a real SQLite
-# spool with the real admctl:
+# t_admctl_tables.sh — admctl's tables (libsmartcols) and its progress bars
+# for big files, against a real SQLite spool with the real admctl:
 #  - status, list, model list, model presets and eval --list with --raw
 #    (one row a line, one space between cells, blanks inside a cell as
 #    \x20: awk's fields are the columns) and --noheadings (no header line);
 #    the default tables aligned (each column starts where its header does);
-#    prose (the counts, "no jobs") kept off stdout under --raw.
+#    prose (the counts, "no jobs") kept off stdout under --raw;
+#  - convert and model add (--check: reading; without: hashing) draw a bar
+#    on a pseudo-terminal (script(1)) and end with one line on a pipe.
 BUILD=${ADM_BUILD:-build}
 A=$BUILD/admctl
 R=tests/data/reference
@@ -15,6 +17,7 @@ DB=$tmp/spool.db
 . tests/lib.sh    # ok, bad, run (admctl into $tmp/o, $tmp/e), check
 
 [ -x "$A" ] || { echo "FAIL admctl_tables: $A not built"; exit 1; }
+command -v script > /dev/null || { echo "FAIL admctl_tables: script(1) missing (bsdutils)"; exit 1; }
 
 "$A" init --db "$DB" > /dev/null 2>&1 || { echo "FAIL tables_init: admctl init"; exit 1; }
 "$A" submit --db "$DB" --model mnist --class 0-2 --count 2 --scale 4 --seed 7 > /dev/null 2>&1
@@ -87,3 +90,24 @@ check eval_list_noheadings sh -c "[ \$(wc -l < '$tmp/o') = 1 ] && grep -q 'class
 run eval REF --raw --db "$DB"
 check eval_raw_needs_list sh -c "[ $rc = 2 ] && grep -q 'go with --list' '$tmp/e'"
 
+# ---- progress: convert and model add draw a bar on a terminal, one line on a pipe
+lines() { tr '\r' '\n' < "$1" | sed 's/\x1b\[K//g' | grep -v '^$'; }
+script -qec "stty cols 80; $A convert $R/unet_a/model.pt $tmp/u16.safetensors --fp16" /dev/null > "$tmp/tty" 2>&1
+lines "$tmp/tty" > "$tmp/l"
+check convert_bar_tty sh -c "grep -q '^reading model.pt \[#*\] 100% 8.1/8.1 MB' '$tmp/l' && grep -q '^to fp16 \[#*\] 100% 8.0/8.0 MB' '$tmp/l' &&
+  grep -q 'writing $tmp/u16.safetensors (4.0 MB)' '$tmp/l' && grep -q '307 tensors, 8.0 MB of data' '$tmp/l'"
+check convert_bar_fits awk 'length($0) > 79 && !/tensors, / { print "too wide: " $0; bad = 1 } END { exit bad }' "$tmp/l"
+run convert $R/unet_a/model.pt "$tmp/u32.safetensors"
+check convert_pipe sh -c "[ $rc = 0 ] && [ \$(wc -l < '$tmp/o') = 1 ] && grep -q '^reading model.pt .* 100% 8.1/8.1 MB' '$tmp/e' &&
+  ! grep -q \"\$(printf '\\033')\" '$tmp/e' && ! grep -q 'to fp16\|writing' '$tmp/e'"
+run convert "$tmp/nothere.pt" "$tmp/x.safetensors"
+check convert_missing_no_bar sh -c "[ $rc = 1 ] && grep -q 'nothere.pt' '$tmp/e' && ! grep -q reading '$tmp/e'"
+script -qec "stty cols 80; $A model add chk --db $DB --unet $R/unet_a/model.pt --config $R/unet_a/config.txt --check" /dev/null > "$tmp/tty" 2>&1
+lines "$tmp/tty" > "$tmp/l"
+check model_add_check_bar grep -q '^reading model.pt \[#*\] 100% 8.1/8.1 MB' "$tmp/l"
+check model_add_check_sha [ "$(sqlite3 "$DB" "SELECT unet_sha256 FROM models WHERE name = 'chk'")" = "$sha" ]
+script -qec "stty cols 80; $A model add hsh --db $DB --unet $R/unet_a/model.pt --config $R/unet_a/config.txt" /dev/null > "$tmp/tty" 2>&1
+lines "$tmp/tty" > "$tmp/l"
+check model_add_hash_bar sh -c "grep -q '^hashing model.pt \[#*\] 100% 8.1/8.1 MB' '$tmp/l' && ! grep -q '^reading' '$tmp/l'"
+run model add bad --db "$DB" --unet $R/unet_b/model.pt --config $R/unet_a/config.txt --check
+check model_add_check_fails_clean sh -c "[ $rc = 1 ] && grep -q '^admctl: ' '$tmp/e' && grep -q 'reading model.pt .* 100%' '$tmp/e'"

@@ -47,12 +47,14 @@ extern FILE *admctl_bench_prose;
 void admctl_fill_uniform(float *x, size_t n, uint64_t *state);
 
 /* ---- tools/admctl_progress.c ---- */
+#include "tensor.h"
 /* Columns of the terminal on fd (TIOCGWINSZ, else $COLUMNS, else 80). */
 int admctl_term_columns(int fd);
 /* "prefix [####....] NN% suffix" in at most columns - 1 characters (the bar
  * shrinks, then goes, then the text is cut): a redraw never wraps. */
 void admctl_progress_format(char *out, size_t n, int columns, const char *prefix, double frac, const char *suffix);
-/* A terminal redraws the line in place ("", erase); else one line. */
+/* A terminal redraws the line in place ("
+", erase); else one line. */
 void admctl_progress_show(FILE *f, int tty, const char *line);
 /* Progress through N items (to stderr, usually): a bar with rate and ETA,
  * on a terminal at most 10 redraws a second, in a log a line every 10 s
@@ -61,10 +63,21 @@ typedef struct {
     FILE *f;
     const char *what, *unit;
     int tty;
+    int bytes;                 /* done and total are bytes: shown as MB and MB/s */
+    int ended;                 /* the last line (done == total) was drawn */
     double t0, last;
 } admctl_counter;
 void admctl_counter_init(admctl_counter *c, FILE *f, const char *what, const char *unit);
 void admctl_counter_update(admctl_counter *c, int64_t done, int64_t total);
+/* Files read or hashed between begin and end (adm_read_untrusted,
+ * adm_sha256_file) draw a counter in MB on stderr: "VERB <file name>". */
+void admctl_read_bar_begin(const char *verb, const char *path);
+void admctl_read_bar_end(void);
+/* adm_tensors_load with that bar ("reading NAME"), the sha256 of the bytes
+ * read computed on the way when sha256 is not NULL.  0, or -1 + error. */
+int admctl_tensors_load(const char *path, adm_tensor_set *out, char sha256[65]);
+/* adm_sha256_file with that bar ("hashing NAME"). */
+int admctl_sha256_file(const char *path, char out[65]);
 
 /* `admctl bench --classifier X` is handled by tools/cmd_classifier.c. */
 int admctl_bench_classifier(int argc, char **argv);

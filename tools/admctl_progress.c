@@ -2,9 +2,11 @@
  * (TIOCGWINSZ, else $COLUMNS, else 80), a line of "prefix [bar] NN% suffix"
  * shortened to width - 1 columns (the bar shrinks first, then goes, then the
  * text is cut) so a redraw never wraps and scrolls, and a counter for
- * commands that work through N items (eval features, audit, convert).
+ * commands that work through N items (eval features, audit, generate),
+ * and the same bar for reading and hashing big files (convert, model add).
  * See admctl.h. */
 #include "admctl.h"
+#include "tensor.h"
 #include "util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -69,14 +71,63 @@ void admctl_counter_update(admctl_counter *c, int64_t done, int64_t total) {
         else if (s < 3600) snprintf(left, sizeof left, "%dm%02ds", (int)s / 60, (int)s % 60);
         else snprintf(left, sizeof left, "%dh%02dm", (int)(s / 3600), (int)s % 3600 / 60);
     }
-    if (done < total)
-        snprintf(suffix, sizeof suffix, "%lld/%lld %s, %.1f %s/s, ETA %s", (long long)done, (long long)total, c->unit,
-                 rate, c->unit, left);
+    char amount[64];
+    if (c->bytes)
+        snprintf(amount, sizeof amount, "%.1f/%.1f MB, %.1f MB/s", done / 1e6, total / 1e6, rate / 1e6);
     else
-        snprintf(suffix, sizeof suffix, "%lld/%lld %s, %.1f %s/s, %.1f s", (long long)done, (long long)total, c->unit,
-                 rate, c->unit, el);
+        snprintf(amount, sizeof amount, "%lld/%lld %s, %.1f %s/s", (long long)done, (long long)total, c->unit, rate,
+                 c->unit);
+    if (done < total) snprintf(suffix, sizeof suffix, "%s, ETA %s", amount, left);
+    else snprintf(suffix, sizeof suffix, "%s, %.1f s", amount, el);
     admctl_progress_format(line, sizeof line, c->tty ? admctl_term_columns(fileno(c->f)) : 200, c->what,
                            total > 0 ? (double)done / total : 1, suffix);
     admctl_progress_show(c->f, c->tty, line);
     if (c->tty && done >= total) fputc('\n', c->f);
+    if (done >= total) c->ended = 1;
+}
+
+/* ---- reading and hashing files ---- */
+
+static struct {
+    admctl_counter c;
+    char what[160];
+} read_bar;
+
+static void on_read(void *ctx, const char *path, size_t got, size_t size) {
+    (void)ctx; (void)path;
+    admctl_counter_update(&read_bar.c, (int64_t)got, (int64_t)(size > got ? size : got));
+}
+
+void admctl_read_bar_begin(const char *verb, const char *path) {
+    const char *base = strrchr(path, '/');
+    snprintf(read_bar.what, sizeof read_bar.what, "%s %s", verb, base ? base + 1 : path);
+    admctl_counter_init(&read_bar.c, stderr, read_bar.what, "bytes");
+    read_bar.c.bytes = 1;
+    adm_read_set_progress(on_read, NULL);
+}
+
+void admctl_read_bar_end(void) {
+    adm_read_set_progress(NULL, NULL);
+    /* a bar cut short (an error) ends its line, so the message starts on its own */
+    if (read_bar.c.tty && read_bar.c.last > 0 && !read_bar.c.ended) fputc('\n', read_bar.c.f);
+}
+
+int admctl_tensors_load(const char *path, adm_tensor_set *out, char sha256[65]) {
+    uint8_t *buf;
+    size_t len;
+    memset(out, 0, sizeof *out);
+    admctl_read_bar_begin("reading", path);
+    int rc = adm_read_untrusted(path, 0, &buf, &len, sha256);
+    admctl_read_bar_end();
+    if (rc != 0) return -1;
+    rc = adm_tensors_load_mem(path, buf, len, out);
+    free(buf);
+    return rc;
+}
+
+int admctl_sha256_file(const char *path, char out[65]) {
+    admctl_read_bar_begin("hashing", path);
+    int rc = adm_sha256_file(path, out);
+    admctl_read_bar_end();
+    return rc;
 }

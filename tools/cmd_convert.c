@@ -5,7 +5,8 @@
  *
  * With --fp16 it refuses a tensor whose values do not fit fp16 (|w| >
  * 65504), and reports the largest rounding error so the user sees what
- * the smaller file costs. */
+ * the smaller file costs.  Reading and the fp16 rounding draw a progress
+ * bar on stderr (admctl_progress.c); a terminal also sees the write. */
 #include "admctl.h"
 #include "tensor.h"
 #include "util.h"
@@ -50,6 +51,8 @@ static int to_fp16(adm_tensor *t, double *max_abs, double *max_rel) {
     return 0;
 }
 
+static int is_float(const adm_tensor *t) { return t->dtype == ADM_F32 || t->dtype == ADM_F64 || t->dtype == ADM_BF16; }
+
 int cmd_convert(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
     int fp16 = 0;
@@ -68,24 +71,36 @@ int cmd_convert(int argc, char **argv) {
     if (!in || !out) { usage(stderr); return ADMCTL_USAGE; }
 
     adm_tensor_set set;
-    if (adm_tensors_load(in, &set) != 0) return admctl_fail("%s", adm_last_error());
+    if (admctl_tensors_load(in, &set, NULL) != 0) return admctl_fail("%s", adm_last_error());
     double max_abs = 0, max_rel = 0;
-    size_t bytes_in = 0, bytes_out = 0;
+    size_t bytes_in = 0, bytes_out = 0, to_convert = 0, converted = 0;
     int n_half = 0;
+    for (int k = 0; k < set.n; k++)
+        if (fp16 && is_float(&set.t[k])) to_convert += set.t[k].nbytes;
+    admctl_counter bar;
+    admctl_counter_init(&bar, stderr, "to fp16", "bytes");
+    bar.bytes = 1;
     for (int k = 0; k < set.n; k++) {
         adm_tensor *t = &set.t[k];
         bytes_in += t->nbytes;
-        int is_float = t->dtype == ADM_F32 || t->dtype == ADM_F64 || t->dtype == ADM_BF16;
-        if (fp16 && is_float) {
+        if (fp16 && is_float(t)) {
+            converted += t->nbytes;
             if (to_fp16(t, &max_abs, &max_rel) != 0) {
+                if (bar.tty && bar.last > 0) fputc('\n', stderr);
                 adm_tensors_free(&set);
                 return admctl_fail("%s: %s", in, adm_last_error());
             }
+            admctl_counter_update(&bar, (int64_t)converted, (int64_t)to_convert);
             n_half++;
         }
         bytes_out += t->nbytes;
     }
+    /* the write has no steps to count: a terminal sees what it waits for */
+    char line[512];
+    snprintf(line, sizeof line, "writing %s (%.1f MB)", out, bytes_out / 1e6);
+    if (bar.tty) admctl_progress_show(stderr, 1, line);
     int n = set.n, rc = adm_safetensors_write(out, set.t, set.n);
+    if (bar.tty) fputs("\r\033[K", stderr);
     adm_tensors_free(&set);
     if (rc != 0) return admctl_fail("%s", adm_last_error());
     printf("%s: %d tensors, %.1f MB of data -> %s: %.1f MB", in, n, bytes_in / 1e6, out, bytes_out / 1e6);

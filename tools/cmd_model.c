@@ -106,10 +106,11 @@ static int resolve_file(const char *path, char *out, size_t len) {
     return 0;
 }
 
-/* --check: load the checkpoint and validate it against its config. */
-static int check_weights(const char *path, const adm_config *cfg) {
+/* --check: load the checkpoint (a progress bar on stderr; its sha256 into
+ * sha256 on the way) and validate it against its config. */
+static int check_weights(const char *path, const adm_config *cfg, char sha256[65]) {
     adm_tensor_set set;
-    if (adm_tensors_load(path, &set) != 0) return -1;
+    if (admctl_tensors_load(path, &set, sha256) != 0) return -1;
     int rc = adm_config_validate(cfg, &set);
     adm_tensors_free(&set);
     if (rc == 0) return 0;
@@ -226,12 +227,15 @@ static int model_add(int argc, char **argv) {
         if (!(labels = adm_labels_builtin(adm_labels_default(ucfg.num_classes)))) return admctl_fail("%s", adm_last_error());
         set_labels = 1;
     }
-    if (check) {
-        if (check_weights(m.unet_path, &ucfg) != 0) { free(labels); return admctl_fail("%s", adm_last_error()); }
-        if (classifier && check_weights(m.classifier_path, &ccfg) != 0) { free(labels); return admctl_fail("%s", adm_last_error()); }
-    }
-    if (adm_sha256_file(m.unet_path, m.unet_sha256) != 0 ||
-        (classifier && adm_sha256_file(m.classifier_path, m.classifier_sha256) != 0)) {
+    /* --check hashes what it reads; else the files are only hashed (with a bar: big files take seconds) */
+    int bad;
+    if (check)
+        bad = check_weights(m.unet_path, &ucfg, m.unet_sha256) != 0 ||
+              (classifier && check_weights(m.classifier_path, &ccfg, m.classifier_sha256) != 0);
+    else
+        bad = admctl_sha256_file(m.unet_path, m.unet_sha256) != 0 ||
+              (classifier && admctl_sha256_file(m.classifier_path, m.classifier_sha256) != 0);
+    if (bad) {
         free(labels);
         return admctl_fail("%s", adm_last_error());
     }
