@@ -179,6 +179,10 @@ check fleet_collect_idempotent grep -q "^collected 0 new images and 0 job ends" 
 "$ADMCTL" fleet status --nats "$URL" > "$T/status.out" 2>&1
 check fleet_queue_drained grep -q "0 pending (not delivered yet), 0 in flight" "$T/status.out"
 check fleet_status_boxes [ "$(grep -c '^[^ ]*:[0-9]*:[0-9a-f]* ' "$T/status.out")" -ge 3 ]
+# the boxes' table for scripts: rows only on stdout (11 fields), the report on stderr
+"$ADMCTL" fleet status --nats "$URL" --raw --noheadings > "$T/raw.out" 2> "$T/raw.err"
+check fleet_status_raw awk 'NF != 11 || $1 !~ /^[^ ]*:[0-9]*:[0-9a-f]*$/ || $2 !~ /^[0-9]+$/ { bad = 1 } END { exit bad || NR < 3 }' "$T/raw.out"
+check fleet_status_raw_prose sh -c "grep -q '0 pending (not delivered yet)' '$T/raw.err' && ! grep -q pending '$T/raw.out'"
 # overhead: result messages and bytes per job, publishing delay after the image was recorded
 for n in 1 2 3; do q $n "SELECT count(*), sum(messages), sum(bytes) FROM fleet_outbox WHERE sent_at IS NOT NULL"; done |
   awk -F'|' '{ r += $1; m += $2; b += $3 } END { printf "  results: %d outbox rows, %d messages, %d payload bytes (%.1f messages, %.0f bytes per job)\n", r, m, b, m / 61, b / 61 }'

@@ -5,6 +5,7 @@
 #include "admctl.h"
 #include "admctl_spool.h"
 #include "admctl_submit_args.h"
+#include "admctl_table.h"
 #include "fleet.h"
 #include "util.h"
 #include <errno.h>
@@ -21,7 +22,8 @@ static void usage(FILE *f) {
     fprintf(f,
         "usage: admctl fleet submit --nats URL [submit's options]   queue jobs for any box\n"
         "       admctl fleet submit --nats URL --message FILE|-     queue one job message as written\n"
-        "       admctl fleet status --nats URL [--errors N]        queue, consumer, boxes, refused messages\n"
+        "       admctl fleet status --nats URL [--errors N] [--raw | --noheadings]\n"
+        "                                                       queue, consumer, boxes, refused messages\n"
         "       admctl fleet collect --nats URL --out DIR [--db FILE]  every result into DIR\n"
         "  --nats URL        the NATS server: nats://host:4222, tls://host:4222 (TLS)\n"
         "  --nats-creds FILE credentials file (user JWT + nkey seed; never on the command line)\n"
@@ -30,7 +32,10 @@ static void usage(FILE *f) {
         "                    DIR/<job>/provenance.json\n"
         "  --db FILE         collect: the central results file (default DIR/fleet.db); a second\n"
         "                    run adds only what is new\n"
-        "  --errors N        status: the last N refused job messages (default 5)\n");
+        "  --errors N        status: the last N refused job messages (default 5)\n"
+        "  --raw             status: the boxes' table for scripts (unaligned, blanks as \\x20)\n"
+        "  --noheadings      status: the boxes' table without its header line\n"
+        "                    (with either, the rest of the report goes to stderr)\n");
 }
 
 static int connect_opts(const char *url, const char *creds, const char *ca, const char *ack_wait, adm_fleet_conn **c) {
@@ -158,9 +163,11 @@ static int64_t jint(json_object *o, const char *k) {
 
 static int fleet_status(int argc, char **argv) {
     const char *url = NULL, *creds = NULL, *ca = NULL, *nerr = "5";
+    admctl_table_opts topt = {0};
     for (int i = 1; i < argc; i++) {
         if (admctl_opt(argc, argv, &i, "--nats", &url) || admctl_opt(argc, argv, &i, "--nats-creds", &creds) ||
-            admctl_opt(argc, argv, &i, "--nats-ca", &ca) || admctl_opt(argc, argv, &i, "--errors", &nerr))
+            admctl_opt(argc, argv, &i, "--nats-ca", &ca) || admctl_opt(argc, argv, &i, "--errors", &nerr) ||
+            admctl_table_flag(argv, i, &topt))
             continue;
         usage(stderr);
         admctl_fail("fleet status: unexpected argument '%s'", argv[i]);
@@ -181,9 +188,10 @@ static int fleet_status(int argc, char **argv) {
     natsStatus s = js_GetStreamInfo(&si, c->js, ADM_FLEET_JOBS_STREAM, NULL, &jerr);
     if (s == NATS_OK) s = js_GetConsumerInfo(&ci, c->js, ADM_FLEET_JOBS_STREAM, ADM_FLEET_CONSUMER, NULL, &jerr);
     if (s != NATS_OK) { adm_fleet_fail("queue", s, jerr); rc = admctl_fail("%s", adm_last_error()); goto out; }
-    printf("queue %s: %llu job message%s (%llu bytes)\n", ADM_FLEET_JOBS_STREAM, (unsigned long long)si->State.Msgs,
+    FILE *prose = admctl_table_plain(&topt) ? stderr : stdout;     /* a script's stdout: the boxes' rows only */
+    fprintf(prose, "queue %s: %llu job message%s (%llu bytes)\n", ADM_FLEET_JOBS_STREAM, (unsigned long long)si->State.Msgs,
            si->State.Msgs == 1 ? "" : "s", (unsigned long long)si->State.Bytes);
-    printf("consumer %s: %llu pending (not delivered yet), %lld in flight (held by boxes), %lld redelivered, "
+    fprintf(prose, "consumer %s: %llu pending (not delivered yet), %lld in flight (held by boxes), %lld redelivered, "
            "%lld pulls waiting, ack deadline %.0f s\n",
            ADM_FLEET_CONSUMER, (unsigned long long)ci->NumPending, (long long)ci->NumAckPending,
            (long long)ci->NumRedelivered, (long long)ci->NumWaiting, ci->Config ? (double)ci->Config->AckWait / 1e9 : 0);
@@ -191,7 +199,7 @@ static int fleet_status(int argc, char **argv) {
     si = NULL;
     s = js_GetStreamInfo(&si, c->js, ADM_FLEET_RESULTS_STREAM, NULL, &jerr);
     if (s == NATS_OK) {
-        printf("results %s: %llu messages (%llu bytes)\n", ADM_FLEET_RESULTS_STREAM, (unsigned long long)si->State.Msgs,
+        fprintf(prose, "results %s: %llu messages (%llu bytes)\n", ADM_FLEET_RESULTS_STREAM, (unsigned long long)si->State.Msgs,
                (unsigned long long)si->State.Bytes);
         jsStreamInfo_Destroy(si);
         si = NULL;
@@ -202,8 +210,13 @@ static int fleet_status(int argc, char **argv) {
     jo.Stream.Info.SubjectsFilter = ADM_FLEET_BOXES_PREFIX ".>";
     s = js_GetStreamInfo(&si, c->js, ADM_FLEET_BOXES_STREAM, &jo, &jerr);
     if (s == NATS_OK && si->State.Subjects && si->State.Subjects->Count > 0) {
-        printf("%-40s %5s %6s %7s %6s %6s %6s %7s %6s %7s %6s\n", "box", "held", "queued", "running", "done", "failed",
-               "taken", "refused", "acked", "outbox", "age_s");
+        static const char *cols[] = {"BOX", "HELD", "QUEUED", "RUNNING", "DONE", "FAILED", "TAKEN", "REFUSED", "ACKED",
+                                     "OUTBOX", "AGE-S"};
+        static const char *keys[] = {"held", "queued", "running", "done", "failed", "taken", "refused", "acked",
+                                     "outbox_pending"};
+        admctl_table *t = admctl_table_new(stdout, &topt);
+        if (!t) { rc = ADMCTL_FAIL; goto out; }
+        for (int k = 0; k < 11; k++) admctl_table_column(t, cols[k], k ? ADMCTL_COL_RIGHT : 0);
         for (int i = 0; i < si->State.Subjects->Count; i++) {
             natsMsg *m = NULL;
             if (js_GetLastMsg(&m, c->js, ADM_FLEET_BOXES_STREAM, si->State.Subjects->List[i].Subject, NULL, &jerr) != NATS_OK)
@@ -212,27 +225,27 @@ static int fleet_status(int argc, char **argv) {
             if (o) {
                 json_object *b;
                 const char *box = json_object_object_get_ex(o, "box", &b) ? json_object_get_string(b) : "?";
-                printf("%-40.40s %5lld %6lld %7lld %6lld %6lld %6lld %7lld %6lld %7lld %6lld\n", box, (long long)jint(o, "held"),
-                       (long long)jint(o, "queued"), (long long)jint(o, "running"), (long long)jint(o, "done"),
-                       (long long)jint(o, "failed"), (long long)jint(o, "taken"), (long long)jint(o, "refused"),
-                       (long long)jint(o, "acked"), (long long)jint(o, "outbox_pending"),
-                       (long long)(time(NULL) - jint(o, "time")));
+                admctl_table_row(t);
+                admctl_table_cell(t, 0, "%s", box);
+                for (int k = 0; k < 9; k++) admctl_table_cell(t, k + 1, "%lld", (long long)jint(o, keys[k]));
+                admctl_table_cell(t, 10, "%lld", (long long)(time(NULL) - jint(o, "time")));
                 json_object_put(o);
             }
             natsMsg_Destroy(m);
         }
-    } else printf("boxes: none has reported yet\n");
+        if (admctl_table_print(t, 0) != ADMCTL_OK) rc = ADMCTL_FAIL;
+    } else fprintf(prose, "boxes: none has reported yet\n");
     if (si) { jsStreamInfo_Destroy(si); si = NULL; }
     /* the last refused job messages */
     s = js_GetStreamInfo(&si, c->js, ADM_FLEET_ERRORS_STREAM, NULL, &jerr);
     if (s == NATS_OK) {
-        printf("refused job messages: %llu\n", (unsigned long long)si->State.Msgs);
+        fprintf(prose, "refused job messages: %llu\n", (unsigned long long)si->State.Msgs);
         uint64_t last = si->State.LastSeq, first = si->State.FirstSeq;
         for (uint64_t q = last >= (uint64_t)show_errors ? last - (uint64_t)show_errors + 1 : 1; show_errors > 0 && q <= last; q++) {
             if (q < first) continue;
             natsMsg *m = NULL;
             if (js_GetMsg(&m, c->js, ADM_FLEET_ERRORS_STREAM, q, NULL, &jerr) != NATS_OK) continue;
-            printf("  refused: %.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
+            fprintf(prose, "  refused: %.*s\n", natsMsg_GetDataLength(m), natsMsg_GetData(m));
             natsMsg_Destroy(m);
         }
         jsStreamInfo_Destroy(si);
