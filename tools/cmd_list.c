@@ -35,7 +35,8 @@ static void status_usage(FILE *f) {
         "  --json        one JSON document on stdout: {\"spool\", \"counts\", \"running\",\n"
         "                \"queue\"} (with JOB: the job's object)\n"
         ADMCTL_TABLE_HELP
-        "                (the counts and pauses then go to stderr: stdout has the rows only)\n"
+        "                (the counts, pauses and pool rates then go to stderr: stdout has\n"
+        "                the rows only)\n"
         ADMCTL_DB_HELP);
 }
 
@@ -137,15 +138,15 @@ int cmd_status(int argc, char **argv) {
         if (adm_spool_pauses(s, &pauses, &np) != 0) rc = admctl_fail("%s", adm_last_error());
         for (int k = 0; rc == ADMCTL_OK && k < np; k++)
             fprintf(prose, "paused: worker %s since %s, retrying at %s: %s\n", pauses[k].worker, pauses[k].since,
-                   pauses[k].retry_at[0] ? pauses[k].retry_at : "-", pauses[k].reason);
+                    pauses[k].retry_at[0] ? pauses[k].retry_at : "-", pauses[k].reason);
         if (rc == ADMCTL_OK) free(pauses);
         adm_spool_rate_row *rates;      /* admd --batch pools: their throughput */
         int nrates;
         if (rc == ADMCTL_OK && adm_spool_worker_rates(s, &rates, &nrates) != 0) rc = admctl_fail("%s", adm_last_error());
         for (int k = 0; rc == ADMCTL_OK && k < nrates; k++)
-            printf("pool: worker %s, %.2f images/s (%lld images in %.1f s busy, %lld passes, batch %d)\n",
-                   rates[k].worker, rates[k].seconds > 0 ? rates[k].images / rates[k].seconds : 0.0,
-                   (long long)rates[k].images, rates[k].seconds, (long long)rates[k].passes, rates[k].pool);
+            fprintf(prose, "pool: worker %s, %.2f images/s (%lld images in %.1f s busy, %lld passes, batch %d)\n",
+                    rates[k].worker, rates[k].seconds > 0 ? rates[k].images / rates[k].seconds : 0.0,
+                    (long long)rates[k].images, rates[k].seconds, (long long)rates[k].passes, rates[k].pool);
         if (rc == ADMCTL_OK) free(rates);
     }
     if (adm_spool_job_list(s, "running", 0, &run, &nr) != 0 || adm_spool_job_list(s, "queued", 0, &queue, &nq) != 0)
