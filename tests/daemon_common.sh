@@ -2,13 +2,8 @@
 # temp folder with the small random-weight reference models registered,
 # and helpers to start admd, wait for conditions and query with the sqlite3
 # CLI.  Everything runs a real admd process on a real SQLite file.
-BUILD=${ADM_BUILD:-build}
-ADMD=$BUILD/admd
-ADMCTL=$BUILD/admctl
+. tests/programs.sh    # ADMD, ADMCTL, DEVICE_ARGS, caches, need; pass, fail, check
 R=$(pwd)/tests/data/reference
-export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$HOME/.cache/admd/pocl}"
-export ADMD_CACHE_DIR="${ADMD_CACHE_DIR:-$HOME/.cache/admd}"
-DEVICE_ARGS=${ADMD_TEST_DEVICE:+--device "$ADMD_TEST_DEVICE"}
 
 T=$(mktemp -d /tmp/admd-test.XXXXXX)
 DB=$T/spool.db
@@ -20,13 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-. tests/lib.sh    # pass, fail, check
-
-need() {
-  for b in "$@"; do
-    if [ ! -x "$b" ] && ! command -v "$b" >/dev/null 2>&1; then echo "FAIL $(basename "$0"): $b missing"; exit 1; fi
-  done
-}
 need "$ADMD" sqlite3
 
 q() { sqlite3 -cmd ".timeout 10000" "$DB" "$@"; }

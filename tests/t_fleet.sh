@@ -15,17 +15,9 @@
 #      adm.errors while the queue keeps flowing
 # FLEET_MAX_PAYLOAD overrides 1024 (the README's overhead figures use the
 # server's default, 1048576).
-. tests/lib.sh
-BUILD=${ADM_BUILD:-build}
-ADMD=$BUILD/admd
-ADMCTL=$BUILD/admctl
+. tests/programs.sh
 M=$(pwd)/models/mnist
-export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$HOME/.cache/admd/pocl}"
-export ADMD_CACHE_DIR="${ADMD_CACHE_DIR:-$HOME/.cache/admd}"
-DEVICE_ARGS=${ADMD_TEST_DEVICE:+--device "$ADMD_TEST_DEVICE"}
-for b in "$ADMD" "$ADMCTL"; do [ -x "$b" ] || { echo "FAIL fleet: $b missing (make)"; exit 1; }; done
-command -v nats-server > /dev/null || { echo "FAIL fleet: nats-server missing (sh tools/deps.sh installs it)"; exit 1; }
-command -v sqlite3 > /dev/null || { echo "FAIL fleet: sqlite3 missing"; exit 1; }
+need "$ADMD" "$ADMCTL" nats-server sqlite3
 
 T=$(mktemp -d /tmp/admd-fleet.XXXXXX)
 NATS_PID=""; PIDS=""

@@ -9,17 +9,8 @@
 # problem named and a non-zero exit, by admctl and by admd: another
 # operator's user, an account without JetStream, no creds at all, a file
 # others can read, a missing file, a file that is not a creds file.
-. tests/lib.sh
-BUILD=${ADM_BUILD:-build}
-ADMD=$BUILD/admd
-ADMCTL=$BUILD/admctl
-export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$HOME/.cache/admd/pocl}"
-export ADMD_CACHE_DIR="${ADMD_CACHE_DIR:-$HOME/.cache/admd}"
-DEVICE_ARGS=${ADMD_TEST_DEVICE:+--device "$ADMD_TEST_DEVICE"}
-for b in "$ADMD" "$ADMCTL"; do [ -x "$b" ] || { echo "FAIL fleet_creds: $b missing (make)"; exit 1; }; done
-for c in nats-server sqlite3; do
-  command -v $c > /dev/null || { echo "FAIL fleet_creds: $c missing (sh tools/deps.sh installs it)"; exit 1; }
-done
+. tests/programs.sh
+need "$ADMD" "$ADMCTL" nats-server sqlite3
 # Debian's python3 has python3-nacl; a python3 earlier on PATH (pyenv, venv) may not
 PY=""
 for p in python3 /usr/bin/python3; do

@@ -5,17 +5,8 @@
 # the CA the handshake is refused with a message, a box started with
 # tls:// and the CA connects and reports; one without the CA stops with the
 # handshake's error (not a silent retry).
-. tests/lib.sh
-BUILD=${ADM_BUILD:-build}
-ADMD=$BUILD/admd
-ADMCTL=$BUILD/admctl
-export POCL_CACHE_DIR="${POCL_CACHE_DIR:-$HOME/.cache/admd/pocl}"
-export ADMD_CACHE_DIR="${ADMD_CACHE_DIR:-$HOME/.cache/admd}"
-DEVICE_ARGS=${ADMD_TEST_DEVICE:+--device "$ADMD_TEST_DEVICE"}
-for b in "$ADMD" "$ADMCTL"; do [ -x "$b" ] || { echo "FAIL fleet_tls: $b missing (make)"; exit 1; }; done
-for c in nats-server openssl sqlite3; do
-  command -v $c > /dev/null || { echo "FAIL fleet_tls: $c missing (sh tools/deps.sh installs it)"; exit 1; }
-done
+. tests/programs.sh
+need "$ADMD" "$ADMCTL" nats-server openssl sqlite3
 T=$(mktemp -d /tmp/admd-fleet-tls.XXXXXX)
 PIDS=""
 cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "$KEEP_T" ] || rm -rf "$T"; }
