@@ -96,7 +96,7 @@ PY
   printf 'scale\tprecision_n\trecall_n\n' > "$SWEEP/balanced.tsv"
   for s in $(cut -f2 docs/mnist_eval_sweep.tsv | tail -n +2); do
     rm -rf "$SWEEP/first"; mkdir -p "$SWEEP/first"
-    for f in $(ls "$SWEEP/s$s/png" | sort | head -n "$n"); do ln -s "$(pwd)/$SWEEP/s$s/png/$f" "$SWEEP/first/$f"; done
+    for f in $(ls "$SWEEP/s$s/png" | sort | head -n "$n"); do ln -s "$(cd "$SWEEP" && pwd)/s$s/png/$f" "$SWEEP/first/$f"; done
     "$A" eval "$SWEEP/real$n.npz" "$SWEEP/first" --classifier mnist --json --no-record 2> /dev/null |
       python3 -c 'import json, sys; e = json.load(sys.stdin); print("%s\t%.4f\t%.4f" % (sys.argv[1], e["precision"], e["recall"]))' "$s" \
       >> "$SWEEP/balanced.tsv"
