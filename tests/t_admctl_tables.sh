@@ -30,7 +30,7 @@ check list_raw_header [ "$(head -1 "$tmp/o")" = "JOB STATE MODEL CLASS COUNT SCA
 check list_raw_ten_fields awk 'NF != 10 { print "fields: " NF ": " $0; bad = 1 } END { exit bad || NR != 5 }' "$tmp/o"
 check list_raw_cells awk 'NR > 1 { row[$1] = $2 " " $4 " " $8 " " $9 " " $10 }
   END { exit !(row[4] == "queued rnd 10\\x20time_uniform (daemon) queue\\x20position\\x203" &&
-               row[2] == "cancelled 1 50 7 0/2\\x20images" && row[1] == "queued 0 50 7 queue\\x20position\\x201") }' "$tmp/o"
+               row[2] == "cancelled 1 25 7 0/2\\x20images" && row[1] == "queued 0 25 7 queue\\x20position\\x201") }' "$tmp/o"
 run list --raw --noheadings --db "$DB"
 check list_raw_noheadings sh -c "[ \$(wc -l < '$tmp/o') = 4 ] && ! grep -q JOB '$tmp/o' && [ \"\$(awk '{print \$1}' '$tmp/o' | tr '\n' ' ')\" = '4 3 2 1 ' ]"
 run list --noheadings --db "$DB"

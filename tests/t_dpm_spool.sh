@@ -43,7 +43,7 @@ out=$(row "INSERT INTO jobs (model, count, sampler, skip) VALUES ('mnist', 1, 'd
 if [ "$out" = "20 logsnr none" ]; then ok dpm3s_insert_defaults; else bad dpm3s_insert_defaults "got '$out'"; fi
 out=$(row "INSERT INTO jobs (model, count, sampler) VALUES ('mnist', 1, 'ddim');
            SELECT coalesce(steps, 'NULL') || ' ' || respacing FROM jobs WHERE id = last_insert_rowid();")
-if [ "$out" = "NULL 50" ]; then ok ddim_insert_no_steps; else bad ddim_insert_no_steps "got '$out'"; fi
+if [ "$out" = "NULL 25" ]; then ok ddim_insert_no_steps; else bad ddim_insert_no_steps "got '$out'"; fi
 refuse() {   # refuse NAME SQL TEXT: the INSERT fails and the message has TEXT
   out=$(row "$2")
   case "$out" in *"$3"*) ok "$1";; *) bad "$1" "got '$out'";; esac
@@ -65,10 +65,10 @@ refuse dpm_model_default "UPDATE models SET default_sampler = 'dpm4'" "models.de
 # ---- the views (007) show steps/skip/thresholding for dpm jobs, respacing for ddpm/ddim
 out=$(row "SELECT id || ':' || sampler || ':' || coalesce(respacing, '-') || ':' || coalesce(steps, '-') || ':' ||
                   coalesce(skip, '-') || ':' || coalesce(thresholding, '-') FROM job_status ORDER BY id")
-want=$(printf '1:dpm++2m:-:4:time_uniform:dynamic\n2:dpm3s:-:20:logsnr:none\n3:ddim:50:-:-:-')
+want=$(printf '1:dpm++2m:-:4:time_uniform:dynamic\n2:dpm3s:-:20:logsnr:none\n3:ddim:25:-:-:-')
 if [ "$out" = "$want" ]; then ok dpm_view_job_status; else bad dpm_view_job_status "got '$out'"; fi
 out=$(row "SELECT id || ':' || coalesce(respacing, '-') || ':' || coalesce(steps, '-') || ':' || coalesce(skip, '-') FROM queue ORDER BY id")
-want=$(printf '1:-:4:time_uniform\n2:-:20:logsnr\n3:50:-:-')
+want=$(printf '1:-:4:time_uniform\n2:-:20:logsnr\n3:25:-:-')
 if [ "$out" = "$want" ]; then ok dpm_view_queue; else bad dpm_view_queue "got '$out'"; fi
 
 # ---- --json: steps, skip and thresholding for dpm jobs (respacing and eta null), the reverse for ddim
@@ -78,7 +78,7 @@ if command -v jq > /dev/null 2>&1; then
                              .respacing == null and .eta == null' "$tmp/o" > /dev/null
   then ok dpm_json_job; else bad dpm_json_job "exit $rc"; fi
   run list --db "$DB" --json
-  if [ $rc -eq 0 ] && jq -e '[.jobs[] | select(.id == 3)][0] | .steps == null and .skip == null and .respacing == "50" and .eta == 0' \
+  if [ $rc -eq 0 ] && jq -e '[.jobs[] | select(.id == 3)][0] | .steps == null and .skip == null and .respacing == "25" and .eta == 0' \
        "$tmp/o" > /dev/null
   then ok ddim_json_job; else bad ddim_json_job "exit $rc"; fi
 else echo "FAIL dpm_json_job: jq is not installed (tools/deps.sh installs it)"; fi
