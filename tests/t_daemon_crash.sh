@@ -47,7 +47,7 @@ if [ -x "$ADMCTL" ] && [ -z "$ADMD_QUICK" ]; then
 fi
 
 # ---- SIGTERM mid-job: back in the queue, exit 0 within seconds ----
-q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 2, '25', 78)"
+q "INSERT INTO jobs(model, count, respacing, seed) VALUES ('a0', 2, '100', 78)"   # long enough that a quick pool cannot finish before the SIGTERM
 start_admd "$T/b1.log" --batch 1 || { fail daemon_start "$(cat "$T/b1.log")"; exit 1; }
 wait_for 120 step_at_least 2 2
 stop_admd
