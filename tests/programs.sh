@@ -3,6 +3,9 @@
 # lib.sh, the binaries under test, the kernel caches, the test device, and
 #   need PROGRAM...   a FAIL line and exit unless each is an executable path
 #                     or a command on PATH
+#   scratch NAME      T = a new folder /tmp/NAME.XXXXXX; at exit every pid in
+#                     PIDS is killed and T removed (kept with KEEP_T=1)
+#   wait_for S CMD... until CMD succeeds (output discarded), at most S seconds
 . tests/lib.sh    # pass, fail, check
 BUILD=${ADM_BUILD:-build}
 ADMD=$BUILD/admd
@@ -17,4 +20,16 @@ need() {
       echo "FAIL $(basename "$0" .sh): $b missing (make builds admd and admctl; sh tools/deps.sh installs the rest)"; exit 1
     fi
   done
+}
+
+scratch() {
+  T=$(mktemp -d "/tmp/$1.XXXXXX")
+  PIDS=""
+  trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "$KEEP_T" ] || rm -rf "$T"' EXIT
+}
+
+wait_for() {
+  limit=$1; shift
+  end=$(( $(date +%s) + limit ))
+  while ! "$@" > /dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.2; done
 }

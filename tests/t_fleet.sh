@@ -28,15 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {
-  limit=$1; shift
-  end=$(( $(date +%s) + limit ))
-  while ! "$@" > /dev/null 2>&1; do
-    [ "$(date +%s)" -ge "$end" ] && return 1
-    sleep 0.2
-  done
-  return 0
-}
 
 # ---- the server
 printf 'max_payload: %s\n' "${FLEET_MAX_PAYLOAD:-1024}" > "$T/nats.conf"

@@ -17,15 +17,7 @@ for p in python3 /usr/bin/python3; do
   command -v $p > /dev/null && $p -c 'import nacl.signing' 2> /dev/null && { PY=$p; break; }
 done
 [ -n "$PY" ] || { echo "FAIL fleet_creds: python3-nacl missing (sh tools/deps.sh installs it)"; exit 1; }
-T=$(mktemp -d /tmp/admd-fleet-creds.XXXXXX)
-PIDS=""
-cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "$KEEP_T" ] || rm -rf "$T"; }
-trap cleanup EXIT
-wait_for() {
-  limit=$1; shift
-  end=$(( $(date +%s) + limit ))
-  while ! "$@" > /dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.2; done
-}
+scratch admd-fleet-creds
 
 "$PY" tests/nats_creds.py "$T" > "$T/gen.log" 2>&1 || { echo "FAIL fleet_creds_generate: $(tail -3 "$T/gen.log")"; exit 1; }
 tries=0

@@ -7,15 +7,7 @@
 # handshake's error (not a silent retry).
 . tests/programs.sh
 need "$ADMD" "$ADMCTL" nats-server openssl sqlite3
-T=$(mktemp -d /tmp/admd-fleet-tls.XXXXXX)
-PIDS=""
-cleanup() { for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "$KEEP_T" ] || rm -rf "$T"; }
-trap cleanup EXIT
-wait_for() {
-  limit=$1; shift
-  end=$(( $(date +%s) + limit ))
-  while ! "$@" > /dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.2; done
-}
+scratch admd-fleet-tls
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
   -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" > "$T/openssl.log" 2>&1 ||
